@@ -1,0 +1,1 @@
+"""The pipeline: choose sources, load them into DuckDB with dlt, build the dbt models."""

@@ -1,0 +1,218 @@
+"""Load Amazon seller data into amazon.duckdb and build the dbt models.
+
+With no credentials configured, it starts the offline sandbox and loads that:
+
+    python pipelines/run.py                 # sandbox, or live when credentials resolve
+    python pipelines/run.py --live --start-date 2025-01-01
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[0] = str(ROOT)  # this checkout's packages, never pipelines/ shadowing them
+os.environ.setdefault("DLT_PROJECT_DIR", str(ROOT))
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
+
+import dlt  # noqa: E402
+import duckdb  # noqa: E402
+import requests  # noqa: E402
+
+from pipelines import summary, transform  # noqa: E402
+from pipelines.builders import BUILDERS, RunContext, has_live_credentials  # noqa: E402
+from sources.common import redact  # noqa: E402
+
+log = logging.getLogger("pipelines.run")
+# one pipeline (state) and one dataset (schema) per source; dlt refuses a dataset named like
+# the DuckDB file's catalog, so raw tables live in `sp_api.*`, `mws.*`, ... not `amazon.*`
+PIPELINE_PREFIX = {"sandbox": "sandbox_", "live": "amazon_"}
+
+
+class RunError(Exception):
+    """A run that cannot go on; its message is the one line the user sees."""
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python pipelines/run.py",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--sources",
+        default=",".join(BUILDERS),
+        help=f"comma-separated, from: {', '.join(BUILDERS)} (default: all)",
+    )
+    parser.add_argument("--start-date", help="first run starts here (ISO 8601 date)")
+    target = parser.add_mutually_exclusive_group()
+    target.add_argument("--sandbox", action="store_true", help="load the offline sandbox")
+    target.add_argument("--live", action="store_true", help="load Amazon with your credentials")
+    target.add_argument("--sandbox-url", help="load a sandbox already running at this URL")
+    parser.add_argument(
+        "--duckdb",
+        type=Path,
+        default=ROOT / "amazon.duckdb",
+        help="warehouse file (default: amazon.duckdb in the project)",
+    )
+    parser.add_argument(
+        "--pipelines-dir",
+        type=Path,
+        default=ROOT / ".dlt" / "pipelines",
+        help="where dlt keeps state and load packages",
+    )
+    parser.add_argument("--orders", type=int, help="sandbox size (orders over two years)")
+    parser.add_argument("--seed", type=int, help="sandbox seed")
+    parser.add_argument("--time-scale", type=float, help="sandbox virtual seconds per second")
+    parser.add_argument("--no-dbt", action="store_true", help="load only; skip dbt build")
+    return parser.parse_args(argv)
+
+
+def setup_logging() -> None:
+    logging.basicConfig(
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        datefmt="%H:%M:%S",
+        stream=sys.stderr,
+    )
+    for noisy in ("dlt", "urllib3", "sandbox"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    redact.install()
+
+
+def choose_mode(args: argparse.Namespace) -> str:
+    if args.sandbox or args.sandbox_url:
+        return "sandbox"
+    if args.live:
+        if not has_live_credentials():
+            raise RunError(
+                "--live needs sources.sp_api.accounts (and client_id, client_secret) in "
+                ".dlt/secrets.toml or SOURCES__SP_API__* environment variables"
+            )
+        return "live"
+    return "live" if has_live_credentials() else "sandbox"
+
+
+def check_warehouse(duckdb_path: Path, dataset: str, pipeline_name: str) -> None:
+    """Refuse to mix sandbox and live data in one warehouse file."""
+    if not duckdb_path.exists():
+        return
+    with duckdb.connect(str(duckdb_path), read_only=True) as connection:
+        try:
+            names = {
+                row[0]
+                for row in connection.execute(
+                    f'select distinct pipeline_name from "{dataset}"._dlt_pipeline_state'
+                ).fetchall()
+            }
+        except duckdb.CatalogException:
+            return
+    others = names - {pipeline_name}
+    if others:
+        raise RunError(
+            f"{duckdb_path.name} holds {dataset} data of pipeline {sorted(others)[0]!r}; load "
+            f"{pipeline_name!r} into another file with --duckdb, or delete {duckdb_path.name}"
+        )
+
+
+def sandbox_target(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    """(accounts document, running sandbox or None) for sandbox mode."""
+    if args.sandbox_url:
+        response = requests.get(f"{args.sandbox_url.rstrip('/')}/_sandbox/accounts", timeout=30)
+        response.raise_for_status()
+        return response.json(), None
+    import sandbox
+    from sources.common.clock import SYSTEM_CLOCK
+
+    settings = dlt.config.get("sandbox") or {}
+    now = SYSTEM_CLOCK.now()
+    running = sandbox.start(
+        seed=args.seed if args.seed is not None else int(settings.get("seed", 42)),
+        orders=args.orders or int(settings.get("orders", sandbox.DEFAULT_ORDERS)),
+        time_scale=args.time_scale or float(settings.get("time_scale", 3600)),
+        start=now,
+        origin=now.start_of("day"),  # one world per day, so runs on a day agree
+    )
+    log.info("sandbox serving on %s (time scale %s)", running.url, running.clock.time_scale)
+    return running.accounts(), running
+
+
+def run(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    names = [n.strip() for n in args.sources.split(",") if n.strip()]
+    unknown = sorted(set(names) - set(BUILDERS))
+    if unknown:
+        raise RunError(f"unknown source(s) {unknown}; choose from {sorted(BUILDERS)}")
+    mode = choose_mode(args)
+    duckdb_path = args.duckdb.resolve()
+    for name in names:
+        check_warehouse(duckdb_path, name, PIPELINE_PREFIX[mode] + name)
+    target, running = sandbox_target(args) if mode == "sandbox" else (None, None)
+    loaded: dict[str, dict[str, int]] = {}
+    try:
+        context = RunContext(mode=mode, sandbox=target, start_date=args.start_date)
+        log.info("loading %s (%s) into %s", ", ".join(names), mode, duckdb_path)
+        for name in names:
+            pipeline = dlt.pipeline(
+                pipeline_name=PIPELINE_PREFIX[mode] + name,
+                destination=dlt.destinations.duckdb(str(duckdb_path)),
+                dataset_name=name,
+                pipelines_dir=str(args.pipelines_dir.resolve()),
+            )
+            redact.install()
+            pipeline.run(BUILDERS[name](context), loader_file_format="parquet")
+            normalized = pipeline.last_trace.last_normalize_info
+            loaded[name] = dict(normalized.row_counts) if normalized else {}
+    finally:
+        if running is not None:
+            running.stop()
+    dbt_summary = None
+    if not args.no_dbt:
+        log.info("building models (dbt build)")
+        dbt_summary = transform.build(duckdb_path)
+    print(
+        summary.render(
+            duckdb_path, loaded, context.stats, dbt_summary, time.perf_counter() - started
+        )
+    )
+    problems = [str(failure) for failure in context.failures]
+    if dbt_summary is not None:
+        problems += dbt_summary.failures
+    for problem in problems:
+        print(f"error: {redact.redact_text(problem)}", file=sys.stderr)
+    return 1 if problems else 0
+
+
+def one_line(error: BaseException) -> str:
+    """The innermost cause, first line, scrubbed."""
+    while True:
+        inner = getattr(error, "exception", None) or error.__cause__
+        if not isinstance(inner, BaseException) or inner is error:
+            break
+        error = inner
+    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return redact.redact_text(f"{type(error).__name__}: {text}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    setup_logging()
+    try:
+        return run(args)
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:
+        log.debug("run failed", exc_info=True)
+        print(f"error: {one_line(error)}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,50 @@
+"""`dbt build` on sql/ from Python, offline, against an absolute DuckDB path."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+
+
+@dataclass(frozen=True)
+class DbtSummary:
+    success: bool
+    counts: dict[str, int]  # status -> nodes (pass, success, error, fail, skipped, ...)
+    failures: list[str]
+
+
+def build(duckdb_path: Path, select: str | None = None) -> DbtSummary:
+    """Run `dbt build` quietly; the summary names any model or test that failed."""
+    os.environ["AMAZON_DUCKDB_PATH"] = str(duckdb_path.resolve())
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    from dbt.cli.main import dbtRunner
+
+    args = [
+        "--quiet",
+        "build",
+        "--project-dir",
+        str(SQL_DIR),
+        "--profiles-dir",
+        str(SQL_DIR),
+        "--target-path",
+        str(SQL_DIR / "target"),
+        "--log-path",
+        str(SQL_DIR / "logs"),
+    ]
+    if select:
+        args += ["--select", select]
+    result = dbtRunner().invoke(args)
+    counts: dict[str, int] = {}
+    failures: list[str] = []
+    for node in getattr(result.result, "results", None) or []:
+        status = str(node.status)
+        counts[status] = counts.get(status, 0) + 1
+        if status in ("error", "fail"):
+            failures.append(f"{node.node.name}: {(node.message or status).strip()}")
+    if result.exception is not None:
+        failures.append(f"dbt: {result.exception}")
+    return DbtSummary(bool(result.success), counts, failures)

@@ -1,0 +1,55 @@
+"""`python -m sandbox`: serve the sandbox and print its base URL and test credentials."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import signal
+import sys
+import threading
+
+import pendulum
+
+import sandbox
+from sandbox.seed.world import DEFAULT_ORDERS
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m sandbox", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument(
+        "--orders",
+        type=int,
+        default=DEFAULT_ORDERS,
+        help="orders in the two years before the clock's start",
+    )
+    parser.add_argument(
+        "--time-scale", type=float, default=1.0, help="virtual seconds per real second"
+    )
+    parser.add_argument("--start", help="virtual start time (ISO 8601); default: now")
+    parser.add_argument("--origin", help="the world's seeding time (ISO 8601); default: start")
+    args = parser.parse_args(argv)
+    running = sandbox.start(
+        seed=args.seed,
+        orders=args.orders,
+        time_scale=args.time_scale,
+        start=pendulum.parse(args.start) if args.start else None,  # type: ignore[arg-type]
+        origin=pendulum.parse(args.origin) if args.origin else None,  # type: ignore[arg-type]
+        host=args.host,
+        port=args.port,
+    )
+    print(running.url, flush=True)
+    print(json.dumps(running.accounts(), indent=2), flush=True)
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    with contextlib.suppress(KeyboardInterrupt):
+        stopped.wait()
+    running.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

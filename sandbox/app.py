@@ -1,0 +1,90 @@
+"""The sandbox application: clock, world, shared machinery and every service's routes."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+import pendulum
+
+from sandbox import control
+from sandbox.clock import SandboxClock
+from sandbox.core.calls import Call, CallLog
+from sandbox.core.faults import Faults
+from sandbox.core.ratelimit import RateLimiter
+from sandbox.core.routing import Request, Response, Router
+from sandbox.core.serialize import to_json
+from sandbox.lwa import responses as lwa_responses
+from sandbox.lwa.models import AccessTokens
+from sandbox.seed.world import DEFAULT_ORDERS, World, build_world
+from sandbox.sp_api.service import SpApiService
+
+
+class App:
+    """Everything one sandbox serves; services read `app.world` on every request."""
+
+    def __init__(
+        self,
+        seed: int = 42,
+        orders: int = DEFAULT_ORDERS,
+        time_scale: float = 1.0,
+        start: pendulum.DateTime | None = None,
+        origin: pendulum.DateTime | None = None,
+    ) -> None:
+        """`start`: where the virtual clock begins (default: now); `origin`: the world's
+        "now" at seeding, which ends its two years of history (default: `start`)."""
+        self.clock = SandboxClock(start, time_scale)
+        self.initial_scale = time_scale
+        self.router = Router()
+        self.calls = CallLog()
+        self.faults = Faults()
+        self.limiter = RateLimiter(self.clock.timestamp)
+        self.tokens = AccessTokens(self.clock.timestamp)
+        world_origin = origin if origin is not None else self.clock.start
+        self.world: World = build_world(seed, orders, world_origin.timestamp())
+        self._reset_hooks: list[Callable[[], None]] = []
+        self._lock = threading.Lock()
+        lwa_responses.register(self)
+        self.sp_api = SpApiService(self)
+        control.register(self)
+
+    def on_reset(self, hook: Callable[[], None]) -> None:
+        """Services with state of their own register how to forget it."""
+        self._reset_hooks.append(hook)
+
+    def reset(self) -> None:
+        """Back to the seeded state: clock at its origin, no tokens, buckets, faults or calls."""
+        with self._lock:
+            self.clock.reset(time_scale=self.initial_scale)
+            self.limiter.reset()
+            self.tokens.clear()
+            self.faults.clear()
+            self.calls.clear()
+            for hook in self._reset_hooks:
+                hook()
+
+    def reseed(self, seed: int, orders: int, origin: pendulum.DateTime | None = None) -> None:
+        """A different world (seed, size or origin); the clock restarts at the origin."""
+        world_origin = origin if origin is not None else pendulum.from_timestamp(self.world.origin)
+        world = build_world(seed, orders, world_origin.timestamp())
+        with self._lock:
+            self.world = world
+            self.clock.reset(start=world_origin)
+        self.reset()
+
+    def handle(self, request: Request) -> Response:
+        found = self.router.match(request.method, request.path)
+        if found is None:
+            response = to_json({"message": f"no route for {request.method} {request.path}"}, 404)
+            service, operation = "unknown", "unknown"
+        else:
+            route, params = found
+            request.path_params = params
+            request.operation, request.service = route.operation, route.service
+            service, operation = route.service, route.operation
+            response = route.handler(request)
+        if service != "_sandbox":
+            self.calls.record(
+                Call(self.clock.timestamp(), service, operation, request.seller_id, response.status)
+            )
+        return response

@@ -1,0 +1,158 @@
+"""Test controls, only under /_sandbox/: reset, seed, clock, call log, faults and accounts."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+import pendulum
+
+from sandbox.core.faults import Fault
+from sandbox.core.routing import Request, Response
+from sandbox.core.serialize import to_json
+
+if TYPE_CHECKING:
+    from sandbox.app import App
+
+
+def _body(request: Request) -> dict[str, Any]:
+    if not request.body:
+        return {}
+    data = json.loads(request.body)
+    if not isinstance(data, dict):
+        raise ValueError("the control body must be a JSON object")
+    return data
+
+
+def base_url(request: Request) -> str:
+    return f"http://{request.header('host', '127.0.0.1')}"
+
+
+def accounts(app: App, url: str) -> dict[str, Any]:
+    """Test credentials for every seeded seller, for any SP-API client."""
+    world = app.world
+    return {
+        "lwa": {
+            "client_id": world.app.client_id,
+            "client_secret": world.app.client_secret,
+            "token_url": f"{url}/auth/o2/token",
+        },
+        "sp_api": {"endpoint": url},
+        "accounts": [
+            {
+                "name": seller.name,
+                "seller_id": seller.seller_id,
+                "region": seller.region,
+                "marketplace_ids": list(seller.marketplace_ids),
+                "refresh_token": seller.refresh_token,
+            }
+            for seller in world.sellers
+        ],
+    }
+
+
+def clock_state(app: App) -> dict[str, Any]:
+    return {
+        "now": app.clock.now().isoformat(),
+        "timestamp": app.clock.timestamp(),
+        "start": app.clock.start.isoformat(),
+        "time_scale": app.clock.time_scale,
+    }
+
+
+def register(app: App) -> None:
+    def control(handler):  # type: ignore[no-untyped-def]
+        def wrapped(request: Request) -> Response:
+            try:
+                result = handler(request)
+            except (ValueError, TypeError, KeyError) as error:
+                return to_json({"error": str(error)}, 400)
+            return result if isinstance(result, Response) else to_json(result)
+
+        return wrapped
+
+    def reset(request: Request) -> Any:
+        app.reset()
+        return clock_state(app)
+
+    def seed(request: Request) -> Any:
+        body = _body(request)
+        origin = pendulum.parse(body["origin"]) if body.get("origin") else None
+        app.reseed(
+            int(body.get("seed", app.world.seed)),
+            int(body.get("orders", app.world.orders_total)),
+            origin,
+        )  # type: ignore[arg-type]
+        return world(request)
+
+    def world(request: Request) -> Any:
+        now = app.clock.timestamp()
+        return {
+            "seed": app.world.seed,
+            "orders_total": app.world.orders_total,
+            "origin": pendulum.from_timestamp(app.world.origin).isoformat(),
+            "sellers": [
+                {
+                    "seller_id": seller.seller_id,
+                    "visible_orders": app.world.order_books[seller.seller_id].visible_count(now),
+                    "listings": len(app.world.catalog.listings[seller.seller_id]),
+                }
+                for seller in app.world.sellers
+            ],
+            "products": len(app.world.catalog.products),
+        }
+
+    def advance(request: Request) -> Any:
+        app.clock.advance(float(_body(request)["seconds"]))
+        return clock_state(app)
+
+    def scale(request: Request) -> Any:
+        app.clock.set_scale(float(_body(request)["time_scale"]))
+        return clock_state(app)
+
+    def calls(request: Request) -> Any:
+        summary = app.calls.summary()
+        if request.query.get("detail"):
+            summary["calls"] = [call.__dict__ for call in app.calls.calls()]
+        return summary
+
+    def clear_calls(request: Request) -> Any:
+        app.calls.clear()
+        return {"cleared": True}
+
+    def faults(request: Request) -> Any:
+        return {"faults": [fault.__dict__ for fault in app.faults.pending()]}
+
+    def add_faults(request: Request) -> Any:
+        body = _body(request)
+        expired = app.tokens.expire_all() if body.pop("expire_tokens", False) else 0
+        specs = body.pop("faults", [])
+        if body:
+            specs.append(body)
+        for spec in specs:
+            app.faults.add(Fault.from_json(spec))
+        return {"faults": [f.__dict__ for f in app.faults.pending()], "expired_tokens": expired}
+
+    def clear_faults(request: Request) -> Any:
+        app.faults.clear()
+        return {"faults": []}
+
+    def list_accounts(request: Request) -> Any:
+        return accounts(app, base_url(request))
+
+    routes = [
+        ("POST", "reset", reset),
+        ("POST", "seed", seed),
+        ("GET", "world", world),
+        ("GET", "clock", lambda request: clock_state(app)),
+        ("POST", "clock/advance", advance),
+        ("POST", "clock/scale", scale),
+        ("GET", "calls", calls),
+        ("DELETE", "calls", clear_calls),
+        ("GET", "faults", faults),
+        ("POST", "faults", add_faults),
+        ("DELETE", "faults", clear_faults),
+        ("GET", "accounts", list_accounts),
+    ]
+    for method, path, handler in routes:
+        app.router.add(method, f"/_sandbox/{path}", control(handler), path, "_sandbox")

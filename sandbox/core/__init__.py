@@ -1,0 +1,1 @@
+"""The framework every simulated service plugs into: routing, errors, formats, limits, tokens."""

@@ -1,0 +1,67 @@
+"""The call log: every request the sandbox answered, in virtual time."""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Call:
+    at: float  # virtual epoch seconds
+    service: str
+    operation: str
+    seller_id: str | None
+    status: int
+
+
+class CallLog:
+    """Append-only; summaries are computed on read so recording stays cheap."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._calls: list[Call] = []
+
+    def record(self, call: Call) -> None:
+        with self._lock:
+            self._calls.append(call)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._calls.clear()
+
+    def calls(self) -> list[Call]:
+        with self._lock:
+            return list(self._calls)
+
+    def summary(self) -> dict[str, Any]:
+        """Counts per operation (calls, throttled, statuses); per seller with first/last times."""
+        operations: dict[str, dict[str, Any]] = defaultdict(
+            lambda: {"calls": 0, "throttled": 0, "statuses": defaultdict(int)}
+        )
+        sellers: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
+        for call in self.calls():
+            key = f"{call.service}.{call.operation}"
+            entry = operations[key]
+            entry["calls"] += 1
+            entry["statuses"][str(call.status)] += 1
+            if call.status == 429 or (call.service == "mws" and call.status == 503):
+                entry["throttled"] += 1
+            if call.seller_id:
+                span = sellers[call.seller_id].setdefault(
+                    key, {"calls": 0, "throttled": 0, "first_at": call.at, "last_at": call.at}
+                )
+                span["calls"] += 1
+                span["throttled"] += int(call.status == 429)
+                span["first_at"] = min(span["first_at"], call.at)
+                span["last_at"] = max(span["last_at"], call.at)
+        return {
+            "total": sum(e["calls"] for e in operations.values()),
+            "throttled": sum(e["throttled"] for e in operations.values()),
+            "operations": {
+                k: {**v, "statuses": dict(v["statuses"])} for k, v in operations.items()
+            },
+            "sellers": dict(sellers),
+        }

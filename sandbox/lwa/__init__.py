@@ -1,0 +1,1 @@
+"""Login with Amazon: refresh tokens in, short-lived access tokens out."""

@@ -1,0 +1,1 @@
+"""Deterministic generators for the sandbox's world: sellers, catalog and orders."""

@@ -1,0 +1,57 @@
+"""The whole seeded world: one LWA app, the sellers, the catalog and every seller's orders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sandbox.seed.catalog import Catalog, seed_catalog
+from sandbox.seed.orders import OrderBook, seed_orders
+from sandbox.seed.sellers import LwaApp, Seller, seed_app, seed_sellers
+
+DEFAULT_ORDERS = 20_000
+
+
+@dataclass
+class World:
+    seed: int
+    orders_total: int
+    origin: float  # virtual epoch seconds at which the world was seeded
+    app: LwaApp
+    sellers: list[Seller]
+    catalog: Catalog
+    order_books: dict[str, OrderBook]  # seller id -> orders
+
+    def seller(self, seller_id: str) -> Seller:
+        return next(s for s in self.sellers if s.seller_id == seller_id)
+
+    def find_order(self, order_id: str) -> tuple[OrderBook, int] | None:
+        for book in self.order_books.values():
+            index = book.index_of(order_id)
+            if index is not None:
+                return book, index
+        return None
+
+
+def build_world(seed: int, orders_total: int, origin: float) -> World:
+    """Deterministic for a given (seed, orders_total, origin)."""
+    sellers = seed_sellers(seed)
+    n_products = int(min(5000, max(120, orders_total // 400)))
+    catalog = seed_catalog(seed, n_products, sellers)
+    books: dict[str, OrderBook] = {}
+    number_base = item_base = 0
+    for index, seller in enumerate(sellers):
+        count = round(orders_total * seller.order_share)
+        book = seed_orders(
+            seed,
+            index,
+            seller,
+            catalog.listings[seller.seller_id],
+            count,
+            origin,
+            number_base,
+            item_base,
+        )
+        books[seller.seller_id] = book
+        number_base += len(book)
+        item_base += int(book.item_start[-1])
+    return World(seed, orders_total, origin, seed_app(seed), sellers, catalog, books)

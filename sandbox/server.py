@@ -1,0 +1,127 @@
+"""One threaded HTTP server on 127.0.0.1 that hands every request to the sandbox app."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import traceback
+from email.utils import formatdate
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from sandbox.core.faults import Disconnect
+from sandbox.core.routing import Request, Response
+from sandbox.core.serialize import to_json
+
+if TYPE_CHECKING:
+    from sandbox.app import App
+
+log = logging.getLogger("sandbox")
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # else every response stalls ~40 ms on delayed ACKs
+    server_version = "amazon-elt-sandbox"
+    server: _Server
+
+    def do_GET(self) -> None:
+        self._dispatch()
+
+    do_POST = do_PUT = do_DELETE = do_PATCH = do_GET
+
+    def _dispatch(self) -> None:
+        app = self.server.app
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        url = urlsplit(self.path)
+        request = Request(
+            method=self.command,
+            path=url.path,
+            query_string=url.query,
+            headers={k.lower(): v for k, v in self.headers.items()},
+            body=body,
+        )
+        try:
+            response = app.handle(request)
+        except Disconnect:
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        except Exception:
+            log.error("sandbox handler failed:\n%s", traceback.format_exc())
+            response = to_json(
+                {"errors": [{"code": "InternalFailure", "message": "sandbox handler failed"}]}, 500
+            )
+        self._write(response, app.clock.timestamp())
+
+    def _write(self, response: Response, now: float) -> None:
+        self.send_response_only(response.status)
+        headers = {
+            "Server": self.server_version,
+            "Date": formatdate(now, usegmt=True),
+            "Content-Type": response.content_type,
+        }
+        headers.update(response.headers)
+        body = response.body
+        streamed = not isinstance(body, bytes | bytearray)
+        if not streamed:
+            headers["Content-Length"] = str(len(body))
+        elif "Content-Length" not in headers:
+            headers["Transfer-Encoding"] = "chunked"
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        if self.command == "HEAD":
+            return
+        if not streamed:
+            self.wfile.write(body)
+            return
+        chunked = headers.get("Transfer-Encoding") == "chunked"
+        for chunk in body:
+            if not chunk:
+                continue
+            if chunked:
+                self.wfile.write(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
+            else:
+                self.wfile.write(chunk)
+        if chunked:
+            self.wfile.write(b"0\r\n\r\n")
+
+    def log_message(self, format: str, *args: object) -> None:
+        log.debug("%s " + format, self.address_string(), *args)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+
+    def __init__(self, address: tuple[str, int], app: App) -> None:
+        self.app = app
+        super().__init__(address, _Handler)
+
+
+class SandboxServer:
+    """Serves `app` on a background thread; port 0 picks a free port."""
+
+    def __init__(self, app: App, host: str = "127.0.0.1", port: int = 0) -> None:
+        self._server = _Server((host, port), app)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="sandbox-http", daemon=True
+        )
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)

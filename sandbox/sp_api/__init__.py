@@ -1,0 +1,1 @@
+"""The Selling Partner API: auth, usage plans and each API family's operations."""

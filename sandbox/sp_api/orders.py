@@ -1,0 +1,609 @@
+"""Orders API 2026-01-01 and v0, both served from the same seeded order books.
+
+A search is evaluated once, at its first page, into a snapshot of order indices; its
+pagination token carries that snapshot, bound to the request's filters.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from sandbox.core.pagination import TokenBook, TokenError
+from sandbox.core.routing import Request
+from sandbox.seed.marketplaces import MARKETPLACES, Marketplace
+from sandbox.seed.orders import (
+    CANCELLED,
+    PENDING,
+    SERVICE_LEVELS,
+    SHIPPED,
+    STATUS_NAMES,
+    UNSHIPPED,
+    OrderBook,
+)
+from sandbox.seed.sellers import Seller
+from sandbox.sp_api.exceptions import InvalidInputError, NotFoundError
+from sandbox.sp_api.params import enum_list, int_param, iso, parse_times
+
+if TYPE_CHECKING:
+    from sandbox.lwa.models import AccessToken
+    from sandbox.sp_api.service import SpApiService
+
+INCLUDED_DATA = (
+    "BUYER",
+    "RECIPIENT",
+    "PROCEEDS",
+    "EXPENSE",
+    "PROMOTION",
+    "CANCELLATION",
+    "FULFILLMENT",
+    "PACKAGES",
+    "TAX",
+    "PAYMENT",
+    "FULFILLMENT_ORDERS",
+)
+FULFILLED_BY = ("MERCHANT", "AMAZON")
+V0_STATUS_NAMES = ("Pending", "Unshipped", "Shipped", "Canceled")
+V0_STATUSES = (
+    "PendingAvailability",
+    "Pending",
+    "Unshipped",
+    "PartiallyShipped",
+    "Shipped",
+    "InvoiceUnconfirmed",
+    "Canceled",
+    "Unfulfillable",
+)
+V0_SERVICE_CATEGORIES = ("Standard", "Expedited", "NextDay")
+TWO_MINUTES = 120.0
+TOKEN_TTL = 24 * 3600.0  # searchOrders: "token expires after 24 hours"
+V0_ITEMS_PAGE_SIZE = 3  # undocumented; a guess, small so that clients must follow NextToken
+MFN_SHIPPING_USD_CENTS = 499
+
+_NAMES = {
+    "en": ("Jane Doe", "John Smith", "Maria Garcia", "Wei Chen", "Aisha Khan", "Tom O'Brien"),
+    "de": ("Jürgen Müller", "Sophie Weiß", "Lukas Schäfer", "Anna Groß", "Mehmet Öztürk"),
+    "ja": ("山田 太郎", "佐藤 花子", "鈴木 一郎", "高橋 美咲"),
+}
+_PLACES = {
+    "US": (("Seattle", "WA", "98101"), ("Austin", "TX", "78701"), ("Brooklyn", "NY", "11201")),
+    "CA": (("Toronto", "ON", "M5V 2T6"), ("Montréal", "QC", "H2X 1Y4")),
+    "GB": (("London", "England", "SW1A 1AA"), ("Manchester", "England", "M1 1AE")),
+    "DE": (("München", "Bayern", "80331"), ("Köln", "Nordrhein-Westfalen", "50667")),
+    "JP": (("渋谷区", "東京都", "150-0002"), ("大阪市", "大阪府", "530-0001")),
+}
+
+
+def amount(minor: int, market: Marketplace) -> str:
+    if market.minor_digits == 0:
+        return str(minor)
+    sign = "-" if minor < 0 else ""
+    whole, cents = divmod(abs(minor), 100)
+    return f"{sign}{whole}.{cents:02d}"
+
+
+@dataclass(frozen=True)
+class OrderQuery:
+    mode: str  # "created" or "updated"
+    after: float
+    before: float
+    marketplaces: tuple[int, ...] | None
+    statuses: tuple[int, ...] | None
+    amazon_fulfilled: bool | None
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    indices: np.ndarray
+    at: float
+    before: float
+    offset: int
+
+
+def run_query(book: OrderBook, query: OrderQuery, at: float) -> np.ndarray:
+    """Indices of matching orders, sorted by the time they are selected on, then by index."""
+    if query.mode == "created":
+        lo = int(np.searchsorted(book.created, query.after, side="left"))
+        hi = int(np.searchsorted(book.created, min(query.before, at), side="right"))
+        keys = book.created[lo:hi]
+    else:
+        lo, hi = book.window(query.after, query.before, at)
+        keys = book.last_updated(at, lo, hi)
+    mask = (keys >= query.after) & (keys <= query.before)
+    if query.marketplaces is not None:
+        mask &= np.isin(book.marketplace[lo:hi], query.marketplaces)
+    if query.statuses is not None:
+        mask &= np.isin(book.status(at, lo, hi), query.statuses)
+    if query.amazon_fulfilled is not None:
+        mask &= book.amazon_fulfilled[lo:hi] == query.amazon_fulfilled
+    selected = np.flatnonzero(mask)
+    return selected[np.lexsort((selected, keys[selected]))] + lo
+
+
+class OrderRenderer:
+    """Turns order-book rows into either wire shape, as of one virtual moment."""
+
+    def __init__(self, book: OrderBook, indices: np.ndarray, at: float, products: list) -> None:
+        self.book, self.at, self.products = book, at, products
+        self.indices = indices.tolist()
+        created, t1, t2 = book.created[indices], book.t1[indices], book.t2[indices]
+        self.updated = np.where(at >= t2, t2, np.where(at >= t1, t1, created)).tolist()
+        self.status = np.where(
+            at >= t2, book.s2[indices], np.where(at >= t1, book.s1[indices], PENDING)
+        ).tolist()
+        self.created = created.tolist()
+
+    def _market(self, index: int) -> Marketplace:
+        seller = self.book.seller
+        return MARKETPLACES[seller.marketplace_ids[int(self.book.marketplace[index])]]
+
+    def _lines(self, index: int, market: Marketplace) -> list[tuple[int, Any, Any, int, int]]:
+        book = self.book
+        lines = []
+        for item in book.items(index):
+            listing = book.listings[int(book.item_listing[item])]
+            lines.append(
+                (
+                    item,
+                    listing,
+                    self.products[listing.product_index],
+                    int(book.item_quantity[item]),
+                    listing.prices_minor[market.marketplace_id],
+                )
+            )
+        return lines
+
+    def _shipping(self, index: int, market: Marketplace) -> int:
+        if self.book.amazon_fulfilled[index] or self.book.prime[index]:
+            return 0
+        local = MFN_SHIPPING_USD_CENTS / 100 * market.usd_rate
+        return round(local * 10**market.minor_digits)
+
+    def _person(self, index: int, market: Marketplace) -> tuple[str, tuple[str, str, str], str]:
+        digest = hashlib.blake2b(f"{self.book.seller.seller_id}:{index}".encode(), digest_size=8)
+        number = int.from_bytes(digest.digest(), "big")
+        names = _NAMES.get(market.language[:2], _NAMES["en"])
+        places = _PLACES[market.country_code]
+        email = f"{number:016x}@marketplace.{market.domain.removeprefix('www.')}"
+        return names[number % len(names)], places[number % len(places)], email
+
+    def orders_2026(self, included: set[str]) -> list[dict[str, Any]]:
+        return [self._order_2026(k, included) for k in range(len(self.indices))]
+
+    def _order_2026(self, k: int, included: set[str]) -> dict[str, Any]:
+        index, status = self.indices[k], self.status[k]
+        book = self.book
+        market = self._market(index)
+        currency = market.currency
+        shipping = self._shipping(index, market)
+        priced = status != PENDING
+        items = []
+        total = 0
+        for position, (item, listing, product, quantity, unit) in enumerate(
+            self._lines(index, market)
+        ):
+            line_total = unit * quantity + (shipping if position == 0 else 0)
+            total += line_total
+            entry: dict[str, Any] = {
+                "orderItemId": book.item_id(item),
+                "quantityOrdered": quantity,
+                "product": {
+                    "asin": product.asin,
+                    "title": product.title(market.marketplace_id),
+                    "sellerSku": listing.sku,
+                    "condition": {"conditionType": "NEW", "conditionSubtype": "NEW"},
+                    "price": {
+                        "unitPrice": {"amount": amount(unit, market), "currencyCode": currency}
+                    },
+                },
+            }
+            if "FULFILLMENT" in included:
+                shipped = quantity if status == SHIPPED else 0
+                entry["fulfillment"] = {
+                    "quantityFulfilled": shipped,
+                    "quantityUnfulfilled": quantity - shipped,
+                }
+            if "PROCEEDS" in included and priced:
+                breakdowns = [
+                    {
+                        "type": "ITEM",
+                        "subtotal": {
+                            "amount": amount(unit * quantity, market),
+                            "currencyCode": currency,
+                        },
+                    }
+                ]
+                if position == 0 and shipping:
+                    breakdowns.append(
+                        {
+                            "type": "SHIPPING",
+                            "subtotal": {
+                                "amount": amount(shipping, market),
+                                "currencyCode": currency,
+                            },
+                        }
+                    )
+                entry["proceeds"] = {
+                    "proceedsTotal": {
+                        "amount": amount(line_total, market),
+                        "currencyCode": currency,
+                    },
+                    "breakdowns": breakdowns,
+                }
+            if "CANCELLATION" in included and status == CANCELLED:
+                entry["cancellation"] = {
+                    "cancellationExecution": {
+                        "cancelledBy": "BUYER",
+                        "cancelReason": "BUYER_CANCELLED",
+                    }
+                }
+            items.append(entry)
+        order: dict[str, Any] = {
+            "orderId": book.order_id(index),
+            "createdTime": iso(self.created[k]),
+            "lastUpdatedTime": iso(self.updated[k]),
+            "salesChannel": {
+                "channelName": "AMAZON",
+                "marketplaceId": market.marketplace_id,
+                "marketplaceName": market.name,
+            },
+            "orderItems": items,
+        }
+        if book.prime[index]:
+            order["programs"] = ["PRIME"]
+        if "FULFILLMENT" in included:
+            order["fulfillment"] = {
+                "fulfillmentStatus": STATUS_NAMES[status],
+                "fulfilledBy": "AMAZON" if book.amazon_fulfilled[index] else "MERCHANT",
+                "fulfillmentServiceLevel": SERVICE_LEVELS[int(book.service_level[index])],
+                "shipByWindow": {
+                    "earliestDateTime": iso(self.created[k]),
+                    "latestDateTime": iso(self.created[k] + 2 * 86400),
+                },
+            }
+        if "PROCEEDS" in included and priced:
+            order["proceeds"] = {
+                "grandTotal": {"amount": amount(total, market), "currencyCode": currency}
+            }
+        if "BUYER" in included or "RECIPIENT" in included:
+            name, (city, state, postal), email = self._person(index, market)
+            if "BUYER" in included:
+                order["buyer"] = {"buyerName": name, "buyerEmail": email}
+            if "RECIPIENT" in included and status in (UNSHIPPED, SHIPPED):
+                order["recipient"] = {
+                    "deliveryAddress": {
+                        "name": name,
+                        "addressLine1": f"{100 + index % 900} Sandbox Street",
+                        "city": city,
+                        "stateOrRegion": state,
+                        "postalCode": postal,
+                        "countryCode": market.country_code,
+                        "addressType": "RESIDENTIAL",
+                    }
+                }
+        return order
+
+    def orders_v0(self, data_elements: set[str]) -> list[dict[str, Any]]:
+        return [self._order_v0(k, data_elements) for k in range(len(self.indices))]
+
+    def _order_v0(self, k: int, data_elements: set[str]) -> dict[str, Any]:
+        index, status = self.indices[k], self.status[k]
+        book = self.book
+        market = self._market(index)
+        lines = self._lines(index, market)
+        units = sum(line[3] for line in lines)
+        total = sum(line[3] * line[4] for line in lines) + self._shipping(index, market)
+        level = int(book.service_level[index])
+        order: dict[str, Any] = {
+            "AmazonOrderId": book.order_id(index),
+            "PurchaseDate": iso(self.created[k]),
+            "LastUpdateDate": iso(self.updated[k]),
+            "OrderStatus": V0_STATUS_NAMES[status],
+            "FulfillmentChannel": "AFN" if book.amazon_fulfilled[index] else "MFN",
+            "SalesChannel": market.name,
+            "ShipServiceLevel": f"{V0_SERVICE_CATEGORIES[level]} {market.country_code}",
+            "NumberOfItemsShipped": units if status == SHIPPED else 0,
+            "NumberOfItemsUnshipped": 0 if status in (SHIPPED, CANCELLED) else units,
+            "PaymentMethod": "Other",
+            "PaymentMethodDetails": ["Standard"],
+            "MarketplaceId": market.marketplace_id,
+            "ShipmentServiceLevelCategory": V0_SERVICE_CATEGORIES[level],
+            "OrderType": "StandardOrder",
+            "EarliestShipDate": iso(self.created[k]),
+            "LatestShipDate": iso(self.created[k] + 2 * 86400),
+            "IsBusinessOrder": False,
+            "IsPrime": bool(book.prime[index]),
+            "IsPremiumOrder": False,
+            "IsGlobalExpressEnabled": False,
+            "IsReplacementOrder": False,
+            "IsSoldByAB": False,
+            "IsISPU": False,
+            "IsAccessPointOrder": False,
+            "HasRegulatedItems": False,
+        }
+        if status != PENDING:  # while Pending, amounts are omitted
+            order["OrderTotal"] = {"CurrencyCode": market.currency, "Amount": amount(total, market)}
+        if data_elements:
+            name, (city, state, postal), email = self._person(index, market)
+            if "buyerInfo" in data_elements:
+                order["BuyerInfo"] = {"BuyerEmail": email, "BuyerName": name}
+            if "shippingAddress" in data_elements and status in (UNSHIPPED, SHIPPED):
+                order["ShippingAddress"] = {
+                    "Name": name,
+                    "AddressLine1": f"{100 + index % 900} Sandbox Street",
+                    "City": city,
+                    "StateOrRegion": state,
+                    "PostalCode": postal,
+                    "CountryCode": market.country_code,
+                    "AddressType": "Residential",
+                }
+        return order
+
+    def items_v0(self, k: int) -> list[dict[str, Any]]:
+        index, status = self.indices[k], self.status[k]
+        market = self._market(index)
+        shipping = self._shipping(index, market)
+        result = []
+        for position, (item, listing, product, quantity, unit) in enumerate(
+            self._lines(index, market)
+        ):
+            entry: dict[str, Any] = {
+                "ASIN": product.asin,
+                "OrderItemId": self.book.item_id(item),
+                "SellerSKU": listing.sku,
+                "Title": product.title(market.marketplace_id),
+                "QuantityOrdered": quantity,
+                "QuantityShipped": quantity if status == SHIPPED else 0,
+                "ProductInfo": {"NumberOfItems": "1"},
+                "IsGift": "false",
+                "ConditionId": "New",
+                "ConditionSubtypeId": "New",
+                "IsTransparency": False,
+                "SerialNumberRequired": False,
+            }
+            if status != PENDING:
+                money = {"CurrencyCode": market.currency}
+                entry["ItemPrice"] = {**money, "Amount": amount(unit * quantity, market)}
+                entry["ItemTax"] = {**money, "Amount": amount(0, market)}
+                entry["PromotionDiscount"] = {**money, "Amount": amount(0, market)}
+                if position == 0 and shipping:
+                    entry["ShippingPrice"] = {**money, "Amount": amount(shipping, market)}
+            result.append(entry)
+        return result
+
+
+class OrdersApi:
+    """Handlers for both versions; the registry of live searches is this object's only state."""
+
+    def __init__(self, service: SpApiService) -> None:
+        self.app = service.app
+        self.tokens = TokenBook(lambda: self.app.clock.timestamp(), TOKEN_TTL)
+        self.app.on_reset(self.tokens.clear)
+
+    def _book(self, seller: Seller) -> OrderBook:
+        return self.app.world.order_books[seller.seller_id]
+
+    def _marketplaces(self, seller: Seller, ids: list[str] | None) -> tuple[int, ...] | None:
+        if ids is None:
+            return None
+        unknown = [m for m in ids if m not in seller.marketplace_ids]
+        if unknown:
+            # Amazon's answer for a marketplace the seller is not in is unconfirmed; a 400 guess
+            raise InvalidInputError(f"Invalid marketplace id(s): {', '.join(unknown)}.")
+        return tuple(seller.marketplace_ids.index(m) for m in ids)
+
+    def _window(
+        self, request: Request, names: tuple[str, str, str, str], now: float
+    ) -> tuple[str, float, float, str]:
+        """(mode, after, before, echo name) under the exactly-one and two-minute rules."""
+        created_after, created_before, updated_after, updated_before = names
+        times = parse_times(request, list(names))
+        if (created_after in times) == (updated_after in times):
+            raise InvalidInputError(
+                f"Exactly one of {created_after} and {updated_after} must be provided."
+            )
+        if created_after in times:
+            if updated_before in times:
+                raise InvalidInputError(f"{updated_before} cannot be used with {created_after}.")
+            mode, after_name, before_name = "created", created_after, created_before
+        else:
+            if created_before in times:
+                raise InvalidInputError(f"{created_before} cannot be used with {updated_after}.")
+            mode, after_name, before_name = "updated", updated_after, updated_before
+        after = times[after_name]
+        latest = now - TWO_MINUTES
+        before = times.get(before_name, latest)
+        if before_name in times:
+            if before < after:
+                raise InvalidInputError(f"{before_name} must be equal to or after {after_name}.")
+            if before > latest:
+                raise InvalidInputError(
+                    f"{before_name} must be at least two minutes before the time of the request."
+                )
+        return mode, after, before, before_name
+
+    def _snapshot(self, token: str | None, bound: dict[str, Any], build: Any) -> Snapshot:
+        if token is None:
+            return build()
+        try:
+            return self.tokens.redeem(token, bound)
+        except TokenError as error:
+            raise InvalidInputError(f"Invalid NextToken: {error}.") from None
+
+    def _next_token(self, snapshot: Snapshot, size: int, bound: dict[str, Any]) -> str | None:
+        end = snapshot.offset + size
+        if end >= len(snapshot.indices):
+            return None
+        return self.tokens.issue(
+            bound, Snapshot(snapshot.indices, snapshot.at, snapshot.before, end)
+        )
+
+    def search_orders(self, request: Request, seller: Seller, token: AccessToken) -> Any:
+        now = self.app.clock.timestamp()
+        included = set(enum_list(request, "includedData", INCLUDED_DATA) or [])
+        size = int_param(request, "maxResultsPerPage", 100, 1, 100)
+        statuses = enum_list(
+            request,
+            "fulfillmentStatuses",
+            (*STATUS_NAMES, "PENDING_AVAILABILITY", "PARTIALLY_SHIPPED", "UNFULFILLABLE"),
+        )
+        fulfilled_by = enum_list(request, "fulfilledBy", FULFILLED_BY)
+        marketplaces = self._marketplaces(seller, request.query_list("marketplaceIds"))
+        names = ("createdAfter", "createdBefore", "lastUpdatedAfter", "lastUpdatedBefore")
+        # the token binds every parameter except the two the model lets a client change
+        bound = {
+            k: v
+            for k, v in request.query.items()
+            if k not in ("paginationToken", "maxResultsPerPage", "includedData")
+        }
+        bound["_seller"] = seller.seller_id
+
+        def build() -> Snapshot:
+            mode, after, before, _ = self._window(request, names, now)
+            query = OrderQuery(
+                mode,
+                after,
+                before,
+                marketplaces,
+                tuple(STATUS_NAMES.index(s) for s in statuses if s in STATUS_NAMES)
+                if statuses
+                else None,
+                None
+                if not fulfilled_by or len(set(fulfilled_by)) == 2
+                else fulfilled_by[0] == "AMAZON",
+            )
+            return Snapshot(run_query(self._book(seller), query, now), now, before, 0)
+
+        snapshot = self._snapshot(request.query.get("paginationToken"), bound, build)
+        page = snapshot.indices[snapshot.offset : snapshot.offset + size]
+        renderer = OrderRenderer(
+            self._book(seller), page, snapshot.at, self.app.world.catalog.products
+        )
+        body: dict[str, Any] = {"orders": renderer.orders_2026(included)}
+        next_token = self._next_token(snapshot, size, bound)
+        if next_token:
+            body["pagination"] = {"nextToken": next_token}
+        echo = "createdBefore" if "createdAfter" in request.query else "lastUpdatedBefore"
+        body[echo] = iso(snapshot.before)
+        return body
+
+    def _find(self, seller: Seller, order_id: str) -> tuple[OrderBook, int]:
+        book = self._book(seller)
+        index = book.index_of(order_id)
+        if index is None or book.created[index] > self.app.clock.timestamp():
+            raise NotFoundError(f"Order {order_id} not found.")
+        return book, index
+
+    def get_order(self, request: Request, seller: Seller, token: AccessToken) -> Any:
+        included = set(enum_list(request, "includedData", INCLUDED_DATA) or [])
+        book, index = self._find(seller, request.path_params["orderId"])
+        renderer = OrderRenderer(
+            book, np.array([index]), self.app.clock.timestamp(), self.app.world.catalog.products
+        )
+        return {"order": renderer.orders_2026(included)[0]}
+
+    def get_orders_v0(self, request: Request, seller: Seller, token: AccessToken) -> Any:
+        now = self.app.clock.timestamp()
+        marketplace_ids = request.query_list("MarketplaceIds")
+        if not marketplace_ids:
+            raise InvalidInputError("MarketplaceIds is required.")
+        marketplaces = self._marketplaces(seller, marketplace_ids)
+        size = int_param(request, "MaxResultsPerPage", 100, 1, 100)
+        statuses = enum_list(request, "OrderStatuses", V0_STATUSES)
+        channels = enum_list(request, "FulfillmentChannels", ("AFN", "MFN"))
+        names = ("CreatedAfter", "CreatedBefore", "LastUpdatedAfter", "LastUpdatedBefore")
+        bound = {
+            k: v for k, v in request.query.items() if k not in ("NextToken", "MaxResultsPerPage")
+        }
+        bound["_seller"] = seller.seller_id
+
+        def build() -> Snapshot:
+            mode, after, before, _ = self._window(request, names, now)
+            query = OrderQuery(
+                mode,
+                after,
+                before,
+                marketplaces,
+                tuple(V0_STATUS_NAMES.index(s) for s in statuses if s in V0_STATUS_NAMES)
+                if statuses
+                else None,
+                None if not channels or len(set(channels)) == 2 else channels[0] == "AFN",
+            )
+            return Snapshot(run_query(self._book(seller), query, now), now, before, 0)
+
+        snapshot = self._snapshot(request.query.get("NextToken"), bound, build)
+        page = snapshot.indices[snapshot.offset : snapshot.offset + size]
+        renderer = OrderRenderer(
+            self._book(seller), page, snapshot.at, self.app.world.catalog.products
+        )
+        payload: dict[str, Any] = {
+            "Orders": renderer.orders_v0(_data_elements(token, "/orders/v0/orders"))
+        }
+        next_token = self._next_token(snapshot, size, bound)
+        if next_token:
+            payload["NextToken"] = next_token
+        echo = "CreatedBefore" if "CreatedAfter" in request.query else "LastUpdatedBefore"
+        payload[echo] = iso(snapshot.before)
+        return {"payload": payload}
+
+    def get_order_v0(self, request: Request, seller: Seller, token: AccessToken) -> Any:
+        order_id = request.path_params["orderId"]
+        book, index = self._find(seller, order_id)
+        renderer = OrderRenderer(
+            book, np.array([index]), self.app.clock.timestamp(), self.app.world.catalog.products
+        )
+        elements = _data_elements(token, f"/orders/v0/orders/{order_id}")
+        return {"payload": renderer.orders_v0(elements)[0]}
+
+    def get_order_items_v0(self, request: Request, seller: Seller, token: AccessToken) -> Any:
+        order_id = request.path_params["orderId"]
+        book, index = self._find(seller, order_id)
+        renderer = OrderRenderer(
+            book, np.array([index]), self.app.clock.timestamp(), self.app.world.catalog.products
+        )
+        items = renderer.items_v0(0)
+        offset = 0
+        bound = {"orderId": order_id, "_seller": seller.seller_id}
+        if "NextToken" in request.query:
+            try:
+                offset = self.tokens.redeem(request.query["NextToken"], bound)
+            except TokenError as error:
+                raise InvalidInputError(f"Invalid NextToken: {error}.") from None
+        payload: dict[str, Any] = {
+            "AmazonOrderId": order_id,
+            "OrderItems": items[offset : offset + V0_ITEMS_PAGE_SIZE],
+        }
+        if offset + V0_ITEMS_PAGE_SIZE < len(items):
+            payload["NextToken"] = self.tokens.issue(bound, offset + V0_ITEMS_PAGE_SIZE)
+        return {"payload": payload}
+
+
+def _data_elements(token: AccessToken, path: str) -> set[str]:
+    """PII data elements a restricted data token grants for `path` (generic or specific)."""
+    granted: set[str] = set()
+    for resource in token.restricted:
+        generic = resource.get("path", "")
+        pattern = generic.replace("{orderId}", path.rsplit("/", 1)[-1])
+        if resource.get("method") == "GET" and path in (generic, pattern):
+            granted.update(resource.get("dataElements") or [])
+    return granted
+
+
+def register(service: SpApiService) -> None:
+    api = OrdersApi(service)
+    base26, base0 = "/orders/2026-01-01/orders", "/orders/v0/orders"
+    service.route("GET", base26, "orders_2026-01-01.searchOrders", api.search_orders)
+    service.route(
+        "GET", base26 + r"/(?P<orderId>[^/]+)", "orders_2026-01-01.getOrder", api.get_order
+    )
+    service.route("GET", base0, "ordersV0.getOrders", api.get_orders_v0)
+    service.route("GET", base0 + r"/(?P<orderId>[^/]+)", "ordersV0.getOrder", api.get_order_v0)
+    service.route(
+        "GET",
+        base0 + r"/(?P<orderId>[^/]+)/orderItems",
+        "ordersV0.getOrderItems",
+        api.get_order_items_v0,
+    )

@@ -1,0 +1,91 @@
+"""What every SP-API operation shares: faults, auth, usage plans and response headers."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from sandbox.core.faults import Disconnect
+from sandbox.core.routing import Request, Response
+from sandbox.core.serialize import to_json
+from sandbox.seed.sellers import Seller
+from sandbox.sp_api import orders, tokens
+from sandbox.sp_api.exceptions import (
+    BY_STATUS,
+    TOKEN_EXPIRED,
+    TOKEN_INVALID,
+    TOKEN_MISSING,
+    QuotaExceededError,
+    SpApiError,
+    UnauthorizedError,
+)
+from sandbox.sp_api.plans import USAGE_PLANS
+
+if TYPE_CHECKING:
+    from sandbox.app import App
+    from sandbox.lwa.models import AccessToken
+
+SpApiHandler = Callable[[Request, Seller, "AccessToken"], Any]
+RATE_LIMIT_STATUSES = {200, 201, 202, 204, 400, 404}  # the header's documented statuses
+
+
+class SpApiService:
+    """Wraps each operation's handler; handlers return JSON-able data or a Response."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        orders.register(self)
+        tokens.register(self)
+
+    def route(self, method: str, path: str, operation: str, handler: SpApiHandler) -> None:
+        self.app.router.add(method, path, self._wrap(operation, handler), operation, "sp_api")
+
+    def _wrap(self, operation: str, handler: SpApiHandler) -> Callable[[Request], Response]:
+        plan = USAGE_PLANS[operation]
+
+        def wrapped(request: Request) -> Response:
+            app = self.app
+            try:
+                token = self._authenticate(request)
+                request.seller_id = token.seller_id
+                fault = app.faults.take("sp_api", operation, token.seller_id)
+                if fault is not None:
+                    if fault.disconnect:
+                        raise Disconnect()
+                    error = BY_STATUS.get(fault.status or 500, SpApiError)()
+                    error.status = fault.status or 500
+                    response = error.to_response()
+                    if fault.retry_after is not None:
+                        response.headers["Retry-After"] = str(fault.retry_after)
+                    return self._finish(response)
+                if not app.limiter.try_acquire((token.seller_id, operation), plan):
+                    raise QuotaExceededError()
+                seller = app.world.seller(token.seller_id)
+                result = handler(request, seller, token)
+                response = result if isinstance(result, Response) else to_json(result)
+            except SpApiError as error:
+                response = error.to_response()
+            if response.status in RATE_LIMIT_STATUSES:
+                rate = plan.rate * app.clock.time_scale
+                response.headers["x-amzn-RateLimit-Limit"] = repr(round(rate, 9))
+            return self._finish(response)
+
+        return wrapped
+
+    @staticmethod
+    def _finish(response: Response) -> Response:
+        response.headers["x-amzn-RequestId"] = str(uuid.uuid4())
+        return response
+
+    def _authenticate(self, request: Request) -> AccessToken:
+        # like Amazon since October 2023, an `Authorization: AWS4-HMAC-SHA256` header is ignored
+        value = request.header("x-amz-access-token")
+        if not value:
+            raise UnauthorizedError(TOKEN_MISSING)
+        token = self.app.tokens.resolve(value)
+        if token is None:
+            raise UnauthorizedError(TOKEN_INVALID)
+        if self.app.clock.timestamp() >= token.expires_at:
+            raise UnauthorizedError(TOKEN_EXPIRED)
+        return token

@@ -1,0 +1,1 @@
+"""dlt sources for Amazon's seller data; never imports the sandbox."""

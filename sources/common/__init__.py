@@ -1,0 +1,1 @@
+"""Shared by every source: clock, pacing, retries, redaction, Arrow rows; no dlt decorators."""

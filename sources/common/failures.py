@@ -1,0 +1,36 @@
+"""Failures a run collects instead of raising, so that everything else still loads."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Failure:
+    resource: str
+    key: str  # what failed inside the resource: an account, a report
+    error: BaseException
+
+    def __str__(self) -> str:
+        return f"{self.resource} [{self.key}]: {self.error}"
+
+
+class Failures:
+    """Thread-safe list; `pipelines/run.py` prints it and exits non-zero when it is not empty."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._items: list[Failure] = []
+
+    def add(self, resource: str, key: str, error: BaseException) -> None:
+        with self._lock:
+            self._items.append(Failure(resource, key, error))
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        with self._lock:
+            return iter(list(self._items))
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._items)

@@ -1,0 +1,146 @@
+"""A requests session that paces every request through its operation's bucket and retries.
+
+Subclasses say what a response means for their API (`assess`), how to read the server's
+pacing hints (`observe`) and which exception a final failure raises (`error_for`).
+"""
+
+from __future__ import annotations
+
+import enum
+import random
+from collections.abc import Callable, Hashable
+from typing import Any
+
+import requests
+from requests.hooks import default_hooks, dispatch_hook
+
+from sources.common.clock import Clock
+from sources.common.ratelimit import Pacer, TokenBucket
+from sources.common.redact import redact_url
+from sources.common.retry import RetryPolicy, parse_retry_after
+from sources.common.stats import ApiStats
+
+TRANSIENT_NETWORK_ERRORS = (
+    requests.ConnectionError,
+    requests.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+)
+
+
+class Verdict(enum.Enum):
+    DONE = "done"
+    THROTTLED = "throttled"
+    SERVER_ERROR = "server_error"
+    REFRESH_AUTH = "refresh_auth"
+    FAIL = "fail"
+
+
+class RetriesExhaustedError(Exception):
+    """Raised by `PacedSession` when a transient failure outlasts the retry policy."""
+
+
+class PacedSession(requests.Session):
+    """Paced, retrying, counted; the response hooks (dlt's among them) see only the final one."""
+
+    def __init__(
+        self,
+        pacer: Pacer,
+        operation_of: Callable[[requests.PreparedRequest], str],
+        clock: Clock,
+        stats: ApiStats,
+        policy: RetryPolicy | None = None,
+        jitter: Callable[[], float] = random.random,
+        timeout: float = 120.0,
+        bucket_key: Callable[[str], Hashable] = lambda operation: operation,
+    ) -> None:
+        super().__init__()
+        self.pacer = pacer
+        self.operation_of = operation_of
+        self.clock = clock
+        self.stats = stats
+        self.policy = policy or RetryPolicy()
+        self.jitter = jitter
+        self.timeout = timeout
+        self.bucket_key = bucket_key
+
+    def assess(self, response: requests.Response, operation: str) -> Verdict:
+        if response.status_code == 429:
+            return Verdict.THROTTLED
+        if response.status_code >= 500:
+            return Verdict.SERVER_ERROR
+        if response.status_code >= 400:
+            return Verdict.FAIL
+        return Verdict.DONE
+
+    def observe(self, response: requests.Response, bucket: TokenBucket) -> None:
+        """Adjust pacing from response headers (no-op by default)."""
+
+    def before_attempt(self, request: requests.PreparedRequest) -> None:
+        """Last touch before a request leaves (after pacing): e.g. a fresh access token."""
+
+    def refresh_auth(self, request: requests.PreparedRequest) -> bool:
+        """Re-authenticate `request` in place; False when it cannot be done."""
+        return False
+
+    def error_for(
+        self, response: requests.Response | None, operation: str, cause: Exception | None = None
+    ) -> Exception:
+        where = redact_url(response.url) if response is not None else operation
+        status = response.status_code if response is not None else "no response"
+        return RetriesExhaustedError(f"{operation} failed ({status}) at {where}")
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        operation = self.operation_of(request)
+        bucket = self.pacer.bucket(self.bucket_key(operation))
+        hooks, request.hooks = request.hooks, default_hooks()
+        kwargs.setdefault("timeout", self.timeout)
+        attempt = 0
+        refreshed = False
+        try:
+            while True:
+                waited = bucket.acquire()
+                self.before_attempt(request)
+                try:
+                    response = super().send(request, **kwargs)
+                except TRANSIENT_NETWORK_ERRORS as error:
+                    attempt += 1
+                    self.stats.record(operation, retried=True, error=True, waited=waited)
+                    if attempt >= self.policy.max_attempts:
+                        raise self.error_for(None, operation, error) from error
+                    self.clock.sleep(self.policy.server_error_delay(attempt, self.jitter()))
+                    continue
+                self.observe(response, bucket)
+                verdict = self.assess(response, operation)
+                if verdict is Verdict.DONE:
+                    self.stats.record(operation, retried=attempt > 0, waited=waited)
+                    break
+                if verdict is Verdict.REFRESH_AUTH and not refreshed and self.refresh_auth(request):
+                    refreshed = True
+                    self.stats.record(operation, retried=True, error=True, waited=waited)
+                    continue
+                if verdict in (Verdict.THROTTLED, Verdict.SERVER_ERROR):
+                    attempt += 1
+                    throttled = verdict is Verdict.THROTTLED
+                    self.stats.record(
+                        operation, throttled=throttled, retried=True, error=True, waited=waited
+                    )
+                    if attempt >= self.policy.max_attempts:
+                        raise self.error_for(response, operation)
+                    if throttled:
+                        bucket.drain()
+                        retry_after = parse_retry_after(
+                            response.headers.get("Retry-After"), self.clock.now().timestamp()
+                        )
+                        delay = self.policy.throttle_delay(
+                            attempt, retry_after, bucket.rate, self.jitter()
+                        )
+                    else:
+                        delay = self.policy.server_error_delay(attempt, self.jitter())
+                    response.close()
+                    self.clock.sleep(delay)
+                    continue
+                self.stats.record(operation, error=True, waited=waited)
+                raise self.error_for(response, operation)
+        finally:
+            request.hooks = hooks
+        return dispatch_hook("response", hooks, response, **kwargs)

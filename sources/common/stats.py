@@ -1,0 +1,45 @@
+"""Counters for what a run did over the wire: calls, throttles and retries per operation."""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from dataclasses import dataclass
+
+
+@dataclass
+class OperationStats:
+    calls: int = 0
+    throttled: int = 0
+    retries: int = 0
+    errors: int = 0
+    waited_seconds: float = 0.0
+
+
+class ApiStats:
+    """Thread-safe; keys are `<api>.<operation>`."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._ops: dict[str, OperationStats] = defaultdict(OperationStats)
+
+    def record(
+        self,
+        operation: str,
+        *,
+        throttled: bool = False,
+        retried: bool = False,
+        error: bool = False,
+        waited: float = 0.0,
+    ) -> None:
+        with self._lock:
+            entry = self._ops[operation]
+            entry.calls += 1
+            entry.throttled += int(throttled)
+            entry.retries += int(retried)
+            entry.errors += int(error)
+            entry.waited_seconds += waited
+
+    def snapshot(self) -> dict[str, OperationStats]:
+        with self._lock:
+            return {k: OperationStats(**v.__dict__) for k, v in sorted(self._ops.items())}

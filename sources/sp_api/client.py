@@ -1,0 +1,259 @@
+"""Accounts from config, and a dlt RESTClient per account with auth, pacing and retries."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from dlt.sources.helpers.rest_client import RESTClient
+
+from sources.common.clock import Clock
+from sources.common.ratelimit import Pacer
+from sources.common.redact import redact_url, register_secret
+from sources.common.retry import RetryPolicy
+from sources.common.session import PacedSession, Verdict
+from sources.common.stats import ApiStats
+from sources.sp_api.auth import LwaAuth, LwaSession
+from sources.sp_api.exceptions import (
+    AccessDeniedError,
+    ConfigurationError,
+    InvalidRequestError,
+    NotFoundError,
+    ServerError,
+    SpApiError,
+    ThrottledError,
+)
+from sources.sp_api.settings import (
+    AWS_NOTICE,
+    ENDPOINTS,
+    LEGACY_AWS_KEYS,
+    USER_AGENT,
+    operation_for,
+    plan_for,
+)
+
+log = logging.getLogger("sources.sp_api")
+EXPIRED_TOKEN = "The access token you provided has expired."
+_ACCOUNT_KEYS = frozenset(
+    {
+        "name",
+        "seller_id",
+        "refresh_token",
+        "region",
+        "marketplace_ids",
+        "endpoint",
+        "client_id",
+        "client_secret",
+    }
+)
+_warned_legacy = False
+
+
+@dataclass(frozen=True)
+class Account:
+    """One selling partner's authorization; secrets are excluded from repr."""
+
+    name: str
+    seller_id: str
+    refresh_token: str = field(repr=False)
+    region: str = "na"
+    marketplace_ids: tuple[str, ...] = ()
+    endpoint: str | None = None
+    client_id: str | None = field(default=None, repr=False)
+    client_secret: str | None = field(default=None, repr=False)
+
+    @property
+    def config_key(self) -> str:
+        return f"sources.sp_api.accounts[{self.name}]"
+
+    @classmethod
+    def parse(cls, raw: Mapping[str, Any], position: int) -> Account:
+        """Validate one `accounts` entry; errors name the key, never a value."""
+        name = str(raw.get("name") or raw.get("seller_id") or position)
+        where = f"sources.sp_api.accounts[{name}]"
+        unknown = set(raw) - _ACCOUNT_KEYS - LEGACY_AWS_KEYS
+        if unknown:
+            raise ConfigurationError(f"{where}: unknown key(s) {sorted(unknown)}")
+        if set(raw) & LEGACY_AWS_KEYS:
+            _warn_legacy_aws()
+        for required in ("seller_id", "refresh_token"):
+            if not raw.get(required):
+                raise ConfigurationError(f"{where}.{required} is required")
+        region = str(raw.get("region", "na")).lower()
+        if region not in ENDPOINTS and not raw.get("endpoint"):
+            raise ConfigurationError(f"{where}.region must be one of {sorted(ENDPOINTS)}")
+        marketplaces = raw.get("marketplace_ids") or ()
+        if isinstance(marketplaces, str):
+            marketplaces = [m.strip() for m in marketplaces.split(",") if m.strip()]
+        return cls(
+            name=name,
+            seller_id=str(raw["seller_id"]),
+            refresh_token=str(raw["refresh_token"]),
+            region=region,
+            marketplace_ids=tuple(marketplaces),
+            endpoint=raw.get("endpoint"),
+            client_id=raw.get("client_id"),
+            client_secret=raw.get("client_secret"),
+        )
+
+
+def _warn_legacy_aws() -> None:
+    global _warned_legacy
+    if not _warned_legacy:
+        _warned_legacy = True
+        log.warning(
+            "AWS access keys and IAM role settings are accepted but not used: Amazon says "
+            '"%s"; requests are authorized with the LWA token alone.',
+            AWS_NOTICE,
+        )
+
+
+def parse_accounts(raw: Any) -> list[Account]:
+    """`accounts` as a list of tables, or a table of tables keyed by account name."""
+    if isinstance(raw, Mapping):
+        entries = [{"name": name, **dict(value)} for name, value in raw.items()]
+    elif isinstance(raw, list | tuple):
+        entries = [dict(value) for value in raw]
+    else:
+        raise ConfigurationError("sources.sp_api.accounts must be a list or table of accounts")
+    if not entries:
+        raise ConfigurationError("sources.sp_api.accounts is empty")
+    accounts = [Account.parse(entry, n) for n, entry in enumerate(entries)]
+    names = [a.name for a in accounts]
+    if len(set(names)) != len(names):
+        raise ConfigurationError("sources.sp_api.accounts: account names must be unique")
+    return accounts
+
+
+class SpApiSession(PacedSession):
+    """SP-API meanings: 403 'expired' refreshes once, rate headers pace, errors are typed."""
+
+    def __init__(self, *args: Any, auth: LwaAuth, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.auth_source = auth
+
+    def assess(self, response: requests.Response, operation: str) -> Verdict:
+        if response.status_code == 403 and EXPIRED_TOKEN in response.text:
+            return Verdict.REFRESH_AUTH
+        return super().assess(response, operation)
+
+    def observe(self, response, bucket):  # type: ignore[no-untyped-def]
+        value = response.headers.get("x-amzn-RateLimit-Limit")
+        if value:
+            with contextlib.suppress(ValueError):
+                bucket.set_rate(float(value))
+
+    def before_attempt(self, request: requests.PreparedRequest) -> None:
+        # the pacing wait may outlast the token set when the request was prepared
+        if "x-amz-access-token" in request.headers:
+            request.headers["x-amz-access-token"] = self.auth_source.token()
+
+    def refresh_auth(self, request: requests.PreparedRequest) -> bool:
+        stale = request.headers.get("x-amz-access-token")
+        request.headers["x-amz-access-token"] = self.auth_source.token(stale=stale)
+        return True
+
+    def error_for(self, response, operation, cause=None):  # type: ignore[no-untyped-def]
+        if response is None:
+            return ServerError(
+                f"{operation}: no response ({type(cause).__name__})", operation=operation
+            )
+        status = response.status_code
+        code, message, details = "", "", ""
+        try:
+            errors = response.json().get("errors") or []
+            first = errors[0] if errors else {}
+            code, message, details = (
+                str(first.get(k) or "") for k in ("code", "message", "details")
+            )
+        except (ValueError, AttributeError):
+            message = response.text[:200]
+        text = f"{operation} answered {status} {code}: {message}".rstrip(": ")
+        if details:
+            text += f" ({details})"
+        text += f" at {redact_url(response.url)}"
+        kind: type[SpApiError] = {
+            400: InvalidRequestError,
+            403: AccessDeniedError,
+            404: NotFoundError,
+            429: ThrottledError,
+        }.get(status, ServerError if status >= 500 else InvalidRequestError)
+        return kind(
+            text,
+            operation=operation,
+            status=status,
+            code=code,
+            request_id=response.headers.get("x-amzn-RequestId"),
+        )
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        response = super().send(request, **kwargs)
+        _memoize_json(response)
+        return response
+
+
+def _memoize_json(response: requests.Response) -> None:
+    """dlt's paginator and data selector each call .json(); parse the body once."""
+    parse = response.json
+    cache: list[Any] = []
+
+    def json(**kwargs: Any) -> Any:
+        if not cache:
+            cache.append(parse(**kwargs))
+        return cache[0]
+
+    response.json = json  # type: ignore[method-assign]
+
+
+@dataclass
+class SpApiClient:
+    """What a resource needs to talk to one account: the REST client and its session."""
+
+    account: Account
+    rest: RESTClient
+    session: SpApiSession
+
+
+def _operation_key(request: requests.PreparedRequest) -> str:
+    return operation_for(request.method or "GET", urlsplit(request.url).path).key
+
+
+def make_client(
+    account: Account,
+    client_id: str,
+    client_secret: str,
+    token_url: str,
+    clock: Clock,
+    stats: ApiStats,
+    policy: RetryPolicy,
+    endpoint: str | None = None,
+) -> SpApiClient:
+    """One paced, authenticated client per account; buckets are per account and operation."""
+    register_secret(account.refresh_token)
+    lwa_session = LwaSession(
+        Pacer(lambda key: (10.0, 10), clock),
+        lambda request: "lwa.token",
+        clock,
+        stats,
+        policy,
+        config_key=account.config_key,
+    )
+    auth = LwaAuth(
+        account.client_id or client_id,
+        account.client_secret or client_secret,
+        account.refresh_token,
+        token_url,
+        lwa_session,
+        clock,
+    )
+    session = SpApiSession(Pacer(plan_for, clock), _operation_key, clock, stats, policy, auth=auth)
+    base_url = account.endpoint or endpoint or ENDPOINTS[account.region]
+    rest = RESTClient(
+        base_url=base_url, headers={"user-agent": USER_AGENT}, auth=auth, session=session
+    )
+    return SpApiClient(account, rest, session)

@@ -1,0 +1,58 @@
+"""SP-API errors, each transient or terminal, carrying only safe facts (never a secret)."""
+
+from __future__ import annotations
+
+from dlt.common.exceptions import TerminalException, TransientException
+
+
+class SpApiError(Exception):
+    """An SP-API or LWA failure: operation, status, Amazon's code and the request id."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        operation: str = "",
+        status: int | None = None,
+        code: str | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.operation = operation
+        self.status = status
+        self.code = code
+        self.request_id = request_id
+
+    def __str__(self) -> str:
+        text = super().__str__()
+        if self.request_id:
+            text += f" (x-amzn-RequestId {self.request_id})"
+        return text
+
+
+class ThrottledError(SpApiError, TransientException):
+    """429s outlasted the retry policy."""
+
+
+class ServerError(SpApiError, TransientException):
+    """5xx answers or dropped connections outlasted the retry policy."""
+
+
+class InvalidRequestError(SpApiError, TerminalException):
+    """400: the request must change."""
+
+
+class AccessDeniedError(SpApiError, TerminalException):
+    """403 other than an expired token: a missing role, a wrong region, a revoked token."""
+
+
+class NotFoundError(SpApiError, TerminalException):
+    """404."""
+
+
+class LwaError(SpApiError, TerminalException):
+    """Login with Amazon refused the credentials; the message names the config key at fault."""
+
+
+class ConfigurationError(ValueError, TerminalException):
+    """The source's configuration cannot work; the message names the key."""
