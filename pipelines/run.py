@@ -28,6 +28,7 @@ import requests  # noqa: E402
 from pipelines import summary, transform  # noqa: E402
 from pipelines.builders import BUILDERS, RunContext, has_live_credentials  # noqa: E402
 from sources.common import redact  # noqa: E402
+from sources.common.memory import prefer_system_allocator  # noqa: E402
 
 log = logging.getLogger("pipelines.run")
 # one pipeline (state) and one dataset (schema) per source; dlt refuses a dataset named like
@@ -203,6 +204,7 @@ def one_line(error: BaseException) -> str:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     setup_logging()
+    prefer_system_allocator()
     try:
         return run(args)
     except KeyboardInterrupt:

@@ -12,8 +12,7 @@ from sources.common.stats import ApiStats
 
 def table_rows(duckdb_path: Path, dataset: str) -> dict[str, int]:
     """Rows in every data table of `dataset` (dlt's own tables left out)."""
-    # not read_only: dbt's connection to the same file may still be open in this process
-    with duckdb.connect(str(duckdb_path)) as connection:
+    with duckdb.connect(str(duckdb_path), read_only=True) as connection:
         tables = [
             row[0]
             for row in connection.execute(

@@ -37,7 +37,10 @@ def build(duckdb_path: Path, select: str | None = None) -> DbtSummary:
     ]
     if select:
         args += ["--select", select]
-    result = dbtRunner().invoke(args)
+    try:
+        result = dbtRunner().invoke(args)
+    finally:
+        _release_duckdb()
     counts: dict[str, int] = {}
     failures: list[str] = []
     for node in getattr(result.result, "results", None) or []:
@@ -48,3 +51,14 @@ def build(duckdb_path: Path, select: str | None = None) -> DbtSummary:
     if result.exception is not None:
         failures.append(f"dbt: {result.exception}")
     return DbtSummary(bool(result.success), counts, failures)
+
+
+def _release_duckdb() -> None:
+    """dbt-duckdb keeps its database open for the process's life; close it so that this
+    process (the run summary, tests) can open the file read-only afterwards."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    with DuckDBConnectionManager._LOCK:
+        if DuckDBConnectionManager._ENV is not None:
+            DuckDBConnectionManager._ENV.close()
+            DuckDBConnectionManager._ENV = None

@@ -42,11 +42,17 @@ class App:
         self.tokens = AccessTokens(self.clock.timestamp)
         world_origin = origin if origin is not None else self.clock.start
         self.world: World = build_world(seed, orders, world_origin.timestamp())
+        self.frozen_at: float | None = None
         self._reset_hooks: list[Callable[[], None]] = []
         self._lock = threading.Lock()
         lwa_responses.register(self)
         self.sp_api = SpApiService(self)
         control.register(self)
+
+    def world_time(self) -> float:
+        """The moment the world's data is evaluated at: now, unless a test froze it."""
+        now = self.clock.timestamp()
+        return now if self.frozen_at is None else min(now, self.frozen_at)
 
     def on_reset(self, hook: Callable[[], None]) -> None:
         """Services with state of their own register how to forget it."""
@@ -60,6 +66,7 @@ class App:
             self.tokens.clear()
             self.faults.clear()
             self.calls.clear()
+            self.frozen_at = None
             for hook in self._reset_hooks:
                 hook()
 

@@ -86,7 +86,7 @@ def register(app: App) -> None:
         return world(request)
 
     def world(request: Request) -> Any:
-        now = app.clock.timestamp()
+        now = app.world_time()
         return {
             "seed": app.world.seed,
             "orders_total": app.world.orders_total,
@@ -100,7 +100,21 @@ def register(app: App) -> None:
                 for seller in app.world.sellers
             ],
             "products": len(app.world.catalog.products),
+            "frozen_at": app.frozen_at,
         }
+
+    def freeze(request: Request) -> Any:
+        """Stop the world's data (orders, statuses) at a moment; rate limits keep running."""
+        body = _body(request)
+        at = body.get("at")
+        app.frozen_at = (
+            app.clock.timestamp() if at in (None, "now") else pendulum.parse(at).timestamp()
+        )  # type: ignore[union-attr]
+        return world(request)
+
+    def thaw(request: Request) -> Any:
+        app.frozen_at = None
+        return world(request)
 
     def advance(request: Request) -> Any:
         app.clock.advance(float(_body(request)["seconds"]))
@@ -144,6 +158,8 @@ def register(app: App) -> None:
         ("POST", "reset", reset),
         ("POST", "seed", seed),
         ("GET", "world", world),
+        ("POST", "world/freeze", freeze),
+        ("DELETE", "world/freeze", thaw),
         ("GET", "clock", lambda request: clock_state(app)),
         ("POST", "clock/advance", advance),
         ("POST", "clock/scale", scale),

@@ -20,6 +20,8 @@ class Fault:
     disconnect: bool = False
     count: int = 1
     retry_after: float | None = None
+    skip: int = 0  # matching requests to let through before the fault starts
+    expire_tokens: bool = False  # expire every issued token, then answer as auth would
 
     @classmethod
     def from_json(cls, spec: dict[str, Any]) -> Fault:
@@ -28,8 +30,8 @@ class Fault:
         if unknown:
             raise ValueError(f"unknown fault fields: {sorted(unknown)}")
         fault = cls(**spec)
-        if fault.status is None and not fault.disconnect:
-            raise ValueError("a fault needs a status or disconnect=true")
+        if fault.status is None and not (fault.disconnect or fault.expire_tokens):
+            raise ValueError("a fault needs a status, disconnect=true or expire_tokens=true")
         if fault.count < 1:
             raise ValueError("count must be at least 1")
         return fault
@@ -64,6 +66,9 @@ class Faults:
         with self._lock:
             for fault in self._faults:
                 if fault.matches(service, operation, seller_id):
+                    if fault.skip > 0:
+                        fault.skip -= 1
+                        return None
                     fault.count -= 1
                     if fault.count == 0:
                         self._faults.remove(fault)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
+
+import orjson
 
 from sandbox.core.routing import Response
 
 
 def to_json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    body = json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-    return Response(status=status, body=body, headers=dict(headers or {}))
+    return Response(status=status, body=orjson.dumps(data), headers=dict(headers or {}))

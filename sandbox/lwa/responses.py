@@ -38,6 +38,7 @@ def register(app: App) -> None:
             access_token = app.tokens.exchange(app.world, form)
         except LwaError as error:
             return error.to_response()
+        request.seller_id = app.tokens.resolve(access_token).seller_id  # type: ignore[union-attr]
         return to_json(
             {
                 "access_token": access_token,

@@ -117,14 +117,17 @@ def seed_orders(
 ) -> OrderBook:
     """`count` orders over the two years before `origin`, plus the next 90 days' worth."""
     rng = np.random.default_rng([seed, 2, seller_index])
-    future = round(count * FUTURE_DAYS / HISTORY_DAYS)
-    total = count + future
-    span = (HISTORY_DAYS + FUTURE_DAYS) * 86400.0
-    start = origin - HISTORY_DAYS * 86400.0
-    # a linear growth trend: density rises from 0.6 to 1.4 across the span (inverse CDF)
-    u = np.sort(rng.random(total))
+    history = HISTORY_DAYS * 86400.0
+    # growth: density rises linearly from 0.6 to 1.4 over the history (inverse CDF), then the
+    # future continues at the final density; exactly `count` orders fall before the origin
     a, b = 0.6, 0.8
-    created = start + span * (-a + np.sqrt(a * a + 2 * b * u)) / b
+    past = (
+        origin - history + history * (-a + np.sqrt(a * a + 2 * b * np.sort(rng.random(count)))) / b
+    )
+    future = round(count * FUTURE_DAYS / HISTORY_DAYS * (a + b))
+    ahead = origin + FUTURE_DAYS * 86400.0 * np.sort(rng.random(future))
+    created = np.concatenate([past, ahead])
+    total = count + future
     marketplace = rng.choice(
         len(seller.marketplace_ids), size=total, p=np.array(seller.marketplace_weights)
     ).astype(np.int8)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -85,6 +86,13 @@ def amount(minor: int, market: Marketplace) -> str:
     return f"{sign}{whole}.{cents:02d}"
 
 
+@lru_cache(maxsize=65536)
+def money(minor: int, marketplace_id: str) -> dict[str, str]:
+    """A 2026-01-01 Money object; shared between orders, so never mutate it."""
+    market = MARKETPLACES[marketplace_id]
+    return {"amount": amount(minor, market), "currencyCode": market.currency}
+
+
 @dataclass(frozen=True)
 class OrderQuery:
     mode: str  # "created" or "updated"
@@ -126,8 +134,16 @@ def run_query(book: OrderBook, query: OrderQuery, at: float) -> np.ndarray:
 class OrderRenderer:
     """Turns order-book rows into either wire shape, as of one virtual moment."""
 
-    def __init__(self, book: OrderBook, indices: np.ndarray, at: float, products: list) -> None:
+    def __init__(
+        self,
+        book: OrderBook,
+        indices: np.ndarray,
+        at: float,
+        products: list,
+        product_blocks: dict[tuple[int, str, str], dict[str, Any]],
+    ) -> None:
         self.book, self.at, self.products = book, at, products
+        self.product_blocks = product_blocks
         self.indices = indices.tolist()
         created, t1, t2 = book.created[indices], book.t1[indices], book.t2[indices]
         self.updated = np.where(at >= t2, t2, np.where(at >= t1, t1, created)).tolist()
@@ -156,6 +172,24 @@ class OrderRenderer:
             )
         return lines
 
+    def _product_block(self, listing: Any, product: Any, market: Marketplace) -> dict[str, Any]:
+        """The item's `product` object: the same for every order of a SKU in a marketplace."""
+        key = (listing.product_index, listing.sku, market.marketplace_id)
+        block = self.product_blocks.get(key)
+        if block is None:
+            block = self.product_blocks[key] = {
+                "asin": product.asin,
+                "title": product.title(market.marketplace_id),
+                "sellerSku": listing.sku,
+                "condition": {"conditionType": "NEW", "conditionSubtype": "NEW"},
+                "price": {
+                    "unitPrice": money(
+                        listing.prices_minor[market.marketplace_id], market.marketplace_id
+                    )
+                },
+            }
+        return block
+
     def _shipping(self, index: int, market: Marketplace) -> int:
         if self.book.amazon_fulfilled[index] or self.book.prime[index]:
             return 0
@@ -177,7 +211,6 @@ class OrderRenderer:
         index, status = self.indices[k], self.status[k]
         book = self.book
         market = self._market(index)
-        currency = market.currency
         shipping = self._shipping(index, market)
         priced = status != PENDING
         items = []
@@ -190,15 +223,7 @@ class OrderRenderer:
             entry: dict[str, Any] = {
                 "orderItemId": book.item_id(item),
                 "quantityOrdered": quantity,
-                "product": {
-                    "asin": product.asin,
-                    "title": product.title(market.marketplace_id),
-                    "sellerSku": listing.sku,
-                    "condition": {"conditionType": "NEW", "conditionSubtype": "NEW"},
-                    "price": {
-                        "unitPrice": {"amount": amount(unit, market), "currencyCode": currency}
-                    },
-                },
+                "product": self._product_block(listing, product, market),
             }
             if "FULFILLMENT" in included:
                 shipped = quantity if status == SHIPPED else 0
@@ -210,27 +235,18 @@ class OrderRenderer:
                 breakdowns = [
                     {
                         "type": "ITEM",
-                        "subtotal": {
-                            "amount": amount(unit * quantity, market),
-                            "currencyCode": currency,
-                        },
+                        "subtotal": money(unit * quantity, market.marketplace_id),
                     }
                 ]
                 if position == 0 and shipping:
                     breakdowns.append(
                         {
                             "type": "SHIPPING",
-                            "subtotal": {
-                                "amount": amount(shipping, market),
-                                "currencyCode": currency,
-                            },
+                            "subtotal": money(shipping, market.marketplace_id),
                         }
                     )
                 entry["proceeds"] = {
-                    "proceedsTotal": {
-                        "amount": amount(line_total, market),
-                        "currencyCode": currency,
-                    },
+                    "proceedsTotal": money(line_total, market.marketplace_id),
                     "breakdowns": breakdowns,
                 }
             if "CANCELLATION" in included and status == CANCELLED:
@@ -265,9 +281,7 @@ class OrderRenderer:
                 },
             }
         if "PROCEEDS" in included and priced:
-            order["proceeds"] = {
-                "grandTotal": {"amount": amount(total, market), "currencyCode": currency}
-            }
+            order["proceeds"] = {"grandTotal": money(total, market.marketplace_id)}
         if "BUYER" in included or "RECIPIENT" in included:
             name, (city, state, postal), email = self._person(index, market)
             if "BUYER" in included:
@@ -382,6 +396,14 @@ class OrdersApi:
         self.app = service.app
         self.tokens = TokenBook(lambda: self.app.clock.timestamp(), TOKEN_TTL)
         self.app.on_reset(self.tokens.clear)
+        self._blocks_world: object = None
+        self._product_blocks: dict[tuple[int, str, str], dict[str, Any]] = {}
+
+    def _renderer(self, book: OrderBook, indices: np.ndarray, at: float) -> OrderRenderer:
+        world = self.app.world
+        if self._blocks_world is not world:
+            self._blocks_world, self._product_blocks = world, {}
+        return OrderRenderer(book, indices, at, world.catalog.products, self._product_blocks)
 
     def _book(self, seller: Seller) -> OrderBook:
         return self.app.world.order_books[seller.seller_id]
@@ -475,13 +497,12 @@ class OrdersApi:
                 if not fulfilled_by or len(set(fulfilled_by)) == 2
                 else fulfilled_by[0] == "AMAZON",
             )
-            return Snapshot(run_query(self._book(seller), query, now), now, before, 0)
+            at = self.app.world_time()
+            return Snapshot(run_query(self._book(seller), query, at), at, before, 0)
 
         snapshot = self._snapshot(request.query.get("paginationToken"), bound, build)
         page = snapshot.indices[snapshot.offset : snapshot.offset + size]
-        renderer = OrderRenderer(
-            self._book(seller), page, snapshot.at, self.app.world.catalog.products
-        )
+        renderer = self._renderer(self._book(seller), page, snapshot.at)
         body: dict[str, Any] = {"orders": renderer.orders_2026(included)}
         next_token = self._next_token(snapshot, size, bound)
         if next_token:
@@ -493,16 +514,14 @@ class OrdersApi:
     def _find(self, seller: Seller, order_id: str) -> tuple[OrderBook, int]:
         book = self._book(seller)
         index = book.index_of(order_id)
-        if index is None or book.created[index] > self.app.clock.timestamp():
+        if index is None or book.created[index] > self.app.world_time():
             raise NotFoundError(f"Order {order_id} not found.")
         return book, index
 
     def get_order(self, request: Request, seller: Seller, token: AccessToken) -> Any:
         included = set(enum_list(request, "includedData", INCLUDED_DATA) or [])
         book, index = self._find(seller, request.path_params["orderId"])
-        renderer = OrderRenderer(
-            book, np.array([index]), self.app.clock.timestamp(), self.app.world.catalog.products
-        )
+        renderer = self._renderer(book, np.array([index]), self.app.world_time())
         return {"order": renderer.orders_2026(included)[0]}
 
     def get_orders_v0(self, request: Request, seller: Seller, token: AccessToken) -> Any:
@@ -532,13 +551,12 @@ class OrdersApi:
                 else None,
                 None if not channels or len(set(channels)) == 2 else channels[0] == "AFN",
             )
-            return Snapshot(run_query(self._book(seller), query, now), now, before, 0)
+            at = self.app.world_time()
+            return Snapshot(run_query(self._book(seller), query, at), at, before, 0)
 
         snapshot = self._snapshot(request.query.get("NextToken"), bound, build)
         page = snapshot.indices[snapshot.offset : snapshot.offset + size]
-        renderer = OrderRenderer(
-            self._book(seller), page, snapshot.at, self.app.world.catalog.products
-        )
+        renderer = self._renderer(self._book(seller), page, snapshot.at)
         payload: dict[str, Any] = {
             "Orders": renderer.orders_v0(_data_elements(token, "/orders/v0/orders"))
         }
@@ -552,18 +570,14 @@ class OrdersApi:
     def get_order_v0(self, request: Request, seller: Seller, token: AccessToken) -> Any:
         order_id = request.path_params["orderId"]
         book, index = self._find(seller, order_id)
-        renderer = OrderRenderer(
-            book, np.array([index]), self.app.clock.timestamp(), self.app.world.catalog.products
-        )
+        renderer = self._renderer(book, np.array([index]), self.app.world_time())
         elements = _data_elements(token, f"/orders/v0/orders/{order_id}")
         return {"payload": renderer.orders_v0(elements)[0]}
 
     def get_order_items_v0(self, request: Request, seller: Seller, token: AccessToken) -> Any:
         order_id = request.path_params["orderId"]
         book, index = self._find(seller, order_id)
-        renderer = OrderRenderer(
-            book, np.array([index]), self.app.clock.timestamp(), self.app.world.catalog.products
-        )
+        renderer = self._renderer(book, np.array([index]), self.app.world_time())
         items = renderer.items_v0(0)
         offset = 0
         bound = {"orderId": order_id, "_seller": seller.seller_id}

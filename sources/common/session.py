@@ -62,6 +62,7 @@ class PacedSession(requests.Session):
         self.jitter = jitter
         self.timeout = timeout
         self.bucket_key = bucket_key
+        self.latency = 0.0  # moving average of request durations, in seconds
 
     def assess(self, response: requests.Response, operation: str) -> Verdict:
         if response.status_code == 429:
@@ -100,6 +101,7 @@ class PacedSession(requests.Session):
             while True:
                 waited = bucket.acquire()
                 self.before_attempt(request)
+                sent = self.clock.monotonic()
                 try:
                     response = super().send(request, **kwargs)
                 except TRANSIENT_NETWORK_ERRORS as error:
@@ -109,6 +111,8 @@ class PacedSession(requests.Session):
                         raise self.error_for(None, operation, error) from error
                     self.clock.sleep(self.policy.server_error_delay(attempt, self.jitter()))
                     continue
+                duration = self.clock.monotonic() - sent
+                self.latency += 0.2 * (duration - self.latency)
                 self.observe(response, bucket)
                 verdict = self.assess(response, operation)
                 if verdict is Verdict.DONE:

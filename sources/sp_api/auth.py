@@ -80,6 +80,7 @@ class LwaAuth(AuthBase):
         self._lock = threading.Lock()
         self._token: str | None = None
         self._expires_at = 0.0
+        self._lifetime = 0.0
 
     def __repr__(self) -> str:
         return f"LwaAuth(token_url={self._token_url!r})"
@@ -88,10 +89,13 @@ class LwaAuth(AuthBase):
         request.headers["x-amz-access-token"] = self.token()
         return request
 
-    def token(self, stale: str | None = None) -> str:
-        """The current token; a caller holding `stale` forces one refresh, not one per caller."""
+    def token(self, stale: str | None = None, min_validity: float = 0.0) -> str:
+        """The current token, valid for `min_validity` more seconds; a caller holding `stale`
+        forces one refresh, not one per caller."""
         with self._lock:
-            fresh = self._token is not None and self._clock.monotonic() < self._expires_at
+            # a request's flight may need the token longer, up to a tenth of its lifetime
+            needed = min(min_validity, 0.1 * self._lifetime)
+            fresh = self._token is not None and self._clock.monotonic() + needed < self._expires_at
             if fresh and (stale is None or stale != self._token):
                 return self._token  # type: ignore[return-value]
             return self._refresh()
@@ -105,5 +109,6 @@ class LwaAuth(AuthBase):
         lifetime = float(body.get("expires_in", 3600))
         margin = min(LWA_MARGIN_SECONDS, 0.01 * lifetime)
         self._token = token
+        self._lifetime = lifetime
         self._expires_at = started + lifetime - margin
         return token

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+import orjson
 import requests
 from dlt.sources.helpers.rest_client import RESTClient
 
@@ -32,6 +33,7 @@ from sources.sp_api.settings import (
     AWS_NOTICE,
     ENDPOINTS,
     LEGACY_AWS_KEYS,
+    LWA_PLAN,
     USER_AGENT,
     operation_for,
     plan_for,
@@ -149,9 +151,12 @@ class SpApiSession(PacedSession):
                 bucket.set_rate(float(value))
 
     def before_attempt(self, request: requests.PreparedRequest) -> None:
-        # the pacing wait may outlast the token set when the request was prepared
+        # the pacing wait may outlast the token set when the request was prepared, and the
+        # token must outlive the request's flight (a large share of it at high time scales)
         if "x-amz-access-token" in request.headers:
-            request.headers["x-amz-access-token"] = self.auth_source.token()
+            request.headers["x-amz-access-token"] = self.auth_source.token(
+                min_validity=2 * self.latency
+            )
 
     def refresh_auth(self, request: requests.PreparedRequest) -> bool:
         stale = request.headers.get("x-amz-access-token")
@@ -198,13 +203,12 @@ class SpApiSession(PacedSession):
 
 
 def _memoize_json(response: requests.Response) -> None:
-    """dlt's paginator and data selector each call .json(); parse the body once."""
-    parse = response.json
+    """dlt's paginator and data selector each call .json(); parse the body once, with orjson."""
     cache: list[Any] = []
 
     def json(**kwargs: Any) -> Any:
         if not cache:
-            cache.append(parse(**kwargs))
+            cache.append(orjson.loads(response.content))
         return cache[0]
 
     response.json = json  # type: ignore[method-assign]
@@ -236,7 +240,7 @@ def make_client(
     """One paced, authenticated client per account; buckets are per account and operation."""
     register_secret(account.refresh_token)
     lwa_session = LwaSession(
-        Pacer(lambda key: (10.0, 10), clock),
+        Pacer(lambda key: LWA_PLAN, clock),
         lambda request: "lwa.token",
         clock,
         stats,

@@ -8,7 +8,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import pendulum
+import pyarrow as pa
+from dlt.common import jsonpath
 
+from sources.common.arrow import struct_array
 from sources.sp_api.client import Account, SpApiClient
 from sources.sp_api.paginators import EchoCursorPaginator
 from sources.sp_api.settings import ORDERS_BATCH_ORDERS, PAGE_SIZE
@@ -16,6 +19,7 @@ from sources.sp_api.settings import ORDERS_BATCH_ORDERS, PAGE_SIZE
 log = logging.getLogger("sources.sp_api")
 
 SEARCH_ORDERS_PATH = "/orders/2026-01-01/orders"
+ORDERS_SELECTOR = jsonpath.compile_path("orders")  # compiled once; dlt compiles strings per page
 API_2026 = "orders_2026-01-01"
 
 
@@ -29,11 +33,12 @@ class OrdersSettings:
 
 @dataclass(frozen=True)
 class OrderBatch:
-    """Orders of one account in the 2026-01-01 shape, as one API version delivered them."""
+    """Orders of one account in the 2026-01-01 shape (one Arrow struct per order), as one
+    API version delivered them; converted once, in the fetching thread."""
 
     account: Account
     api: str
-    orders: list[dict[str, Any]]
+    orders: pa.StructArray
 
 
 def iso(moment: pendulum.DateTime) -> str:
@@ -71,7 +76,7 @@ def search_orders(
         params["marketplaceIds"] = ",".join(account.marketplace_ids)
     paginator = EchoCursorPaginator("pagination.nextToken", "paginationToken", "lastUpdatedBefore")
     pages = client.rest.paginate(
-        SEARCH_ORDERS_PATH, params=params, paginator=paginator, data_selector="orders"
+        SEARCH_ORDERS_PATH, params=params, paginator=paginator, data_selector=ORDERS_SELECTOR
     )
     yield from batched(account, API_2026, pages)
     advance(state, account.seller_id, paginator.echo)
@@ -86,9 +91,9 @@ def batched(account: Account, api: str, pages: Iterator[list[dict[str, Any]]]):
         if len(batch) >= ORDERS_BATCH_ORDERS:
             total += len(batch)
             log.info("orders [%s]: %s orders so far", account.name, f"{total:,}")
-            yield OrderBatch(account, api, batch)
+            yield OrderBatch(account, api, struct_array(batch))
             batch = []
     if batch:
         total += len(batch)
-        yield OrderBatch(account, api, batch)
+        yield OrderBatch(account, api, struct_array(batch))
     log.info("orders [%s]: %s orders", account.name, f"{total:,}")

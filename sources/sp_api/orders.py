@@ -9,14 +9,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from functools import partial
-from typing import Any
 
 import dlt
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from sources.common.arrow import flatten, to_table
+from sources.common.arrow import flat_table
 from sources.common.concurrency import interleave
 from sources.common.failures import Failures
+from sources.common.memory import relaxed_gc
 from sources.sp_api.client import SpApiClient
 from sources.sp_api.exceptions import SpApiError
 from sources.sp_api.order_sync import OrderBatch, OrdersSettings, search_orders
@@ -53,15 +54,18 @@ def order_pages(
         partial(_guarded, partial(fetch, settings=settings, state=state), client, failures)
         for client in clients
     ]
-    yield from interleave(producers, workers=len(producers))
+    with relaxed_gc():
+        yield from interleave(producers, workers=len(producers), buffer=2)
 
 
-def _base_row(batch: OrderBatch, order: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "seller_id": batch.account.seller_id,
-        "order_id": order["orderId"],
-        "marketplace_id": order.get("salesChannel", {}).get("marketplaceId"),
-    }
+def _field(orders: pa.StructArray, *path: str) -> pa.Array:
+    """A nested field of every order (nulls where a batch's orders lack it)."""
+    array: pa.Array = orders
+    for name in path:
+        if not any(field.name == name for field in array.type):
+            return pa.nulls(len(orders), pa.string())
+        array = array.field(name)
+    return array
 
 
 @dlt.transformer(
@@ -72,13 +76,23 @@ def _base_row(batch: OrderBatch, order: dict[str, Any]) -> dict[str, Any]:
 )
 def orders(batch: OrderBatch) -> Iterator[pa.Table]:
     """One row per order; nested objects flattened to `parent__child` columns."""
-    rows = []
-    for order in batch.orders:
-        row = _base_row(batch, order)
-        flatten({k: v for k, v in order.items() if k not in _NOT_ORDER_COLUMNS}, out=row)
-        row["source_api"] = batch.api
-        rows.append(row)
-    yield to_table(rows, not_null=ORDER_KEYS)
+    count = len(batch.orders)
+    columns = {
+        "seller_id": pa.array([batch.account.seller_id] * count),
+        "marketplace_id": _field(batch.orders, "salesChannel", "marketplaceId"),
+    }
+    table = flat_table(batch.orders, columns, not_null=ORDER_KEYS, drop=_NOT_ORDER_COLUMNS)
+    yield table.append_column("source_api", pa.array([batch.api] * count))
+
+
+def _owned(batch: OrderBatch, rows: pa.StructArray, owners: pa.Array, **extra: pa.Array):
+    """Key columns for `rows`, each belonging to the order at index `owners[i]`."""
+    return {
+        "seller_id": pa.array([batch.account.seller_id] * len(rows)),
+        "order_id": pc.take(_field(batch.orders, "orderId"), owners),
+        "marketplace_id": pc.take(_field(batch.orders, "salesChannel", "marketplaceId"), owners),
+        **extra,
+    }
 
 
 @dlt.transformer(
@@ -90,33 +104,36 @@ def orders(batch: OrderBatch) -> Iterator[pa.Table]:
 )
 def order_items(batch: OrderBatch) -> Iterator[pa.Table]:
     """One row per order item; an updated order replaces all of its items."""
-    rows = []
-    for order in batch.orders:
-        base = _base_row(batch, order)
-        base["order_last_updated_time"] = order.get("lastUpdatedTime")
-        for item in order.get("orderItems") or []:
-            rows.append(flatten(item, out=dict(base)))
-    if rows:
-        yield to_table(rows, not_null=ITEM_KEYS)
+    nested = _field(batch.orders, "orderItems")
+    items = pc.list_flatten(nested)
+    if not len(items):
+        return
+    owners = pc.list_parent_indices(nested)
+    updated = pc.take(_field(batch.orders, "lastUpdatedTime"), owners)
+    columns = _owned(batch, items, owners, order_last_updated_time=updated)
+    yield flat_table(items, columns, not_null=ITEM_KEYS)
 
 
-def _pii_rows(batch: OrderBatch, key: str) -> list[dict[str, Any]]:
-    return [
-        flatten(order[key], out=_base_row(batch, order)) for order in batch.orders if order.get(key)
-    ]
+def _pii_table(batch: OrderBatch, key: str) -> pa.Table | None:
+    values = _field(batch.orders, key)
+    owners = pc.indices_nonzero(pc.is_valid(values))
+    if not len(owners):
+        return None
+    rows = pc.take(values, owners)
+    return flat_table(rows, _owned(batch, rows, owners), not_null=ORDER_KEYS)
 
 
 @dlt.transformer(name="order_buyers", primary_key=ORDER_KEYS, write_disposition="merge")
 def order_buyers(batch: OrderBatch) -> Iterator[pa.Table]:
     """Buyer PII, only when `include_pii` asked for it; kept apart from `orders`."""
-    rows = _pii_rows(batch, "buyer")
-    if rows:
-        yield to_table(rows, not_null=ORDER_KEYS)
+    table = _pii_table(batch, "buyer")
+    if table is not None:
+        yield table
 
 
 @dlt.transformer(name="order_recipients", primary_key=ORDER_KEYS, write_disposition="merge")
 def order_recipients(batch: OrderBatch) -> Iterator[pa.Table]:
     """Delivery addresses (PII), only when `include_pii` asked for them."""
-    rows = _pii_rows(batch, "recipient")
-    if rows:
-        yield to_table(rows, not_null=ORDER_KEYS)
+    table = _pii_table(batch, "recipient")
+    if table is not None:
+        yield table

@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from dlt.common import jsonpath
 from dlt.sources.helpers.rest_client.paginators import JSONResponseCursorPaginator
 
 from sources.sp_api.client import SpApiClient
@@ -24,6 +25,8 @@ from sources.sp_api.paginators import EchoCursorPaginator
 from sources.sp_api.settings import PAGE_SIZE
 
 GET_ORDERS_PATH = "/orders/v0/orders"
+ORDERS_SELECTOR = jsonpath.compile_path("payload.Orders")
+ITEMS_SELECTOR = jsonpath.compile_path("payload.OrderItems")
 API_V0 = "ordersV0"
 ITEM_WORKERS = 8  # getOrderItems calls in flight per account; the bucket still paces them
 STATUS = {
@@ -151,7 +154,7 @@ def _items(client: SpApiClient, order_id: str) -> list[dict[str, Any]]:
     for page in client.rest.paginate(
         f"{GET_ORDERS_PATH}/{order_id}/orderItems",
         paginator=JSONResponseCursorPaginator("payload.NextToken", "NextToken"),
-        data_selector="payload.OrderItems",
+        data_selector=ITEMS_SELECTOR,
     ):
         items.extend(page)
     return items
@@ -179,7 +182,7 @@ def get_orders_v0(
                 GET_ORDERS_PATH,
                 params=params,
                 paginator=paginator,
-                data_selector="payload.Orders",
+                data_selector=ORDERS_SELECTOR,
             ):
                 ids = [order["AmazonOrderId"] for order in page]
                 items = pool.map(lambda order_id: _items(client, order_id), ids)

@@ -17,10 +17,11 @@ HISTORY_DAYS = 730  # Orders API history: the last two years
 MIN_LAG_SECONDS = 120  # the API's own two-minute rule
 DEFAULT_LAG_SECONDS = 300
 PAGE_SIZE = 100
-ORDERS_BATCH_ORDERS = 5000  # orders per Arrow batch handed to dlt
+ORDERS_BATCH_ORDERS = 2000  # orders per Arrow batch handed to dlt
 DEFAULT_INCLUDED_DATA = ("FULFILLMENT", "PROCEEDS", "CANCELLATION", "PROMOTION")
 PII_INCLUDED_DATA = ("BUYER", "RECIPIENT")
 ORDERS_API_VERSIONS = ("2026-01-01", "v0")
+LWA_PLAN = (100.0, 100)  # LWA publishes no usage plan; this only stops a runaway refresh loop
 LWA_MARGIN_SECONDS = 60.0  # refresh this early, or 1% of the lifetime when that is shorter
 LEGACY_AWS_KEYS = frozenset(
     {

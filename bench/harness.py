@@ -1,0 +1,65 @@
+"""Benchmark plumbing: a sandbox in its own process, a measured worker process, JSON lines."""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+os.environ.setdefault("DLT_PROJECT_DIR", str(ROOT))
+os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+
+
+@contextmanager
+def sandbox_process(*args: str) -> Iterator[str]:
+    """`python -m sandbox ...` in a separate process (no GIL shared with the client)."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sandbox", *args],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
+    try:
+        assert process.stdout is not None
+        url = process.stdout.readline().strip()
+        if not url.startswith("http"):
+            raise RuntimeError(f"sandbox did not start: {url!r}")
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def control(url: str, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+    response = requests.request(method, f"{url}/_sandbox/{path}", json=body, timeout=600)
+    response.raise_for_status()
+    return response.json()
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_worker(script: Path, *args: str) -> dict[str, Any]:
+    """Run `script --worker ...` and return the JSON object on its last line."""
+    result = subprocess.run(
+        [sys.executable, str(script), "--worker", *args], capture_output=True, text=True, cwd=ROOT
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"worker failed:\n{result.stderr[-3000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def emit(figures: dict[str, Any]) -> None:
+    """The last line a benchmark prints: one JSON object of its figures."""
+    print(json.dumps(figures, sort_keys=True), flush=True)

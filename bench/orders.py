@@ -1,0 +1,236 @@
+"""Orders extraction benchmark: 100k orders of two sellers, Orders API 2026-01-01 and v0.
+
+    python bench/orders.py [--orders 100000] [--pace-scale 4000] [--fast-scale 20000]
+
+Two runs of the 2026-01-01 path over one frozen sandbox world:
+- at a time scale where the usage plan is the limit: API calls per operation and seller, calls
+  per 1,000 orders, tokens per seller-hour, and the simulated extraction time divided by the
+  usage-plan lower bound for that many pages (the ratio);
+- at a high time scale, where the client is the limit: wall time, orders/s, rows/s, peak RSS.
+Then the v0 path (one getOrderItems call per order) on a smaller world. The last line printed
+is one JSON object of every figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.harness import control, emit, peak_rss_mb, run_worker, sandbox_process
+
+SELLER_SHARE = 0.85  # the NA and EU sellers hold 85% of the seeded orders
+PLANS = {  # (rate, burst) from the models: the lower bound for a given number of calls
+    "orders_2026-01-01.searchOrders": (0.0056, 20),
+    "ordersV0.getOrders": (0.0167, 20),
+    "ordersV0.getOrderItems": (0.5, 30),
+}
+
+
+def worker(url: str, version: str, workdir: str) -> None:
+    """The measured process: one full load of the two sellers into a fresh DuckDB file."""
+    import dlt
+    import duckdb
+
+    from sources.common.memory import prefer_system_allocator
+    from sources.sp_api import sp_api_source
+
+    prefer_system_allocator()
+    target = control(url, "GET", "accounts")
+    accounts = [a for a in target["accounts"] if a["region"] in ("na", "eu")]
+    pipeline = dlt.pipeline(
+        pipeline_name=f"bench_{version}",
+        destination=dlt.destinations.duckdb(f"{workdir}/bench.duckdb"),
+        dataset_name="sp_api",
+        pipelines_dir=f"{workdir}/pipelines",
+    )
+    source = sp_api_source(
+        accounts=accounts,
+        client_id=target["lwa"]["client_id"],
+        client_secret=target["lwa"]["client_secret"],
+        lwa_token_url=target["lwa"]["token_url"],
+        endpoint=url,
+        start_date="2020-01-01",
+        orders_api_version=version,
+    )
+    started = time.perf_counter()
+    pipeline.run(source, loader_file_format="parquet")
+    wall = time.perf_counter() - started
+    rows = pipeline.last_trace.last_normalize_info.row_counts
+    with duckdb.connect(f"{workdir}/bench.duckdb", read_only=True) as connection:
+        per_seller = dict(
+            connection.execute(
+                "select seller_id, count(*) from sp_api.orders group by 1"
+            ).fetchall()
+        )
+    emit(
+        {
+            "wall_s": wall,
+            "steps_s": {
+                step.step: (step.finished_at - step.started_at).total_seconds()
+                for step in pipeline.last_trace.steps
+            },
+            "orders": rows.get("orders", 0),
+            "orders_per_seller": per_seller,
+            "rows": sum(v for k, v in rows.items() if not k.startswith("_dlt")),
+            "peak_rss_mb": peak_rss_mb(),
+        }
+    )
+
+
+def measure(url: str, version: str, time_scale: float) -> dict[str, Any]:
+    """One worker run; the sandbox's call log gives calls and virtual times per seller."""
+    control(url, "POST", "reset")
+    control(url, "POST", "world/freeze", {"at": "now"})
+    control(url, "POST", "clock/scale", {"time_scale": time_scale})
+    with tempfile.TemporaryDirectory() as workdir:
+        result = run_worker(Path(__file__), url, version, workdir)
+    calls = control(url, "GET", "calls")
+    sellers = {}
+    for seller_id, operations in calls["sellers"].items():
+        spans = {}
+        for operation, (rate, burst) in PLANS.items():
+            entry = operations.get(f"sp_api.{operation}")
+            if entry:
+                spans[operation] = (
+                    entry["last_at"] - entry["first_at"],
+                    max(entry["calls"] - burst, 0) / rate,
+                )
+        span = max(s for s, _ in spans.values())
+        bound = max(b for _, b in spans.values())
+        orders = result["orders_per_seller"].get(seller_id, 0)
+        hours = span / 3600
+        sellers[seller_id] = {
+            "orders": orders,
+            "calls": {k.removeprefix("sp_api."): v["calls"] for k, v in operations.items()},
+            "simulated_s": span,
+            "lower_bound_s": bound,
+            "ratio": span / bound if bound else None,
+            "virtual_hours": hours,
+            "tokens": operations.get("lwa.token", {}).get("calls", 0),
+            "tokens_allowed": math.ceil(hours) + 1,
+            "search_calls_allowed": math.ceil(orders / 100),
+        }
+    operations = {k.removeprefix("sp_api."): v["calls"] for k, v in calls["operations"].items()}
+    orders = result["orders"]
+    return {
+        "version": version,
+        "time_scale": time_scale,
+        "orders": orders,
+        "rows": result["rows"],
+        "calls": operations,
+        "throttled": calls["throttled"],
+        "calls_per_1000_orders": 1000 * sum(operations.values()) / max(orders, 1),
+        "sellers": sellers,
+        "ratio": max((s["ratio"] or 0) for s in sellers.values()),
+        "wall_s": result["wall_s"],
+        "steps_s": result["steps_s"],
+        "orders_per_s": orders / result["wall_s"],
+        "rows_per_s": result["rows"] / result["wall_s"],
+        "peak_rss_mb": result["peak_rss_mb"],
+    }
+
+
+def report(title: str, figures: dict[str, Any]) -> None:
+    print(f"\n== {title}: Orders API {figures['version']}, time scale {figures['time_scale']:g} ==")
+    for name, count in sorted(figures["calls"].items()):
+        print(f"  {name:<42}{count:>10,}")
+    print(f"  {'throttled':<42}{figures['throttled']:>10,}")
+    print(
+        f"  orders {figures['orders']:,}, rows {figures['rows']:,}, "
+        f"calls per 1,000 orders {figures['calls_per_1000_orders']:.2f}"
+    )
+    for seller_id, seller in figures["sellers"].items():
+        search = seller["calls"].get("orders_2026-01-01.searchOrders")
+        line = f"  seller {seller_id}: {seller['orders']:,} orders"
+        if search is not None:
+            line += f", searchOrders {search} (ceil(N/100) = {seller['search_calls_allowed']})"
+        line += (
+            f", tokens {seller['tokens']} over {seller['virtual_hours']:.1f} virtual hours"
+            f" (one per seller-hour: {seller['tokens_allowed']})"
+        )
+        print(line)
+        print(
+            f"    simulated {seller['simulated_s']:,.0f} s / lower bound "
+            f"{seller['lower_bound_s']:,.0f} s = ratio {seller['ratio']:.3f}"
+        )
+    steps = ", ".join(f"{k} {v:.1f} s" for k, v in figures["steps_s"].items() if k != "run")
+    print(
+        f"  wall {figures['wall_s']:.1f} s ({steps}); {figures['orders_per_s']:,.0f} orders/s, "
+        f"{figures['rows_per_s']:,.0f} rows/s; peak RSS {figures['peak_rss_mb']:.0f} MB"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--orders", type=int, default=100_000, help="orders of the two sellers")
+    parser.add_argument(
+        "--pace-scale",
+        type=float,
+        default=4_000,
+        help="time scale where the usage plan, not the client, is the limit",
+    )
+    parser.add_argument(
+        "--fast-scale", type=float, default=20_000, help="time scale where the client is the limit"
+    )
+    parser.add_argument("--v0-orders", type=int, default=10_000)
+    parser.add_argument(
+        "--v0-scale",
+        type=float,
+        default=200,
+        help="v0 makes a call per order; a scale the client keeps pace with",
+    )
+    parser.add_argument("--worker", nargs=3, metavar=("URL", "VERSION", "WORKDIR"))
+    args = parser.parse_args()
+    if args.worker:
+        worker(*args.worker)
+        return
+    from sandbox.seed.world import build_world
+
+    started = time.perf_counter()
+    build_world(42, 1_000_000, 1.8e9)
+    seed_1m = time.perf_counter() - started
+    print(f"seeding a sandbox world of 1,000,000 orders: {seed_1m:.2f} s")
+    with sandbox_process("--orders", str(round(args.orders / SELLER_SHARE))) as url:
+        paced = measure(url, "2026-01-01", args.pace_scale)
+        report("usage plan as the limit", paced)
+        fast = measure(url, "2026-01-01", args.fast_scale)
+        report("client as the limit", fast)
+    with sandbox_process("--orders", str(round(args.v0_orders / SELLER_SHARE))) as url:
+        old = measure(url, "v0", args.v0_scale)
+        report("v0", old)
+    paced_sellers = paced["sellers"].values()
+    targets = {
+        "search_calls_le_ceil_n_100": all(
+            s["calls"]["orders_2026-01-01.searchOrders"] <= s["search_calls_allowed"]
+            for s in paced_sellers
+        ),
+        "tokens_le_one_per_seller_hour": all(
+            s["tokens"] <= s["tokens_allowed"] for s in paced_sellers
+        ),
+        "ratio_le_1_10": paced["ratio"] <= 1.10,
+        "orders_per_s_ge_5000": fast["orders_per_s"] >= 5000,
+        "peak_rss_le_500_mb": max(paced["peak_rss_mb"], fast["peak_rss_mb"]) <= 500,
+    }
+    print("\ntargets: " + ", ".join(f"{k} {'met' if v else 'MISSED'}" for k, v in targets.items()))
+    emit(
+        {
+            "seed_1m_orders_s": round(seed_1m, 2),
+            "v2026_paced": paced,
+            "v2026_fast": fast,
+            "v0": old,
+            "targets_met": targets,
+        }
+    )
+
+
+if __name__ == "__main__":
+    main()

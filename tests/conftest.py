@@ -1,0 +1,53 @@
+"""One sandbox per test session on port 0, reset before every test; telemetry off."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+os.environ["DLT_PROJECT_DIR"] = str(ROOT)
+os.environ["RUNTIME__DLTHUB_TELEMETRY"] = "false"
+os.environ["DO_NOT_TRACK"] = "1"
+
+import pendulum  # noqa: E402
+import pytest  # noqa: E402
+import requests  # noqa: E402
+
+import sandbox  # noqa: E402
+from tests.fakes import FakeClock  # noqa: E402
+
+WORLD_ORIGIN = pendulum.datetime(2026, 11, 1, tz="UTC")
+TEST_ORDERS = 3000  # ~15 pages for the largest seller: inside every burst, so no pacing waits
+TEST_TIME_SCALE = 3600.0  # one virtual hour per second: usage plans never make a test wait long
+START_DATE = "2024-10-01"  # before the seeded history (two years before the origin)
+
+
+@pytest.fixture(scope="session")
+def sandbox_server():
+    running = sandbox.start(
+        seed=42,
+        orders=TEST_ORDERS,
+        time_scale=TEST_TIME_SCALE,
+        start=WORLD_ORIGIN,
+        origin=WORLD_ORIGIN,
+    )
+    yield running
+    running.stop()
+
+
+@pytest.fixture(autouse=True)
+def _reset_sandbox(request: pytest.FixtureRequest) -> None:
+    if "sandbox_server" in request.fixturenames:
+        server = request.getfixturevalue("sandbox_server")
+        requests.post(f"{server.url}/_sandbox/reset", timeout=10).raise_for_status()
+
+
+@pytest.fixture
+def accounts(sandbox_server) -> dict:
+    return sandbox_server.accounts()
+
+
+@pytest.fixture
+def fake_clock() -> FakeClock:
+    return FakeClock()

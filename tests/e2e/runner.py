@@ -1,0 +1,43 @@
+"""`python pipelines/run.py` as a real subprocess, the way a user runs it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import ROOT, START_DATE
+
+
+def run_py_command(workdir: Path, *extra: str, name: str = "warehouse") -> list[str]:
+    return [
+        sys.executable,
+        str(ROOT / "pipelines" / "run.py"),
+        "--duckdb",
+        str(workdir / f"{name}.duckdb"),
+        "--pipelines-dir",
+        str(workdir / f"{name}-pipelines"),
+        "--start-date",
+        START_DATE,
+        *extra,
+    ]
+
+
+def environment(**extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(extra)
+    return env
+
+
+def run_py(
+    workdir: Path, *extra: str, name: str = "warehouse", timeout: float = 600, **env: str
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        run_py_command(workdir, *extra, name=name),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=environment(**env),
+        cwd=ROOT,
+    )

@@ -1,0 +1,123 @@
+"""pipelines/run.py end to end: the user's command, its output, exit codes and crash recovery."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+
+import duckdb
+import pytest
+
+import sandbox
+from tests.conftest import ROOT, WORLD_ORIGIN
+from tests.e2e.runner import environment, run_py, run_py_command
+from tests.loading import load_sp_api
+
+pytestmark = pytest.mark.e2e
+
+
+def _rows(path, sql: str) -> set[tuple]:
+    with duckdb.connect(str(path), read_only=True) as connection:
+        return set(connection.execute(sql).fetchall())
+
+
+ORDERS_SQL = (
+    "select seller_id, order_id, last_updated_time, fulfillment__fulfillment_status "
+    "from sp_api.orders"
+)
+ITEMS_SQL = "select seller_id, order_id, order_item_id, quantity_ordered from sp_api.order_items"
+
+
+def test_embedded_sandbox_run_loads_and_builds_the_marts(tmp_path) -> None:
+    result = run_py(tmp_path, "--orders", "2000")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "sp_api.orders" in result.stdout and "searchOrders" in result.stdout
+    assert "dbt build: ok" in result.stdout
+    assert "sandbox serving on http://127.0.0.1:" in result.stderr
+    path = tmp_path / "warehouse.duckdb"
+    raw = _rows(path, "select count(*) from sp_api.orders")
+    mart = _rows(path, "select count(*) from main.orders")
+    assert raw == mart and next(iter(raw))[0] > 1900
+    sales = _rows(path, "select count(*), sum(orders) from main.daily_sales")
+    assert next(iter(sales))[0] > 100
+
+
+def test_unknown_source_fails_with_one_line(tmp_path) -> None:
+    result = run_py(tmp_path, "--sources", "sp_api,ebay", "--no-dbt")
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1].startswith("error: RunError: unknown source")
+
+
+def test_live_without_credentials_fails_with_the_keys_to_set(tmp_path) -> None:
+    project = tmp_path / "project"
+    (project / ".dlt").mkdir(parents=True)
+    (project / ".dlt" / "config.toml").write_text((ROOT / ".dlt" / "config.toml").read_text())
+    result = run_py(tmp_path, "--live", "--no-dbt", DLT_PROJECT_DIR=str(project))
+    assert result.returncode == 1
+    assert "sources.sp_api.accounts" in result.stderr
+
+
+@pytest.fixture(scope="module")
+def big_sandbox():
+    """Enough orders that extraction takes seconds, in a world that stands still."""
+    running = sandbox.start(
+        seed=9, orders=20_000, time_scale=2000, start=WORLD_ORIGIN, origin=WORLD_ORIGIN
+    )
+    running.app.frozen_at = running.clock.timestamp()
+    yield running
+    running.stop()
+
+
+def test_a_run_killed_mid_extract_then_rerun_ends_like_a_clean_run(big_sandbox, tmp_path) -> None:
+    url = ["--sandbox-url", big_sandbox.url, "--no-dbt"]
+    process = subprocess.Popen(
+        run_py_command(tmp_path, *url, name="killed"),
+        stderr=subprocess.PIPE,
+        text=True,
+        env=environment(),
+    )
+    assert process.stderr is not None
+    for line in process.stderr:
+        if "orders so far" in line:
+            break
+    process.send_signal(signal.SIGKILL)
+    assert process.wait(timeout=60) == -signal.SIGKILL
+    rerun = run_py(tmp_path, *url, name="killed")
+    assert rerun.returncode == 0, rerun.stderr[-2000:]
+    clean = run_py(tmp_path, *url, name="clean")
+    assert clean.returncode == 0, clean.stderr[-2000:]
+    killed_orders = _rows(tmp_path / "killed.duckdb", ORDERS_SQL)
+    assert killed_orders == _rows(tmp_path / "clean.duckdb", ORDERS_SQL)
+    assert len(killed_orders) == sum(
+        book.visible_count(big_sandbox.app.world_time())
+        for book in big_sandbox.app.world.order_books.values()
+    )
+    assert _rows(tmp_path / "killed.duckdb", ITEMS_SQL) == _rows(
+        tmp_path / "clean.duckdb", ITEMS_SQL
+    )
+
+
+def test_a_run_that_died_before_loading_is_finished_by_the_next(
+    sandbox_server, accounts, tmp_path
+) -> None:
+    """A crash after extract and normalize leaves a package that the next run loads first."""
+    import dlt
+
+    from sources.sp_api import sp_api_source
+    from tests.loading import sp_api_kwargs
+
+    sandbox_server.app.frozen_at = sandbox_server.clock.timestamp()
+    pipeline = dlt.pipeline(
+        pipeline_name="test_sp_api",
+        destination=dlt.destinations.duckdb(str(tmp_path / "warehouse.duckdb")),
+        dataset_name="sp_api",
+        pipelines_dir=str(tmp_path / "pipelines"),
+    )
+    pipeline.extract(sp_api_source(**sp_api_kwargs(accounts)), loader_file_format="parquet")
+    pipeline.normalize()
+    assert pipeline.list_normalized_load_packages()
+    finished = load_sp_api(accounts, tmp_path)  # a new run, new pipeline object, same dirs
+    clean = load_sp_api(accounts, tmp_path / "clean")
+    assert _rows(finished.duckdb_path, ORDERS_SQL) == _rows(clean.duckdb_path, ORDERS_SQL)
+    assert _rows(finished.duckdb_path, ITEMS_SQL) == _rows(clean.duckdb_path, ITEMS_SQL)
+    assert not finished.pipeline.list_normalized_load_packages()

@@ -1,0 +1,97 @@
+"""The SP-API session against sandbox faults: throttles, 5xx, dropped connections, expiry."""
+
+from __future__ import annotations
+
+import pytest
+
+from sources.common.retry import RetryPolicy
+from sources.common.stats import ApiStats
+from sources.sp_api.client import Account, make_client
+from sources.sp_api.exceptions import InvalidRequestError, ServerError, ThrottledError
+from tests.fakes import FakeClock
+from tests.sandbox.wire import control
+
+SEARCH = "/orders/2026-01-01/orders"
+PARAMS = {"createdAfter": "2025-01-01T00:00:00Z", "maxResultsPerPage": 5}
+OPERATION = "orders_2026-01-01.searchOrders"
+
+
+@pytest.fixture
+def client(accounts):
+    raw = accounts["accounts"][0]
+    account = Account.parse(raw, 0)
+    stats = ApiStats()
+    made = make_client(
+        account,
+        accounts["lwa"]["client_id"],
+        accounts["lwa"]["client_secret"],
+        accounts["lwa"]["token_url"],
+        FakeClock(),
+        stats,
+        RetryPolicy(max_attempts=4, backoff_base=0.01),
+        accounts["sp_api"]["endpoint"],
+    )
+    made.stats = stats  # type: ignore[attr-defined]
+    return made
+
+
+def test_throttles_are_retried_then_succeed(sandbox_server, client) -> None:
+    control(sandbox_server.url, "faults", {"operation": OPERATION, "status": 429, "count": 3})
+    response = client.rest.get(SEARCH, params=PARAMS)
+    assert response.status_code == 200
+    op = client.stats.snapshot()[OPERATION]
+    assert (op.calls, op.throttled, op.retries) == (4, 3, 4)
+
+
+def test_a_throttle_storm_ends_in_a_transient_error(sandbox_server, client) -> None:
+    control(sandbox_server.url, "faults", {"operation": OPERATION, "status": 429, "count": 10})
+    with pytest.raises(ThrottledError) as raised:
+        client.rest.get(SEARCH, params=PARAMS)
+    assert raised.value.status == 429 and raised.value.code == "QuotaExceeded"
+    assert client.stats.snapshot()[OPERATION].calls == 4  # bounded by max_attempts
+
+
+def test_retry_after_is_slept_on_the_injected_clock(sandbox_server, client) -> None:
+    control(sandbox_server.url, "faults", {"operation": OPERATION, "status": 429, "retry_after": 7})
+    assert client.rest.get(SEARCH, params=PARAMS).status_code == 200
+    assert 7.0 in client.session.clock.sleeps
+
+
+def test_server_errors_and_dropped_connections_are_retried(sandbox_server, client) -> None:
+    control(
+        sandbox_server.url,
+        "faults",
+        {
+            "faults": [
+                {"operation": OPERATION, "status": 500},
+                {"operation": OPERATION, "status": 503},
+                {"operation": OPERATION, "disconnect": True},
+            ]
+        },
+    )
+    assert client.rest.get(SEARCH, params=PARAMS).status_code == 200
+    assert client.stats.snapshot()[OPERATION].retries == 4
+
+
+def test_persistent_server_errors_end_in_a_transient_error(sandbox_server, client) -> None:
+    control(sandbox_server.url, "faults", {"operation": OPERATION, "status": 500, "count": 9})
+    with pytest.raises(ServerError):
+        client.rest.get(SEARCH, params=PARAMS)
+
+
+def test_expired_token_is_refreshed_once_and_the_call_repeated(sandbox_server, client) -> None:
+    assert client.rest.get(SEARCH, params=PARAMS).status_code == 200
+    control(sandbox_server.url, "faults", {"expire_tokens": True})
+    assert client.rest.get(SEARCH, params=PARAMS).status_code == 200
+    stats = client.stats.snapshot()
+    assert stats["lwa.token"].calls == 2
+    assert stats[OPERATION].calls == 3
+
+
+def test_bad_request_is_terminal_and_says_why(sandbox_server, client) -> None:
+    with pytest.raises(InvalidRequestError) as raised:
+        client.rest.get(SEARCH, params={"createdAfter": "not-a-date"})
+    message = str(raised.value)
+    assert "400 InvalidInput" in message and "createdAfter" in message
+    assert "x-amzn-RequestId" in message
+    assert client.stats.snapshot()[OPERATION].calls == 1
