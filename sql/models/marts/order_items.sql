@@ -2,7 +2,7 @@ with
 
 items as (
 
-    select * from {{ ref('stg_sp_api__order_items') }}
+    select * from {{ ref('int_order_items_unioned') }}
 
 ),
 
@@ -22,6 +22,7 @@ final as (
         items.asin,
         items.seller_sku,
         items.title,
+        items.source_system,
         orders.order_status,
         orders.fulfilled_by,
         items.currency_code,

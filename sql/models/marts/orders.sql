@@ -2,7 +2,7 @@ with
 
 orders as (
 
-    select * from {{ ref('stg_sp_api__orders') }}
+    select * from {{ ref('int_orders_unioned') }}
 
 ),
 
@@ -14,7 +14,7 @@ items as (
         count(*) as item_lines,
         cast(sum(quantity_ordered) as bigint) as units,
         sum(item_subtotal) as item_subtotal
-    from {{ ref('stg_sp_api__order_items') }}
+    from {{ ref('int_order_items_unioned') }}
     group by seller_id, order_id
 
 ),
@@ -36,7 +36,7 @@ final as (
         orders.fulfilled_by,
         orders.service_level,
         orders.sales_channel,
-        'sp_api_orders' as source_system,
+        orders.source_system,
         coalesce(orders.currency_code, marketplaces.currency_code) as currency_code,
         orders.order_total,
         coalesce(items.item_lines, 0) as item_lines,
