@@ -29,14 +29,13 @@ from sources.sp_api.exceptions import (
     SpApiError,
     ThrottledError,
 )
+from sources.sp_api.registry import operation_for, plan_for
 from sources.sp_api.settings import (
     AWS_NOTICE,
     ENDPOINTS,
     LEGACY_AWS_KEYS,
     LWA_PLAN,
     USER_AGENT,
-    operation_for,
-    plan_for,
 )
 
 log = logging.getLogger("sources.sp_api")
