@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
+
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+SOURCES = ("sp_api", "amzpecty", "mws", "paapi", "aim")  # raw datasets the models know
 
 
 @dataclass(frozen=True)
@@ -16,7 +20,20 @@ class DbtSummary:
     failures: list[str]
 
 
-def build(duckdb_path: Path, select: str | None = None) -> DbtSummary:
+def loaded_sources(duckdb_path: Path) -> list[str]:
+    """The raw datasets holding data tables: models of other sources are disabled."""
+    with duckdb.connect(str(duckdb_path), read_only=True) as connection:
+        present = {
+            row[0]
+            for row in connection.execute(
+                "select distinct table_schema from information_schema.tables "
+                "where table_name not like '\\_dlt%' escape '\\'"
+            ).fetchall()
+        }
+    return [source for source in SOURCES if source in present]
+
+
+def build(duckdb_path: Path) -> DbtSummary:
     """Run `dbt build` quietly; the summary names any model or test that failed."""
     os.environ["AMAZON_DUCKDB_PATH"] = str(duckdb_path.resolve())
     os.environ.setdefault("DO_NOT_TRACK", "1")
@@ -34,9 +51,9 @@ def build(duckdb_path: Path, select: str | None = None) -> DbtSummary:
         str(SQL_DIR / "target"),
         "--log-path",
         str(SQL_DIR / "logs"),
+        "--vars",
+        json.dumps({"loaded_sources": loaded_sources(duckdb_path)}),
     ]
-    if select:
-        args += ["--select", select]
     try:
         result = dbtRunner().invoke(args)
     finally:
