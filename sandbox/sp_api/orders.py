@@ -104,6 +104,30 @@ class OrderQuery:
 
 
 @dataclass(frozen=True)
+class SearchVersion:
+    """How one API version names a search's parameters."""
+
+    times: tuple[str, str, str, str]  # created after/before, last updated after/before
+    token: str
+    page_size: str
+    free: tuple[str, ...]  # parameters a client may change between pages
+
+
+SEARCH_2026 = SearchVersion(
+    ("createdAfter", "createdBefore", "lastUpdatedAfter", "lastUpdatedBefore"),
+    "paginationToken",
+    "maxResultsPerPage",
+    ("paginationToken", "maxResultsPerPage", "includedData"),
+)
+SEARCH_V0 = SearchVersion(
+    ("CreatedAfter", "CreatedBefore", "LastUpdatedAfter", "LastUpdatedBefore"),
+    "NextToken",
+    "MaxResultsPerPage",
+    ("NextToken", "MaxResultsPerPage"),
+)
+
+
+@dataclass(frozen=True)
 class Snapshot:
     indices: np.ndarray
     at: float
@@ -419,8 +443,8 @@ class OrdersApi:
 
     def _window(
         self, request: Request, names: tuple[str, str, str, str], now: float
-    ) -> tuple[str, float, float, str]:
-        """(mode, after, before, echo name) under the exactly-one and two-minute rules."""
+    ) -> tuple[str, float, float]:
+        """(mode, after, before) under the exactly-one and two-minute rules."""
         created_after, created_before, updated_after, updated_before = names
         times = parse_times(request, list(names))
         if (created_after in times) == (updated_after in times):
@@ -445,7 +469,7 @@ class OrdersApi:
                 raise InvalidInputError(
                     f"{before_name} must be at least two minutes before the time of the request."
                 )
-        return mode, after, before, before_name
+        return mode, after, before
 
     def _snapshot(self, token: str | None, bound: dict[str, Any], build: Any) -> Snapshot:
         if token is None:
@@ -463,51 +487,53 @@ class OrdersApi:
             bound, Snapshot(snapshot.indices, snapshot.at, snapshot.before, end)
         )
 
-    def search_orders(self, request: Request, seller: Seller, token: AccessToken) -> Any:
+    def _search(
+        self,
+        request: Request,
+        seller: Seller,
+        version: SearchVersion,
+        filters: tuple[tuple[int, ...] | None, tuple[int, ...] | None, bool | None],
+    ) -> tuple[Snapshot, np.ndarray, str | None, str]:
+        """The page a search request asks for: (snapshot, page, next token, echo name)."""
         now = self.app.clock.timestamp()
+        size = int_param(request, version.page_size, 100, 1, 100)
+        # the token binds every parameter except those the model lets a client change
+        bound = {k: v for k, v in request.query.items() if k not in version.free}
+        bound["_seller"] = seller.seller_id
+
+        def build() -> Snapshot:
+            mode, after, before = self._window(request, version.times, now)
+            query = OrderQuery(mode, after, before, *filters)
+            at = self.app.world_time()
+            return Snapshot(run_query(self._book(seller), query, at), at, before, 0)
+
+        snapshot = self._snapshot(request.query.get(version.token), bound, build)
+        page = snapshot.indices[snapshot.offset : snapshot.offset + size]
+        echo = version.times[1] if version.times[0] in request.query else version.times[3]
+        return snapshot, page, self._next_token(snapshot, size, bound), echo
+
+    def search_orders(self, request: Request, seller: Seller, token: AccessToken) -> Any:
         included = set(enum_list(request, "includedData", INCLUDED_DATA) or [])
-        size = int_param(request, "maxResultsPerPage", 100, 1, 100)
         statuses = enum_list(
             request,
             "fulfillmentStatuses",
             (*STATUS_NAMES, "PENDING_AVAILABILITY", "PARTIALLY_SHIPPED", "UNFULFILLABLE"),
         )
         fulfilled_by = enum_list(request, "fulfilledBy", FULFILLED_BY)
-        marketplaces = self._marketplaces(seller, request.query_list("marketplaceIds"))
-        names = ("createdAfter", "createdBefore", "lastUpdatedAfter", "lastUpdatedBefore")
-        # the token binds every parameter except the two the model lets a client change
-        bound = {
-            k: v
-            for k, v in request.query.items()
-            if k not in ("paginationToken", "maxResultsPerPage", "includedData")
-        }
-        bound["_seller"] = seller.seller_id
-
-        def build() -> Snapshot:
-            mode, after, before, _ = self._window(request, names, now)
-            query = OrderQuery(
-                mode,
-                after,
-                before,
-                marketplaces,
-                tuple(STATUS_NAMES.index(s) for s in statuses if s in STATUS_NAMES)
-                if statuses
-                else None,
-                None
-                if not fulfilled_by or len(set(fulfilled_by)) == 2
-                else fulfilled_by[0] == "AMAZON",
-            )
-            at = self.app.world_time()
-            return Snapshot(run_query(self._book(seller), query, at), at, before, 0)
-
-        snapshot = self._snapshot(request.query.get("paginationToken"), bound, build)
-        page = snapshot.indices[snapshot.offset : snapshot.offset + size]
+        filters = (
+            self._marketplaces(seller, request.query_list("marketplaceIds")),
+            tuple(STATUS_NAMES.index(s) for s in statuses if s in STATUS_NAMES)
+            if statuses
+            else None,
+            None
+            if not fulfilled_by or len(set(fulfilled_by)) == 2
+            else fulfilled_by[0] == "AMAZON",
+        )
+        snapshot, page, next_token, echo = self._search(request, seller, SEARCH_2026, filters)
         renderer = self._renderer(self._book(seller), page, snapshot.at)
         body: dict[str, Any] = {"orders": renderer.orders_2026(included)}
-        next_token = self._next_token(snapshot, size, bound)
         if next_token:
             body["pagination"] = {"nextToken": next_token}
-        echo = "createdBefore" if "createdAfter" in request.query else "lastUpdatedBefore"
         body[echo] = iso(snapshot.before)
         return body
 
@@ -525,45 +551,25 @@ class OrdersApi:
         return {"order": renderer.orders_2026(included)[0]}
 
     def get_orders_v0(self, request: Request, seller: Seller, token: AccessToken) -> Any:
-        now = self.app.clock.timestamp()
         marketplace_ids = request.query_list("MarketplaceIds")
         if not marketplace_ids:
             raise InvalidInputError("MarketplaceIds is required.")
-        marketplaces = self._marketplaces(seller, marketplace_ids)
-        size = int_param(request, "MaxResultsPerPage", 100, 1, 100)
         statuses = enum_list(request, "OrderStatuses", V0_STATUSES)
         channels = enum_list(request, "FulfillmentChannels", ("AFN", "MFN"))
-        names = ("CreatedAfter", "CreatedBefore", "LastUpdatedAfter", "LastUpdatedBefore")
-        bound = {
-            k: v for k, v in request.query.items() if k not in ("NextToken", "MaxResultsPerPage")
-        }
-        bound["_seller"] = seller.seller_id
-
-        def build() -> Snapshot:
-            mode, after, before, _ = self._window(request, names, now)
-            query = OrderQuery(
-                mode,
-                after,
-                before,
-                marketplaces,
-                tuple(V0_STATUS_NAMES.index(s) for s in statuses if s in V0_STATUS_NAMES)
-                if statuses
-                else None,
-                None if not channels or len(set(channels)) == 2 else channels[0] == "AFN",
-            )
-            at = self.app.world_time()
-            return Snapshot(run_query(self._book(seller), query, at), at, before, 0)
-
-        snapshot = self._snapshot(request.query.get("NextToken"), bound, build)
-        page = snapshot.indices[snapshot.offset : snapshot.offset + size]
+        filters = (
+            self._marketplaces(seller, marketplace_ids),
+            tuple(V0_STATUS_NAMES.index(s) for s in statuses if s in V0_STATUS_NAMES)
+            if statuses
+            else None,
+            None if not channels or len(set(channels)) == 2 else channels[0] == "AFN",
+        )
+        snapshot, page, next_token, echo = self._search(request, seller, SEARCH_V0, filters)
         renderer = self._renderer(self._book(seller), page, snapshot.at)
         payload: dict[str, Any] = {
             "Orders": renderer.orders_v0(_data_elements(token, "/orders/v0/orders"))
         }
-        next_token = self._next_token(snapshot, size, bound)
         if next_token:
             payload["NextToken"] = next_token
-        echo = "CreatedBefore" if "CreatedAfter" in request.query else "LastUpdatedBefore"
         payload[echo] = iso(snapshot.before)
         return {"payload": payload}
 
