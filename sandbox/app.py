@@ -17,6 +17,7 @@ from sandbox.core.serialize import to_json
 from sandbox.lwa import responses as lwa_responses
 from sandbox.lwa.models import AccessTokens
 from sandbox.mws.service import MwsService
+from sandbox.paapi.service import PaapiService
 from sandbox.seed.world import DEFAULT_ORDERS, World, build_world
 from sandbox.sp_api.service import SpApiService
 
@@ -49,6 +50,7 @@ class App:
         lwa_responses.register(self)
         self.sp_api = SpApiService(self)
         self.mws = MwsService(self)
+        self.paapi = PaapiService(self)
         control.register(self)
 
     def world_time(self) -> float:

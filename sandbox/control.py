@@ -54,6 +54,7 @@ def accounts(app: App, url: str) -> dict[str, Any]:
             "endpoint": url,
             "access_key_id": old.mws_access_key_id,
             "secret_key": old.mws_secret_key,
+            "time_scale": app.clock.time_scale,
             "accounts": [
                 {
                     "name": seller.name,
@@ -70,6 +71,9 @@ def accounts(app: App, url: str) -> dict[str, Any]:
             "secret_key": old.paapi_secret_key,
             "subscription_id": old.paapi_subscription_id,
             "associate_tag": old.associate_tag,
+            "locales": ["us", "ca", "uk", "de", "jp"],
+            "asins": [product.asin for product in world.catalog.products],
+            "time_scale": app.clock.time_scale,
         },
         "aim": {
             "endpoint": url,

@@ -11,8 +11,9 @@ import base64
 import hashlib
 import hmac
 from collections.abc import Mapping
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
+DEFAULT_PORTS = {"http": 80, "https": 443}
 DIGESTS = {"HmacSHA256": hashlib.sha256, "HmacSHA1": hashlib.sha1}
 
 
@@ -34,3 +35,12 @@ def string_to_sign(method: str, host: str, path: str, params: Mapping[str, str])
 def sign(secret: str, text: str, method: str = "HmacSHA256") -> str:
     digest = hmac.new(secret.encode(), text.encode(), DIGESTS[method]).digest()
     return base64.b64encode(digest).decode()
+
+
+def signing_host(url: str) -> str:
+    """Host as signed: lower case, without a standard port."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if parts.port and parts.port != DEFAULT_PORTS.get(parts.scheme):
+        host += f":{parts.port}"
+    return host

@@ -10,18 +10,7 @@ from requests.auth import AuthBase
 
 from sources.common.redact import register_secret
 from sources.common.servertime import ServerTime
-from sources.common.sigv2 import sign, string_to_sign
-
-DEFAULT_PORTS = {"http": 80, "https": 443}
-
-
-def signing_host(url: str) -> str:
-    """Host as signed: lower case, without a standard port."""
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
-    if parts.port and parts.port != DEFAULT_PORTS.get(parts.scheme):
-        host += f":{parts.port}"
-    return host
+from sources.common.sigv2 import sign, signing_host, string_to_sign
 
 
 class MwsAuth(AuthBase):
