@@ -8,6 +8,7 @@ from collections.abc import Callable
 import pendulum
 
 from sandbox import control
+from sandbox.aim.service import AimService
 from sandbox.clock import SandboxClock
 from sandbox.core.calls import Call, CallLog
 from sandbox.core.faults import Faults
@@ -51,6 +52,7 @@ class App:
         self.sp_api = SpApiService(self)
         self.mws = MwsService(self)
         self.paapi = PaapiService(self)
+        self.aim = AimService(self)
         control.register(self)
 
     def world_time(self) -> float:
