@@ -77,6 +77,7 @@ def accounts(app: App, url: str) -> dict[str, Any]:
         },
         "aim": {
             "endpoint": url,
+            "time_scale": app.clock.time_scale,
             "accounts": [
                 {
                     "name": seller.name,

@@ -68,7 +68,7 @@ def listings_report(catalog: Catalog, seller: Seller, marketplace_id: str, at: f
             (
                 product.title(marketplace_id),
                 "",
-                listing_id(seller, listing.sku),
+                listing_id(seller, listing.sku, marketplace_id),
                 listing.sku,
                 price,
                 0 if listing.fulfilled_by == "AMAZON" else (n * 7) % 40 + 1,
@@ -84,8 +84,9 @@ def listings_report(catalog: Catalog, seller: Seller, marketplace_id: str, at: f
     return tsv_bytes(LISTINGS_HEADER, rows, charset(marketplace_id)[1])
 
 
-def listing_id(seller: Seller, sku: str) -> str:
-    digest = hashlib.blake2b(f"{seller.seller_id}:{sku}".encode(), digest_size=8).digest()
+def listing_id(seller: Seller, sku: str, marketplace_id: str) -> str:
+    key = f"{seller.seller_id}:{sku}:{marketplace_id}"
+    digest = hashlib.blake2b(key.encode(), digest_size=8).digest()
     return f"{int.from_bytes(digest, 'big') % 10**10:010d}"
 
 

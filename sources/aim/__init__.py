@@ -151,12 +151,12 @@ def make_client(
     register_secret(str(account["password"]))
 
     def plan(key: object) -> tuple[float, int]:
-        rate, burst = PLANS.get(str(key), DEFAULT_PLAN)
+        rate, burst = PLANS.get(str(key).removeprefix("aim."), DEFAULT_PLAN)
         return rate * quota_scale, burst
 
     session = AimSession(
         Pacer(plan, clock),
-        lambda request: (request.url or "").split(PATH, 1)[-1],
+        lambda request: "aim." + (request.url or "").split(PATH, 1)[-1],
         clock,
         stats,
         policy,
