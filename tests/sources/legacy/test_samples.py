@@ -14,9 +14,7 @@ from sources.mws import documents as mws_documents
 from sources.paapi import documents as paapi_documents
 
 SAMPLES = Path(__file__).resolve().parents[4] / "shared" / "reference" / "legacy-samples"
-ALL = sorted(
-    p for p in SAMPLES.rglob("*") if p.is_file() and p.suffix in (".xml", ".tsv", ".txt")
-)
+ALL = sorted(p for p in SAMPLES.rglob("*") if p.is_file() and p.suffix in (".xml", ".tsv", ".txt"))
 
 
 def _file(path: Path) -> archive.ArchiveFile:
