@@ -26,7 +26,7 @@ import duckdb  # noqa: E402
 import requests  # noqa: E402
 
 from pipelines import summary, transform  # noqa: E402
-from pipelines.builders import BUILDERS, RunContext, has_live_credentials  # noqa: E402
+from pipelines.builders import BUILDERS, OPT_IN, RunContext, has_live_credentials  # noqa: E402
 from sources.common import redact  # noqa: E402
 from sources.common.memory import prefer_system_allocator  # noqa: E402
 
@@ -48,8 +48,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--sources",
-        default=",".join(BUILDERS),
-        help=f"comma-separated, from: {', '.join(BUILDERS)} (default: all)",
+        default=",".join(name for name in BUILDERS if name not in OPT_IN),
+        help=f"comma-separated, from: {', '.join(BUILDERS)} "
+        f"(default: all but the legacy archives {', '.join(sorted(OPT_IN))})",
     )
     parser.add_argument("--start-date", help="first run starts here (ISO 8601 date)")
     target = parser.add_mutually_exclusive_group()

@@ -8,6 +8,7 @@ from collections.abc import Callable
 import pendulum
 
 from sandbox import control
+from sandbox.aim.service import AimService
 from sandbox.clock import SandboxClock
 from sandbox.core.calls import Call, CallLog
 from sandbox.core.faults import Faults
@@ -16,6 +17,8 @@ from sandbox.core.routing import Request, Response, Router
 from sandbox.core.serialize import to_json
 from sandbox.lwa import responses as lwa_responses
 from sandbox.lwa.models import AccessTokens
+from sandbox.mws.service import MwsService
+from sandbox.paapi.service import PaapiService
 from sandbox.seed.world import DEFAULT_ORDERS, World, build_world
 from sandbox.sp_api.service import SpApiService
 
@@ -47,6 +50,9 @@ class App:
         self._lock = threading.Lock()
         lwa_responses.register(self)
         self.sp_api = SpApiService(self)
+        self.mws = MwsService(self)
+        self.paapi = PaapiService(self)
+        self.aim = AimService(self)
         control.register(self)
 
     def world_time(self) -> float:
@@ -88,8 +94,9 @@ class App:
             route, params = found
             request.path_params = params
             request.operation, request.service = route.operation, route.service
-            service, operation = route.service, route.operation
             response = route.handler(request)
+            # a handler may name what it dispatched to (MWS's Action, ECS's Operation)
+            service, operation = request.service, request.operation
         if service != "_sandbox":
             self.calls.record(
                 Call(self.clock.timestamp(), service, operation, request.seller_id, response.status)

@@ -10,6 +10,7 @@ import pendulum
 from sandbox.core.faults import Fault
 from sandbox.core.routing import Request, Response
 from sandbox.core.serialize import to_json
+from sandbox.seed.legacy import legacy
 
 if TYPE_CHECKING:
     from sandbox.app import App
@@ -29,8 +30,9 @@ def base_url(request: Request) -> str:
 
 
 def accounts(app: App, url: str) -> dict[str, Any]:
-    """Test credentials for every seeded seller, for any SP-API client."""
+    """Test credentials for every seeded seller, for any SP-API, MWS, ECS or AIM client."""
     world = app.world
+    old = legacy(world)
     return {
         "lwa": {
             "client_id": world.app.client_id,
@@ -48,6 +50,44 @@ def accounts(app: App, url: str) -> dict[str, Any]:
             }
             for seller in world.sellers
         ],
+        "mws": {
+            "endpoint": url,
+            "access_key_id": old.mws_access_key_id,
+            "secret_key": old.mws_secret_key,
+            "time_scale": app.clock.time_scale,
+            "accounts": [
+                {
+                    "name": seller.name,
+                    "seller_id": seller.seller_id,
+                    "mws_auth_token": old.logins[seller.seller_id].mws_auth_token,
+                    "marketplace_ids": list(seller.marketplace_ids),
+                }
+                for seller in world.sellers
+            ],
+        },
+        "paapi": {
+            "endpoint": url,
+            "access_key_id": old.paapi_access_key_id,
+            "secret_key": old.paapi_secret_key,
+            "subscription_id": old.paapi_subscription_id,
+            "associate_tag": old.associate_tag,
+            "locales": ["us", "ca", "uk", "de", "jp"],
+            "asins": [product.asin for product in world.catalog.products],
+            "time_scale": app.clock.time_scale,
+        },
+        "aim": {
+            "endpoint": url,
+            "time_scale": app.clock.time_scale,
+            "accounts": [
+                {
+                    "name": seller.name,
+                    "seller_id": seller.seller_id,
+                    "email": old.logins[seller.seller_id].aim_email,
+                    "password": old.logins[seller.seller_id].aim_password,
+                }
+                for seller in world.sellers
+            ],
+        },
     }
 
 

@@ -32,6 +32,13 @@ class RateLimiter:
             self._buckets[key] = (tokens, now)
             return False
 
+    def remaining(self, key: tuple[str, str], plan: UsagePlan) -> float:
+        """Requests the bucket would allow now (MWS reports it in `x-mws-quota-remaining`)."""
+        now = self._now()
+        with self._lock:
+            tokens, last = self._buckets.get(key, (float(plan.burst), now))
+        return min(float(plan.burst), tokens + (now - last) * plan.rate)
+
     def reset(self) -> None:
         with self._lock:
             self._buckets.clear()

@@ -114,18 +114,21 @@ def seed_orders(
     origin: float,
     number_base: int,
     item_base: int,
+    history_days: int = HISTORY_DAYS,
+    future_days: int = FUTURE_DAYS,
+    stream: int = 2,
 ) -> OrderBook:
-    """`count` orders over the two years before `origin`, plus the next 90 days' worth."""
-    rng = np.random.default_rng([seed, 2, seller_index])
-    history = HISTORY_DAYS * 86400.0
+    """`count` orders over the `history_days` before `origin`, plus `future_days`' worth."""
+    rng = np.random.default_rng([seed, stream, seller_index])
+    history = history_days * 86400.0
     # growth: density rises linearly from 0.6 to 1.4 over the history (inverse CDF), then the
     # future continues at the final density; exactly `count` orders fall before the origin
     a, b = 0.6, 0.8
     past = (
         origin - history + history * (-a + np.sqrt(a * a + 2 * b * np.sort(rng.random(count)))) / b
     )
-    future = round(count * FUTURE_DAYS / HISTORY_DAYS * (a + b))
-    ahead = origin + FUTURE_DAYS * 86400.0 * np.sort(rng.random(future))
+    future = round(count * future_days / history_days * (a + b))
+    ahead = origin + future_days * 86400.0 * np.sort(rng.random(future))
     created = np.concatenate([past, ahead])
     total = count + future
     marketplace = rng.choice(

@@ -48,6 +48,12 @@ class TokenBucket:
             self._refill(self._clock.monotonic())
             self._rate = float(rate)
 
+    def cap(self, tokens: float) -> None:
+        """The server says only `tokens` requests remain (MWS's x-mws-quota-remaining)."""
+        with self._lock:
+            self._refill(self._clock.monotonic())
+            self._tokens = min(self._tokens, tokens)
+
     def drain(self) -> None:
         """After a throttle: the server's bucket is empty, so ours is too."""
         with self._lock:

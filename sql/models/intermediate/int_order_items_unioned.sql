@@ -21,9 +21,58 @@ sp_api_items as (
 
 ),
 
+mws_items as (
+
+    select
+        items.seller_id,
+        items.order_id,
+        items.order_item_id,
+        orders.marketplace_id,
+        items.asin,
+        items.seller_sku,
+        items.title,
+        items.currency_code,
+        items.quantity_ordered,
+        items.quantity_shipped,
+        items.unit_price,
+        items.item_subtotal,
+        'mws' as source_system
+    from {{ ref('stg_mws__order_items') }} as items
+    left join {{ ref('stg_mws__orders') }} as orders
+        on items.seller_id = orders.seller_id
+        and items.order_id = orders.order_id
+
+),
+
+aim_items as (
+
+    select
+        items.seller_id,
+        items.order_id,
+        items.order_item_id,
+        items.marketplace_id,
+        cast(null as varchar) as asin,
+        items.seller_sku,
+        items.title,
+        marketplaces.currency_code,
+        items.quantity_purchased as quantity_ordered,
+        cast(null as integer) as quantity_shipped,
+        items.unit_price,
+        items.unit_price * items.quantity_purchased as item_subtotal,
+        'aim' as source_system
+    from {{ ref('stg_aim__order_items') }} as items
+    left join {{ ref('marketplaces') }} as marketplaces
+        on items.marketplace_id = marketplaces.marketplace_id
+
+),
+
 unioned as (
 
     select * from sp_api_items
+    union all
+    select * from mws_items
+    union all
+    select * from aim_items
 
 ),
 

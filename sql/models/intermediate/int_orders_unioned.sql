@@ -24,9 +24,59 @@ sp_api_orders as (
 
 ),
 
+mws_orders as (
+
+    select
+        seller_id,
+        order_id,
+        marketplace_id,
+        order_status,
+        fulfilled_by,
+        service_level,
+        sales_channel,
+        currency_code,
+        order_total,
+        is_prime,
+        is_cancelled,
+        purchased_at,
+        last_updated_at,
+        'mws' as source_system,
+        2 as source_priority
+    from {{ ref('stg_mws__orders') }}
+
+),
+
+-- an AIM order report has a line per item; the order is their sum (its status is not told)
+aim_orders as (
+
+    select
+        seller_id,
+        order_id,
+        any_value(marketplace_id) as marketplace_id,
+        cast(null as varchar) as order_status,
+        cast(null as varchar) as fulfilled_by,
+        cast(null as varchar) as service_level,
+        cast(null as varchar) as sales_channel,
+        cast(null as varchar) as currency_code,
+        sum(total_price) as order_total,
+        false as is_prime,
+        false as is_cancelled,
+        min(purchased_at) as purchased_at,
+        max(coalesce(paid_at, purchased_at)) as last_updated_at,
+        'aim' as source_system,
+        3 as source_priority
+    from {{ ref('stg_aim__order_items') }}
+    group by seller_id, order_id
+
+),
+
 unioned as (
 
     select * from sp_api_orders
+    union all
+    select * from mws_orders
+    union all
+    select * from aim_orders
 
 ),
 

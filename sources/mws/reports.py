@@ -1,0 +1,221 @@
+"""MWS reports and feeds: the merchant listings report (request, poll, download), the
+report request and feed submission lists, and feed processing results; each also from an
+archive's saved files."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+from collections.abc import Callable, Iterator
+from functools import partial
+from typing import Any
+
+import dlt
+import pyarrow as pa
+
+from sources.common import tsv, xml
+from sources.common.arrow import flat_table, struct_array
+from sources.common.failures import Failures
+from sources.legacy_files import files as archive
+from sources.mws import documents
+from sources.mws.client import MwsClient
+from sources.mws.exceptions import DocumentError
+from sources.mws.orders import guarded
+from sources.mws.settings import CHARSETS, FEEDS, LISTINGS_REPORT, REPORT_POLL_LIMIT, REPORTS
+
+log = logging.getLogger("sources.mws")
+
+Record = dict[str, Any]
+
+
+def _rows(seller_id: str, records: list[Record], keys: tuple[str, ...]) -> pa.Table:
+    columns = {"seller_id": pa.array([seller_id] * len(records), pa.string())}
+    return flat_table(struct_array(records), columns, not_null=keys)
+
+
+def _lineage(records: list[Record], file: archive.ArchiveFile) -> list[Record]:
+    for index, record in enumerate(records):
+        record.update(source_file=file.name, source_index=index)
+    return records
+
+
+def _each_account(
+    clients: list[MwsClient],
+    failures: Failures | None,
+    resource: str,
+    fetch: Callable[[MwsClient], Iterator[pa.Table]],
+) -> Iterator[pa.Table]:
+    for client in clients:
+        yield from guarded(partial(fetch, client), client.account.name, failures, resource)
+
+
+def _archive(folder: str | None, kind: str, state_key: str) -> list[archive.ArchiveFile]:
+    """The archive's files of `kind` not imported by this resource before."""
+    if not folder:
+        return []
+    imported: list[str] = dlt.current.resource_state().setdefault(state_key, [])
+    found = archive.scan(folder, skip=imported)
+    imported += [f.digest for f in found]
+    return [f for k, f in archive.by_kind(found, (kind,))]
+
+
+def document_text(response: Any, action: str) -> str:
+    """A report or feed result body: Content-MD5 checked, decoded by its declared charset."""
+    expected = response.headers.get("Content-MD5")
+    body = response.content
+    if expected and base64.b64encode(hashlib.md5(body).digest()).decode() != expected:  # noqa: S324
+        raise DocumentError(f"{action}: the body does not match its Content-MD5", action=action)
+    content_type = response.headers.get("Content-Type", "")
+    _, _, charset = content_type.lower().partition("charset=")
+    charset = charset.split(";")[0].strip().strip('"')
+    return tsv.decode(body, CHARSETS.get(charset, charset) if charset else None)
+
+
+def _listings_of(client: MwsClient) -> Iterator[pa.Table]:
+    for marketplace in client.account.marketplace_ids:
+        params = {"ReportType": LISTINGS_REPORT, "MarketplaceIdList.Id.1": marketplace}
+        info = client.call(REPORTS, "RequestReport", params)
+        request_id = xml.text(info, "ReportRequestInfo", "ReportRequestId")
+        report_id = None
+        for _ in range(REPORT_POLL_LIMIT):  # the quota paces the polls
+            found = client.call(
+                REPORTS, "GetReportRequestList", {"ReportRequestIdList.Id.1": request_id or ""}
+            )
+            status = xml.text(found, "ReportRequestInfo", "ReportProcessingStatus")
+            if status in ("_DONE_", "_DONE_NO_DATA_", "_CANCELLED_"):
+                report_id = xml.text(found, "ReportRequestInfo", "GeneratedReportId")
+                break
+        if report_id is None:
+            log.warning("mws listings [%s]: report %s not done", client.account.name, request_id)
+            continue
+        response = client.post(REPORTS, "GetReport", {"ReportId": report_id})
+        records = documents.listings(document_text(response, "GetReport"))
+        for record in records:
+            record["marketplace_id"] = marketplace
+        if records:
+            yield _rows(client.account.seller_id, records, LISTING_KEYS)
+
+
+LISTING_KEYS = ("seller_id", "listing_id")
+
+
+@dlt.resource(name="listings", primary_key=LISTING_KEYS, write_disposition="merge")
+def listings(
+    clients: list[MwsClient], archive_folder: str | None, failures: Failures | None = None
+) -> Iterator[pa.Table]:
+    """The merchant listings report per marketplace (`open_date` in UTC), and saved ones."""
+    yield from _each_account(clients, failures, "mws listings", _listings_of)
+    for file in _archive(archive_folder, archive.MWS_LISTINGS, "archive_files"):
+        records = _lineage(documents.listings(file.text()), file)
+        if records:
+            yield _rows(archive.seller_of(file), records, LISTING_KEYS)
+
+
+def _listed(
+    client: MwsClient, section: tuple[str, str], action: str, parse: Callable, keys: tuple
+) -> Iterator[pa.Table]:
+    for result in client.pages(section, action, {}):
+        records = parse(result)
+        if records:
+            yield _rows(client.account.seller_id, records, keys)
+
+
+REQUEST_KEYS = ("seller_id", "report_request_id")
+
+
+@dlt.resource(name="report_requests", primary_key=REQUEST_KEYS, write_disposition="merge")
+def report_requests(
+    clients: list[MwsClient], archive_folder: str | None, failures: Failures | None = None
+) -> Iterator[pa.Table]:
+    """Every report request MWS remembers (HasNext/NextToken pages), and saved lists."""
+    fetch = partial(
+        _listed,
+        section=REPORTS,
+        action="GetReportRequestList",
+        parse=documents.report_requests,
+        keys=REQUEST_KEYS,
+    )
+    yield from _each_account(clients, failures, "mws report_requests", fetch)
+    for file in _archive(archive_folder, archive.MWS_REPORT_REQUESTS, "archive_files"):
+        records = _lineage(documents.report_requests(file.xml()), file)
+        if records:
+            yield _rows(archive.seller_of(file), records, REQUEST_KEYS)
+
+
+SUBMISSION_KEYS = ("seller_id", "feed_submission_id")
+ERROR_KEYS = ("seller_id", "feed_submission_id", "original_record_number")
+
+
+@dlt.resource(name="feed_submissions", primary_key=SUBMISSION_KEYS, write_disposition="merge")
+def feed_submissions(
+    clients: list[MwsClient], archive_folder: str | None, failures: Failures | None = None
+) -> Iterator[pa.Table]:
+    """Feeds submitted (read side only), and saved submission lists."""
+    fetch = partial(
+        _listed,
+        section=FEEDS,
+        action="GetFeedSubmissionList",
+        parse=documents.feed_submissions,
+        keys=SUBMISSION_KEYS,
+    )
+    yield from _each_account(clients, failures, "mws feed_submissions", fetch)
+    for file in _archive(archive_folder, archive.MWS_FEED_SUBMISSIONS, "archive_files"):
+        records = _lineage(documents.feed_submissions(file.xml()), file)
+        if records:
+            yield _rows(archive.seller_of(file), records, SUBMISSION_KEYS)
+
+
+def _errors(seller_id: str, submission_id: str, text: str, file: Any = None) -> pa.Table:
+    summary = tsv.processing_summary(text)
+    records: list[Record] = [
+        {
+            "feed_submission_id": submission_id,
+            "original_record_number": row.pop("original-record-number", None) or str(n),
+            "records_processed": summary.records_processed,
+            "records_successful": summary.records_successful,
+            **row,
+        }
+        for n, row in enumerate(summary.errors)
+    ] or [
+        {
+            "feed_submission_id": submission_id,
+            "original_record_number": "",  # a result without errors still says it was read
+            "records_processed": summary.records_processed,
+            "records_successful": summary.records_successful,
+        }
+    ]
+    if file is not None:
+        _lineage(records, file)
+    return _rows(seller_id, records, ERROR_KEYS)
+
+
+def _results_of(client: MwsClient, fetched: list[str]) -> Iterator[pa.Table]:
+    for result in client.pages(FEEDS, "GetFeedSubmissionList", {}):
+        for submission in documents.feed_submissions(result):
+            submission_id = submission.get("FeedSubmissionId")
+            done = submission.get("FeedProcessingStatus") == "_DONE_"
+            key = f"{client.account.seller_id}:{submission_id}"
+            if not submission_id or not done or key in fetched:
+                continue
+            response = client.post(
+                FEEDS, "GetFeedSubmissionResult", {"FeedSubmissionId": submission_id}
+            )
+            text = document_text(response, "GetFeedSubmissionResult")
+            yield _errors(client.account.seller_id, submission_id, text)
+            fetched.append(key)
+
+
+@dlt.resource(name="feed_errors", primary_key=ERROR_KEYS, write_disposition="merge")
+def feed_errors(
+    clients: list[MwsClient], archive_folder: str | None, failures: Failures | None = None
+) -> Iterator[pa.Table]:
+    """Each finished feed's processing summary: its counts, and one row per failed record
+    (results are read once; saved results are named `<anything><feed submission id>.txt`)."""
+    fetched: list[str] = dlt.current.resource_state().setdefault("fetched", [])
+    yield from _each_account(
+        clients, failures, "mws feed_errors", partial(_results_of, fetched=fetched)
+    )
+    for file in _archive(archive_folder, archive.MWS_FEED_RESULT, "archive_files"):
+        submission_id = archive.digits(file.name) or file.name
+        yield _errors(archive.seller_of(file), submission_id, file.text(), file)

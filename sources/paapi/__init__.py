@@ -1,0 +1,137 @@
+"""The `paapi` dlt source: Product Advertising API 4 (ECS) lookups of ASINs per locale
+(title, sales rank, offers and prices at the time of asking), and saved ECS answers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import dlt
+from dlt.extract.resource import DltResource
+from lxml import etree
+
+from sources.common.arrow import flat_table, struct_array
+from sources.common.clock import SYSTEM_CLOCK
+from sources.common.failures import Failures
+from sources.common.retry import RetryPolicy
+from sources.common.stats import ApiStats
+from sources.legacy_files import files as archive
+from sources.paapi import documents
+from sources.paapi.client import EcsClient, make_client
+from sources.paapi.exceptions import ConfigurationError, EcsError
+from sources.paapi.settings import BATCH_SETS, IDS_PER_SET, LOCALES
+
+__all__ = ["paapi_source"]
+log = logging.getLogger("sources.paapi")
+
+ITEM_KEYS = ("marketplace_id", "asin", "observed_at")
+OFFER_KEYS = ("marketplace_id", "asin", "observed_at", "offer_listing_id")
+ERROR_KEYS = ("request_id", "position")
+
+
+def _lookups(client: EcsClient, asins: list[str]) -> Iterator[etree._Element]:
+    """Twenty ASINs a request: two batch parameter sets of ten, with shared parameters."""
+    step = IDS_PER_SET * BATCH_SETS
+    for start in range(0, len(asins), step):
+        chunk = asins[start : start + step]
+        params = {"ItemLookup.Shared.ResponseGroup": "Large", "ItemLookup.Shared.IdType": "ASIN"}
+        for n in range(BATCH_SETS):
+            ids = chunk[n * IDS_PER_SET : (n + 1) * IDS_PER_SET]
+            if ids:
+                params[f"ItemLookup.{n + 1}.ItemId"] = ",".join(ids)
+        yield client.call("ItemLookup", params)
+
+
+TABLES = (("items", ITEM_KEYS), ("offers", OFFER_KEYS), ("item_errors", ERROR_KEYS))
+
+
+def _tables(root: etree._Element, source_file: str | None = None) -> Iterator[Any]:
+    """The answer's records as tables, each marked with its table name and keys."""
+    parsed = documents.parse(root, source_file)
+    for (name, keys), records in zip(
+        TABLES, (parsed.items, parsed.offers, parsed.errors), strict=True
+    ):
+        if records:
+            hints = dlt.mark.make_hints(
+                table_name=name, primary_key=list(keys), write_disposition="merge"
+            )
+            yield dlt.mark.with_hints(flat_table(struct_array(records), not_null=keys), hints)
+
+
+@dlt.resource(name="items", primary_key=ITEM_KEYS, write_disposition="merge")
+def items(
+    clients: list[EcsClient],
+    asins: list[str],
+    archive_folder: str | None,
+    failures: Failures | None = None,
+) -> Iterator[Any]:
+    """Items, and beside them `offers` and `item_errors` (partial errors of a 200 answer)."""
+    for client in clients:
+        try:
+            for root in _lookups(client, asins):
+                yield from _tables(root)
+        except EcsError as error:
+            if failures is None:
+                raise
+            log.error("paapi [%s] failed: %s", client.locale, error)
+            failures.add("paapi items", client.locale, error)
+    if archive_folder:
+        imported: list[str] = dlt.current.resource_state().setdefault("archive_files", [])
+        found = archive.scan(archive_folder, skip=imported)
+        for _, file in archive.by_kind(found, (archive.PAAPI_ITEMS,)):
+            yield from _tables(file.xml(), file.name)
+        imported += [f.digest for f in found]
+
+
+@dlt.source(name="paapi")
+def paapi_source(
+    access_key_id: str | None = dlt.secrets.value,
+    secret_key: str | None = dlt.secrets.value,
+    associate_tag: str | None = None,
+    locales: Any = ("us",),
+    asins: Any = (),
+    endpoint: str | None = None,
+    version: str = "2011-08-01",
+    archive_folder: str | None = None,
+    quota_scale: float = 1.0,
+    max_attempts: int = 8,
+    retry_backoff_seconds: float = 1.0,
+    clock: Any = None,
+    stats: Any = None,
+    failures: Any = None,
+) -> list[DltResource]:
+    """Item observations (sales rank, lowest new price), offers and per-id errors for `asins`
+    in each of `locales`, and `archive_folder`'s saved ECS answers.
+
+    Args:
+        locales: ECS locales (us, ca, uk, de, jp); `endpoint` replaces their hosts (sandbox:
+            `<endpoint>/onca/xml` for us, `<endpoint>/<locale>/onca/xml` for the others).
+        quota_scale: the one-request-a-second rate is multiplied by it (the sandbox's time
+            scale; 1 live).
+    """
+    asin_list = [a.strip() for a in (asins.split(",") if isinstance(asins, str) else asins)]
+    locale_list = [locales] if isinstance(locales, str) else list(locales)
+    unknown = [loc for loc in locale_list if loc not in LOCALES]
+    if unknown:
+        raise ConfigurationError(f"sources.paapi.locales: unknown {unknown}; use {list(LOCALES)}")
+    if asin_list and not (access_key_id and secret_key):
+        raise ConfigurationError("sources.paapi.access_key_id and secret_key are required")
+    policy = RetryPolicy(max_attempts=max_attempts, backoff_base=retry_backoff_seconds)
+    clients = [
+        make_client(
+            locale,
+            access_key_id or "",
+            secret_key or "",
+            associate_tag,
+            clock or SYSTEM_CLOCK,
+            stats if stats is not None else ApiStats(),
+            policy,
+            endpoint,
+            version,
+            quota_scale,
+        )
+        for locale in (locale_list if asin_list else [])
+    ]
+    collector = failures if isinstance(failures, Failures) else None
+    return [items(clients, [a for a in asin_list if a], archive_folder, collector)]

@@ -1,0 +1,38 @@
+with
+
+source as (
+
+    select * from {{ legacy_source('mws', 'order_items', [
+        'seller_id', 'amazon_order_id', 'order_item_id', 'asin', 'seller_sku', 'title',
+        'item_price__currency_code', 'item_price__amount', 'quantity_ordered', 'quantity_shipped',
+    ]) }}
+
+),
+
+renamed as (
+
+    select
+        -- ids
+        seller_id,
+        amazon_order_id as order_id,
+        order_item_id,
+        asin,
+        seller_sku,
+
+        -- strings
+        title,
+        item_price__currency_code as currency_code,
+
+        -- numerics
+        cast(quantity_ordered as integer) as quantity_ordered,
+        cast(quantity_shipped as integer) as quantity_shipped,
+        -- MWS ItemPrice is the line total (unit price x quantity)
+        {{ money_to_decimal('item_price__amount') }} / nullif(cast(quantity_ordered as integer), 0)
+            as unit_price,
+        {{ money_to_decimal('item_price__amount') }} as item_subtotal
+
+    from source
+
+)
+
+select * from renamed

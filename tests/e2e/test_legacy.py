@@ -1,0 +1,192 @@
+"""Legacy sources end to end: sandbox over HTTP -> source -> dlt -> DuckDB -> dbt."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import dlt
+import duckdb
+import pytest
+import requests
+
+from pipelines import transform
+from sources.aim import aim_source
+from sources.common.failures import Failures
+from sources.common.sigv2 import sign, string_to_sign
+from sources.common.stats import ApiStats
+from sources.mws import mws_source
+from sources.paapi import paapi_source
+from tests.conftest import TEST_TIME_SCALE
+from tests.loading import load_sp_api
+from tests.sandbox.wire import control
+
+pytestmark = pytest.mark.e2e
+SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "reference" / "legacy-samples"
+
+
+def _load(source: Any, workdir: Path, dataset: str) -> Any:
+    pipeline = dlt.pipeline(
+        pipeline_name=f"test_{dataset}",
+        destination=dlt.destinations.duckdb(str(workdir / "warehouse.duckdb")),
+        dataset_name=dataset,
+        pipelines_dir=str(workdir / "pipelines"),
+    )
+    pipeline.run(source, loader_file_format="parquet")
+    return pipeline
+
+
+def _mws(accounts: dict, stats: ApiStats | None = None, **extra: Any) -> Any:
+    target = accounts["mws"]
+    return mws_source(
+        accounts=target["accounts"],
+        access_key_id=target["access_key_id"],
+        secret_key=target["secret_key"],
+        endpoint=target["endpoint"],
+        quota_scale=TEST_TIME_SCALE,
+        retry_backoff_seconds=0.01,
+        stats=stats,
+        **extra,
+    )
+
+
+def _rows(workdir: Path, sql: str) -> set[tuple]:
+    with duckdb.connect(str(workdir / "warehouse.duckdb"), read_only=True) as connection:
+        return set(connection.execute(sql).fetchall())
+
+
+ORDERS = "select seller_id, amazon_order_id, last_update_date, order_status from mws.orders"
+ITEMS = "select seller_id, amazon_order_id, order_item_id, item_price__amount from mws.order_items"
+
+
+def test_throttles_and_corrupted_next_tokens_lose_nothing(sandbox_server, accounts, tmp_path):
+    control(sandbox_server.url, "world/freeze", {"at": "now"})
+    _load(_mws(accounts, reports=False), tmp_path / "clean", "mws")
+    control(
+        sandbox_server.url,
+        "faults",
+        {
+            "faults": [
+                {"service": "mws", "operation": "ListOrderItems", "status": 503, "count": 6},
+                {"service": "mws", "operation": "ListOrdersByNextToken", "expire_tokens": True},
+            ]
+        },
+    )
+    stats = ApiStats()
+    _load(_mws(accounts, stats, reports=False), tmp_path / "stormy", "mws")
+    snapshot = stats.snapshot()
+    assert snapshot["mws.ListOrderItems"].throttled == 6
+    assert snapshot["mws.ListOrders"].calls >= 4  # one seller's listing started again
+    clean = _rows(tmp_path / "clean", ORDERS)
+    assert _rows(tmp_path / "stormy", ORDERS) == clean
+    assert _rows(tmp_path / "stormy", ITEMS) == _rows(tmp_path / "clean", ITEMS)
+    years = {row[2][:4] for row in clean}
+    assert "2012" in years and min(years) < "2013"  # history SP-API no longer reaches
+
+
+def test_mws_and_sp_api_orders_meet_in_the_orders_mart(sandbox_server, accounts, tmp_path):
+    control(sandbox_server.url, "world/freeze", {"at": "now"})
+    load_sp_api(accounts, tmp_path)
+    _load(_mws(accounts, end_date="now"), tmp_path, "mws")
+    result = transform.build(tmp_path / "warehouse.duckdb")
+    assert result.success, result.failures
+    by_source = dict(_rows(tmp_path, "select source_system, count(*) from main.orders group by 1"))
+    sp_api = _rows(tmp_path, "select count(*) from sp_api.orders").pop()[0]
+    assert by_source["sp_api_orders"] == sp_api  # the live API wins where both know an order
+    assert by_source["mws"] > 0
+    years = _rows(tmp_path, "select distinct year(purchased_at) from main.orders")
+    assert (2012,) in years and (2026,) in years
+
+
+def test_an_archive_imported_twice_loads_once(sandbox_server, accounts, tmp_path):
+    folder = tmp_path / "archive"
+    seller = accounts["accounts"][0]["seller_id"]
+    (folder / seller).mkdir(parents=True)
+    for path in [*SAMPLES.glob("mws/doc-samples/orders_*.xml"), *SAMPLES.glob("aim/*")]:
+        shutil.copy(path, folder / seller / path.name)
+    (folder / seller / "orders_list_orders.xml.gz").write_bytes(
+        __import__("gzip").compress(
+            (SAMPLES / "mws/doc-samples/orders_list_orders.xml").read_bytes()
+        )
+    )
+    shutil.copytree(SAMPLES / "ecs", folder / "ecs")
+    loads = []
+    for _ in range(2):
+        mws = _load(mws_source(archive_folder=str(folder)), tmp_path, "mws")
+        aim = _load(aim_source(archive_folder=str(folder)), tmp_path, "aim")
+        paapi = _load(paapi_source(archive_folder=str(folder)), tmp_path, "paapi")
+        loads.append([p.last_trace.last_normalize_info.row_counts for p in (mws, aim, paapi)])
+    first, second = loads
+    assert first[0]["orders"] >= 3 and first[1]["order_items"] == 1 and first[2]["items"] > 10
+    assert all(not {k: v for k, v in c.items() if not k.startswith("_dlt")} for c in second)
+    lineage = _rows(tmp_path, "select source_file, source_index from mws.orders")
+    assert (f"{seller}/orders_list_orders.xml", 0) in lineage
+    counts = "select count(*), count(distinct amazon_order_id) from mws.orders"
+    assert len({*_rows(tmp_path, counts).pop()}) == 1  # the gzip copy merged, no duplicate
+
+
+def test_ecs_rejects_sha1_and_stale_signatures(sandbox_server, accounts):
+    target = accounts["paapi"]
+    control(sandbox_server.url, "clock/scale", {"time_scale": 1.0})
+    now = requests.get(f"{sandbox_server.url}/_sandbox/clock", timeout=10).json()["now"]
+    host = sandbox_server.url.removeprefix("http://")
+
+    def lookup(timestamp: str, method: str) -> requests.Response:
+        params = {
+            "Service": "AWSECommerceService",
+            "Operation": "ItemLookup",
+            "AWSAccessKeyId": target["access_key_id"],
+            "ItemId": target["asins"][0],
+            "Timestamp": timestamp,
+        }
+        text = string_to_sign("GET", host, "/onca/xml", params)
+        params["Signature"] = sign(target["secret_key"], text, method)
+        return requests.get(f"{sandbox_server.url}/onca/xml", params=params, timeout=10)
+
+    fresh = now[:19] + "Z"
+    first = lookup(fresh, "HmacSHA256")
+    assert first.status_code == 200 and b"2005-10-05" in first.content  # the default version
+    throttled = lookup(fresh, "HmacSHA256")  # one request a second, no burst
+    assert throttled.status_code == 503 and b"<ErrorResponse><Error><Code>RequestThrottled" in (
+        throttled.content
+    )
+    sha1 = lookup(fresh, "HmacSHA1")
+    assert sha1.status_code == 403 and b"SignatureDoesNotMatch" in sha1.content
+    stale = lookup("2020-01-01T00:00:00Z", "HmacSHA256")
+    assert stale.status_code == 400 and b"RequestExpired" in stale.content
+    control(sandbox_server.url, "clock/scale", {"time_scale": TEST_TIME_SCALE})
+
+
+def test_legacy_secrets_never_reach_the_warehouse_or_pipeline_folder(
+    sandbox_server, accounts, tmp_path, caplog
+):
+    canaries = [accounts["mws"]["secret_key"], accounts["paapi"]["secret_key"]]
+    canaries += [a["mws_auth_token"] for a in accounts["mws"]["accounts"]]
+    canaries += [a["password"] for a in accounts["aim"]["accounts"]]
+    broken = dict(accounts["mws"])
+    broken["accounts"] = [
+        {**accounts["mws"]["accounts"][0], "mws_auth_token": "amzn.mws.wrong-canary"}
+    ]
+    failures = Failures()
+    _load(_mws({"mws": broken}, reports=False, failures=failures), tmp_path, "mws")
+    aim_accounts = [
+        {**a, "marketplace_ids": ["ATVPDKIKX0DER"]} for a in accounts["aim"]["accounts"]
+    ]
+    _load(
+        aim_source(
+            accounts=aim_accounts[:1],
+            endpoint=accounts["aim"]["endpoint"],
+            quota_scale=TEST_TIME_SCALE,
+        ),
+        tmp_path,
+        "aim",
+    )
+    assert [f.key for f in failures] == [broken["accounts"][0]["name"]]
+    assert "mws_auth_token" not in str(failures) or "wrong-canary" not in str(failures)
+    text = caplog.text + "".join(f"{f}{f.error!r}" for f in failures)
+    for canary in [*canaries, "amzn.mws.wrong-canary"]:
+        assert canary not in text
+        for path in tmp_path.rglob("*"):
+            if path.is_file():
+                assert canary.encode() not in path.read_bytes(), path

@@ -1,0 +1,77 @@
+"""Every recorded, documented or spec-literal legacy file in the reference folder parses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sources.aim import batches, order_rows, reports
+from sources.common import tsv
+from sources.common.timefmt import TimeFormatError, utc_iso
+from sources.legacy_files import files as archive
+from sources.mws import documents as mws_documents
+from sources.paapi import documents as paapi_documents
+
+SAMPLES = Path(__file__).resolve().parents[4] / "shared" / "reference" / "legacy-samples"
+ALL = sorted(p for p in SAMPLES.rglob("*") if p.is_file() and p.suffix in (".xml", ".tsv", ".txt"))
+
+
+def _file(path: Path) -> archive.ArchiveFile:
+    return archive.ArchiveFile(path.name, "S", "digest", path.read_bytes())
+
+
+@pytest.mark.parametrize("path", ALL, ids=lambda p: str(p.relative_to(SAMPLES)))
+def test_every_sample_parses(path: Path) -> None:
+    file = _file(path)
+    kind = archive.kind(file)
+    if kind == archive.MWS_ORDERS:
+        assert all(o.get("AmazonOrderId") for o in mws_documents.orders(file.xml()))
+    elif kind == archive.MWS_ORDER_ITEMS:
+        assert mws_documents.order_items(file.xml())[1]
+    elif kind == archive.MWS_REPORT_REQUESTS:
+        assert mws_documents.report_requests(file.xml())
+    elif kind == archive.MWS_FEED_SUBMISSIONS:
+        assert mws_documents.feed_submissions(file.xml())
+    elif kind == archive.PAAPI_ITEMS:
+        assert paapi_documents.parse(file.xml()).items
+    elif kind == archive.AIM_BATCHES:
+        assert batches(file.xml())[0]["itemsnotactivated"] == "0"
+    elif kind == archive.AIM_ORDER_REPORT:
+        assert order_rows(file.text(), include_pii=False)[0]["purchase-date"] == (
+            "2009-07-23T16:59:03Z"
+        )
+    elif kind == archive.AIM_BATCH_ERRORS:
+        assert tsv.processing_summary(file.text()).records_processed == 82
+    elif kind == archive.AIM_OPEN_LISTINGS:
+        assert tsv.rows(file.text()) == [{"seller-sku": "SKU-FOO", "quantity": "14"}]
+    else:
+        assert kind == archive.OTHER
+        file.xml()  # acknowledgements and error documents are still well-formed
+
+
+def test_the_samples_cover_every_system() -> None:
+    kinds = {archive.kind(_file(p)) for p in ALL}
+    assert {archive.MWS_ORDERS, archive.MWS_ORDER_ITEMS, archive.PAAPI_ITEMS} <= kinds
+    assert {archive.AIM_ORDER_REPORT, archive.AIM_BATCHES, archive.AIM_BATCH_ERRORS} <= kinds
+
+
+def test_partial_errors_keep_the_good_items() -> None:
+    path = SAMPLES / "ecs/2011-08-01/ItemLookup-InvalidParameterValue-errors-and-results.xml"
+    parsed = paapi_documents.parse(_file(path).xml())
+    assert [i["asin"] for i in parsed.items] == ["B01M7SI4AE"]
+    assert [e["code"] for e in parsed.errors] == ["AWS.InvalidParameterValue"] * 2
+    assert parsed.items[0]["marketplace_id"] == "A1PA6795UKMFR9"  # from www.amazon.de
+
+
+def test_aim_report_status_times_and_zone_abbreviations() -> None:
+    listed = reports(_file(SAMPLES / "aim/get-report-status-Order.xml").xml())
+    assert listed[0] == {
+        "reportstarttime": "2009-12-27T03:00:02Z",
+        "reportendtime": "2010-01-11T03:00:02Z",
+        "reportid": "2893717072",
+    }
+    assert utc_iso("08/07/2009 01:48:23 PDT") == "2009-08-07T08:48:23Z"
+    assert utc_iso("2017-02-05T00%3A06%3A07.000Z") == "2017-02-05T00:06:07Z"
+    with pytest.raises(TimeFormatError):
+        utc_iso("08/07/2009 01:48:23 XST")
