@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
-
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
-SOURCES = ("sp_api", "amzpecty", "mws", "paapi", "aim")  # raw datasets the models know
 
 
 @dataclass(frozen=True)
@@ -18,19 +14,6 @@ class DbtSummary:
     success: bool
     counts: dict[str, int]  # status -> nodes (pass, success, error, fail, skipped, ...)
     failures: list[str]
-
-
-def loaded_sources(duckdb_path: Path) -> list[str]:
-    """The raw datasets holding data tables: models of other sources are disabled."""
-    with duckdb.connect(str(duckdb_path), read_only=True) as connection:
-        present = {
-            row[0]
-            for row in connection.execute(
-                "select distinct table_schema from information_schema.tables "
-                "where table_name not like '\\_dlt%' escape '\\'"
-            ).fetchall()
-        }
-    return [source for source in SOURCES if source in present]
 
 
 def build(duckdb_path: Path) -> DbtSummary:
@@ -51,8 +34,6 @@ def build(duckdb_path: Path) -> DbtSummary:
         str(SQL_DIR / "target"),
         "--log-path",
         str(SQL_DIR / "logs"),
-        "--vars",
-        json.dumps({"loaded_sources": loaded_sources(duckdb_path)}),
     ]
     try:
         result = dbtRunner().invoke(args)

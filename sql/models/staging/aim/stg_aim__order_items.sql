@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ legacy_source('aim', 'order_items', [
+    select * from {{ optional_source('aim', 'order_items', [
         'seller_id', 'order_id', 'order_item_id', 'marketplace_id', 'sku', 'item_name',
         'ship_country', 'quantity_purchased', 'price', 'shipping_fee', 'total_price',
         'purchase_date', 'payments_date',

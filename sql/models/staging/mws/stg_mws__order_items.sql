@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ legacy_source('mws', 'order_items', [
+    select * from {{ optional_source('mws', 'order_items', [
         'seller_id', 'amazon_order_id', 'order_item_id', 'asin', 'seller_sku', 'title',
         'item_price__currency_code', 'item_price__amount', 'quantity_ordered', 'quantity_shipped',
     ]) }}

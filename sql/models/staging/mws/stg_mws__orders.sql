@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ legacy_source('mws', 'orders', [
+    select * from {{ optional_source('mws', 'orders', [
         'seller_id', 'amazon_order_id', 'marketplace_id', 'order_status', 'fulfillment_channel',
         'shipment_service_level_category', 'sales_channel', 'order_total__currency_code',
         'order_total__amount', 'is_prime', 'purchase_date', 'last_update_date',

@@ -4,7 +4,7 @@ with
 
 source as (
 
-    select * from {{ legacy_source('paapi', 'items', [
+    select * from {{ optional_source('paapi', 'items', [
         'asin', 'marketplace_id', 'currency_code', 'title', 'lowest_new_price_minor',
         'sales_rank', 'observed_at',
     ]) }}
