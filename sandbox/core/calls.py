@@ -16,6 +16,11 @@ class Call:
     seller_id: str | None
     status: int
 
+    @property
+    def throttled(self) -> bool:
+        """429, or MWS's 503 RequestThrottled."""
+        return self.status == 429 or (self.service == "mws" and self.status == 503)
+
 
 class CallLog:
     """Append-only; summaries are computed on read so recording stays cheap."""
@@ -47,14 +52,14 @@ class CallLog:
             entry = operations[key]
             entry["calls"] += 1
             entry["statuses"][str(call.status)] += 1
-            if call.status == 429 or (call.service == "mws" and call.status == 503):
+            if call.throttled:
                 entry["throttled"] += 1
             if call.seller_id:
                 span = sellers[call.seller_id].setdefault(
                     key, {"calls": 0, "throttled": 0, "first_at": call.at, "last_at": call.at}
                 )
                 span["calls"] += 1
-                span["throttled"] += int(call.status == 429)
+                span["throttled"] += int(call.throttled)
                 span["first_at"] = min(span["first_at"], call.at)
                 span["last_at"] = max(span["last_at"], call.at)
         return {
