@@ -51,4 +51,4 @@ class ServerTime:
 
     def stamp(self) -> str:
         """`YYYY-MM-DDThh:mm:ssZ`, the Timestamp format both MWS and ECS accept."""
-        return self.now().format("YYYY-MM-DDTHH:mm:ss[Z]")
+        return self.now().strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -72,8 +72,13 @@ def _has_zone(text: str) -> bool:
     return text.endswith("Z") or bool(re.search(r"[+-]\d{2}:?\d{2}$", text))
 
 
+_ISO_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
+
+
 def utc_iso(value: str | None, default_zone: str = "UTC") -> str | None:
     """`value` as `YYYY-MM-DDTHH:mm:ssZ` (None stays None; blank is None)."""
     if value is None or not value.strip():
         return None
-    return to_utc(value, default_zone).format("YYYY-MM-DDTHH:mm:ss[Z]")
+    if _ISO_UTC.match(value):  # already UTC ISO 8601, as most API answers are: no parsing
+        return value[:19] + "Z"
+    return to_utc(value, default_zone).strftime("%Y-%m-%dT%H:%M:%SZ")

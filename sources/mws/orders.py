@@ -49,7 +49,7 @@ class OrderBatch:
 
 
 def _iso(moment: pendulum.DateTime) -> str:
-    return moment.in_timezone("UTC").format("YYYY-MM-DDTHH:mm:ss[Z]")
+    return moment.in_timezone("UTC").strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _items(client: MwsClient, order: dict[str, Any]) -> list[dict[str, Any]]:

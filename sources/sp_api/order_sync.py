@@ -42,7 +42,7 @@ class OrderBatch:
 
 
 def iso(moment: pendulum.DateTime) -> str:
-    return moment.in_timezone("UTC").format("YYYY-MM-DDTHH:mm:ss[Z]")
+    return moment.in_timezone("UTC").strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def window_start(settings: OrdersSettings, high_water: str | None) -> pendulum.DateTime:
