@@ -8,6 +8,7 @@ from collections.abc import Callable
 import pendulum
 
 from sandbox import control
+from sandbox.amzpecty.service import AmzpectyService
 from sandbox.clock import SandboxClock
 from sandbox.core.calls import Call, CallLog
 from sandbox.core.faults import Faults
@@ -47,6 +48,7 @@ class App:
         self._lock = threading.Lock()
         lwa_responses.register(self)
         self.sp_api = SpApiService(self)
+        self.amzpecty = AmzpectyService(self)
         control.register(self)
 
     def world_time(self) -> float:
