@@ -215,7 +215,8 @@ class AmzpectyService:
         """Move the clock, then process and deliver everything due, before answering."""
         self.app.clock.advance(seconds)
         delivered = self.outbox.flush()
-        return {"delivered": delivered, **self.outbox.state()}
+        clock = {"timestamp": self.app.clock.timestamp(), "time_scale": self.app.clock.time_scale}
+        return {"delivered": delivered, "clock": clock, **self.outbox.state()}
 
     def describe(self, url: str) -> dict[str, Any]:
         """The `amzpecty` entry of the sandbox's accounts document."""
