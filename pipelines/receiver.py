@@ -222,11 +222,12 @@ def start(
     host: str = "127.0.0.1",
     port: int = 0,
     clock: Clock = SYSTEM_CLOCK,
+    max_body: int = MAX_BODY_BYTES,
 ) -> RunningReceiver:
     """Serve on a background thread; returns once it accepts connections."""
     committer = GroupCommitter(store_path)
     sock = listen(host, port)
-    server = _Server(_config(make_app(secret, committer, clock), certfile, keyfile))
+    server = _Server(_config(make_app(secret, committer, clock, max_body), certfile, keyfile))
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [sock]}, name="receiver", daemon=True
     )

@@ -21,6 +21,7 @@ from sandbox.amzpecty.exceptions import (
     ParentAsinNotAllowedError,
     RidNotFoundError,
     ServerError,
+    TooManyRequestsError,
 )
 from sandbox.amzpecty.models import MATCH, SNAPSHOT, VARIATIONS, Account, Queues
 from sandbox.amzpecty.outbox import CallbackFault, Outbox
@@ -111,7 +112,8 @@ class AmzpectyService:
                 if fault is not None:
                     if fault.disconnect:
                         raise Disconnect()
-                    error = ServerError(credits=self.queues.credits(now))
+                    kind = TooManyRequestsError if fault.status == 429 else ServerError
+                    error = kind(credits=self.queues.credits(now))
                     error.status = fault.status or 500
                     return error.to_response()
                 self.queues.pace(now)
