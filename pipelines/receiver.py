@@ -190,6 +190,7 @@ def _config(app: Starlette, certfile: str, keyfile: str) -> uvicorn.Config:
         lifespan="off",
         server_header=False,
         date_header=False,
+        timeout_graceful_shutdown=5,  # an idle sender's TLS close can take 30 s
     )
 
 
@@ -203,7 +204,9 @@ class RunningReceiver:
     committer: GroupCommitter
 
     def stop(self) -> None:
-        self.server.should_exit = True
+        # no waiting for idle keep-alive TLS connections: whatever was answered is on disk,
+        # and a sender whose answer is cut off sends again (the same rid, stored once)
+        self.server.should_exit = self.server.force_exit = True
         self.thread.join(timeout=30)
         self.committer.close()
 

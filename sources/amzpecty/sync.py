@@ -129,9 +129,9 @@ class Sync:
     def run(self, plan: Callable[[], list[Wanted]], rounds: int = 2) -> SyncReport:
         """Add, wait, poll; a second round asks for the parents the first round's snapshots
         named (their variations), and for nothing else that is already in flight."""
-        for _ in range(rounds):
+        for round_ in range(rounds):
             wanted = plan()
-            if not wanted:
+            if round_ and not wanted:
                 break
             self.add_all(wanted)
             self.wait_for_callbacks()
