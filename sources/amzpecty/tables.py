@@ -70,14 +70,27 @@ REQUEST_KEYS = ("rid",)
 ROW_KEYS = ("rid", "asin")
 
 
-@dlt.transformer(name="amzpecty_requests", primary_key=REQUEST_KEYS, write_disposition="merge")
+TEXT = {"data_type": "text"}  # columns that may be null in every row of a batch
+
+
+@dlt.transformer(
+    name="amzpecty_requests",
+    primary_key=REQUEST_KEYS,
+    write_disposition="merge",
+    columns={"completed_at": TEXT, "received_via": TEXT},
+)
 def amzpecty_requests(batch: StoreRows) -> Iterator[pa.Table]:
     """One row per Add call: what was asked, when, and where its result stands."""
     if batch.kind == "requests":
         yield flat_table(struct_array(batch.rows), not_null=REQUEST_KEYS)
 
 
-@dlt.transformer(name="asin_snapshots", primary_key=REQUEST_KEYS, write_disposition="merge")
+@dlt.transformer(
+    name="asin_snapshots",
+    primary_key=REQUEST_KEYS,
+    write_disposition="merge",
+    columns={"parent_asin": TEXT},
+)
 def asin_snapshots(batch: StoreRows) -> Iterator[pa.Table]:
     """One row per snapshot rid, so every ASIN has a history over time."""
     found = list(_results(batch, SNAPSHOT))
@@ -106,7 +119,11 @@ def product_variations(batch: StoreRows) -> Iterator[pa.Table]:
 
 
 @dlt.transformer(
-    name="asin_matches", primary_key=ROW_KEYS, merge_key="rid", write_disposition="merge"
+    name="asin_matches",
+    primary_key=ROW_KEYS,
+    merge_key="rid",
+    write_disposition="merge",
+    columns={"parent_asin": TEXT},
 )
 def asin_matches(batch: StoreRows) -> Iterator[pa.Table]:
     """One row per ASIN a product id (UPC/EAN/ISBN) matched, per match rid."""
