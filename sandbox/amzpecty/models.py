@@ -192,7 +192,13 @@ class Queues:
         request.status = "OK"
         request.envelope = self._envelope(request, data, None, None)
 
-    def _envelope(self, request: QueuedRequest, data, message_id, message) -> dict[str, Any]:
+    def _envelope(
+        self,
+        request: QueuedRequest,
+        data: dict[str, Any] | None,
+        message_id: str | None,
+        message: str | None,
+    ) -> dict[str, Any]:
         return {
             "status": request.status,
             "responsefor": request.responsefor,

@@ -80,7 +80,6 @@ class Outbox:
         self._hold_size = 0
         self._faults: list[CallbackFault] = []
         self._session = requests.Session()
-        self._stop = threading.Event()
         self._worker: threading.Thread | None = None
         self.stats = {"queued": 0, "delivered": 0, "failed": 0, "dropped": 0, "gave_up": 0}
 
@@ -225,11 +224,9 @@ class Outbox:
             self._worker.start()
 
     def _work(self) -> None:
-        while not self.clock.wait_real(TICK, self._stop):
+        while True:
+            self.clock.wait_real(TICK)
             try:
                 self._deliver_due(self.clock.timestamp())
             except Exception:  # the worker must outlive any one bad delivery
                 log.exception("callback worker failed")
-
-    def stop(self) -> None:
-        self._stop.set()

@@ -23,14 +23,13 @@ from sandbox.amzpecty.exceptions import (
     ServerError,
     TooManyRequestsError,
 )
-from sandbox.amzpecty.models import MATCH, SNAPSHOT, VARIATIONS, Account, Queues
+from sandbox.amzpecty.models import MATCH, SNAPSHOT, VARIATIONS, Account, QueuedRequest, Queues
 from sandbox.amzpecty.outbox import CallbackFault, Outbox
 from sandbox.amzpecty.products import CONDITION_FACTORS, ProductData, marketplace_for
 from sandbox.control import as_control
 from sandbox.core.faults import Disconnect
 from sandbox.core.routing import Request, Response
 from sandbox.core.serialize import to_json
-from sandbox.lwa.responses import scaled_seconds
 from sandbox.seed.marketplaces import Marketplace
 from sandbox.seed.sellers import _derive
 
@@ -90,7 +89,7 @@ class AmzpectyService:
     def _process_due(self, now: float) -> int:
         return self.queues.process_due(now)
 
-    def _deliver(self, request) -> None:  # type: ignore[no-untyped-def]
+    def _deliver(self, request: QueuedRequest) -> None:
         if request.callback_url and request.envelope is not None:
             self.outbox.enqueue(
                 request.rid,
@@ -135,7 +134,9 @@ class AmzpectyService:
             raise InvalidParameterError(f"unsupported domain {domain!r}")
         return market
 
-    def _queue(self, request: Request, now: float, responsefor: str, key: str, options) -> dict:
+    def _queue(
+        self, request: Request, now: float, responsefor: str, key: str, options: dict[str, Any]
+    ) -> dict[str, Any]:
         self.queues.check_balance(now)
         queued = self.queues.add(
             responsefor,
@@ -198,7 +199,7 @@ class AmzpectyService:
             raise RidNotFoundError(request.path_params["key"])
         return self._answer(found, now)
 
-    def _answer(self, found, now: float) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    def _answer(self, found: QueuedRequest, now: float) -> dict[str, Any]:
         if found.envelope is not None:
             return found.envelope
         # queued or in progress: the envelope with status PENDING (a guess) and no data
@@ -225,8 +226,6 @@ class AmzpectyService:
         return {
             "endpoint": url,
             "secret_key": self.account.secret_key,
-            # "1-2 s" between requests, told in real seconds at the clock's scale
-            "request_interval_seconds": scaled_seconds(self.app, self.account.min_interval),
             "sample_product_ids": list(self.products.by_product_id)[:6:2],  # UPCs
         }
 

@@ -21,7 +21,8 @@ CALLBACK_URL_HEADER = "AMZPECTY_CALLBACK_URL"
 USER_AGENT_HEADER = "AMZPECTY-USER-AGENT"
 SECRET_HEADER = "AMZPECTY-API-SECRET-KEY"
 
-REQUEST_INTERVAL_SECONDS = 1.0  # "at least 1-2 seconds intervals" (system-diagram page)
+# "at least 1-2 seconds intervals" (system-diagram page): 1 s plus room for network jitter
+REQUEST_INTERVAL_SECONDS = 1.5
 MIN_REFRESH_SECONDS = 86_400  # no second Add for a key with a snapshot younger than this
 POLL_AFTER_SECONDS = 600  # a rid pending this long is fetched by Get-by-rid
 CALLBACK_WAIT_SECONDS = 900  # how long a run waits for callbacks at most
