@@ -18,7 +18,6 @@ import socket
 import sys
 import threading
 from collections.abc import Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,11 +52,14 @@ def _answer(status: int, **data: object) -> Answer:
 
 class GroupCommitter:
     """Callbacks that arrive while a commit runs wait for the next one: one transaction and
-    one fsync per batch, batches as large as the disk is slow. Lives on one event loop."""
+    one fsync per batch, batches as large as the disk is slow. Lives on one event loop.
+
+    The commit runs on the loop itself: requests arriving meanwhile wait in their sockets,
+    and measured here a writer thread cost a third more CPU per callback in hand-offs.
+    """
 
     def __init__(self, store_path: str | Path, hold: str | None = None) -> None:
         self._hold = hold  # tests only: hang at this point so the process can be killed there
-        self._writer = ThreadPoolExecutor(1, thread_name_prefix="receiver-writer")
         self._store = Store(store_path)
         self._waiting: list[tuple[Result, asyncio.Future]] = []
         self._flusher: asyncio.Task | None = None
@@ -72,14 +74,14 @@ class GroupCommitter:
         return await future
 
     async def _flush(self) -> None:
-        loop = asyncio.get_running_loop()
         try:
             while self._waiting:
+                await asyncio.sleep(0)  # let the requests already read join this batch
                 batch = self._waiting[:MAX_BATCH]
                 del self._waiting[:MAX_BATCH]
                 results = [result for result, _ in batch]
                 try:
-                    outcomes = await loop.run_in_executor(self._writer, self._commit, results)
+                    outcomes: list = self._commit(results)
                 except Exception as error:
                     log.exception("storing %d callbacks failed", len(batch))
                     outcomes = [error] * len(batch)
@@ -106,8 +108,7 @@ class GroupCommitter:
             threading.Event().wait()
 
     def close(self) -> None:
-        self._writer.submit(self._store.close).result(timeout=30)
-        self._writer.shutdown()
+        self._store.close()
 
 
 def make_app(
