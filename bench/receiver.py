@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import signal
 import socket
 import sqlite3
@@ -193,6 +194,12 @@ def stored(store: Path) -> tuple[int, int]:
         return connection.execute("select count(*), count(distinct rid) from results").fetchone()
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a running process, from /proc (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
@@ -206,12 +213,17 @@ def free_port() -> int:
 
 def throughput(tls, workdir: Path, args: argparse.Namespace) -> dict[str, Any]:
     store, port = workdir / "throughput.sqlite", free_port()
+    load_average = os.getloadavg()[0]
     receiver = start_receiver(tls, store, port)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     try:
         figures = collect(load(port, tls[2], args.processes, args.threads, args.callbacks))
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        receiver_cpu = cpu_seconds(receiver.pid)
     finally:
         receiver.kill()
         receiver.wait()
+    sender_cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     latencies = [v for f in figures for v in f["latencies"]]
     wall = max(f["last"] for f in figures) - min(f["first"] for f in figures)
     rows, distinct = stored(store)
@@ -226,6 +238,11 @@ def throughput(tls, workdir: Path, args: argparse.Namespace) -> dict[str, Any]:
         "max_ms": 1000 * max(latencies),
         "retries": sum(f["retries"] for f in figures),
         "duplicates_stored": rows - distinct,
+        "receiver_cpu_ms_per_callback": 1000 * receiver_cpu / len(latencies),
+        "sender_cpu_ms_per_callback": 1000 * sender_cpu / len(latencies),
+        # what two idle cores could carry, receiver and load generator together
+        "cpu_bound_per_s_on_2_cores": 2 * len(latencies) / (receiver_cpu + sender_cpu),
+        "load_average_before": load_average,
     }
 
 
@@ -305,6 +322,12 @@ def main() -> None:
             f"{fast['wall_s']:.1f} s = {fast['per_s']:,.0f} durable callbacks/s; latency p50 "
             f"{fast['p50_ms']:.1f} ms, p99 {fast['p99_ms']:.1f} ms, max {fast['max_ms']:.1f} ms; "
             f"stored {fast['stored']:,}"
+        )
+        print(
+            f"  CPU per callback: receiver {fast['receiver_cpu_ms_per_callback']:.3f} ms, "
+            f"senders {fast['sender_cpu_ms_per_callback']:.3f} ms; two idle cores carry "
+            f"{fast['cpu_bound_per_s_on_2_cores']:,.0f}/s (load average before: "
+            f"{fast['load_average_before']:.2f})"
         )
         killed = crash(tls, workdir, args)
         print(

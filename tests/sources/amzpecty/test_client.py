@@ -130,3 +130,14 @@ def test_credits_follow_the_scarcer_of_balance_and_daily_allowance() -> None:
     assert credits.left() == 30
     with pytest.raises(CreditsExhaustedError):
         credits.check(outstanding=20)
+
+
+def test_matched_asins_are_got_again_for_free(sandbox_server, accounts, client) -> None:
+    amz = client()
+    upc = accounts["amzpecty"]["sample_product_ids"][0]
+    added = amz.add(MATCH, upc, "www.amazon.co.uk", expanded=True)
+    control(sandbox_server.url, "advance", {"seconds": 600})
+    got = amz.get_matched_asins(upc, "www.amazon.co.uk", expanded=True)
+    assert got["rid"] == added["rid"] and got["data"]["totalMatch"] == 1
+    assert amz.get_by_rid(added["rid"]) == got
+    assert amz.credits.allowed == added["allowed"] - 1  # the match itself, not the Gets
