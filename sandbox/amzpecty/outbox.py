@@ -155,13 +155,12 @@ class Outbox:
             self._queue.append(delivery)
         self._held.clear()
 
-    def flush(self, now: float | None = None, release_held: bool = True) -> int:
-        """Deliver every callback due by `now` (default: the clock's now); returns how many
-        answered 2xx. Held (reordered) callbacks are released first."""
-        if release_held:
-            with self._lock:
-                self._release_held()
-        return self._deliver_due(self.clock.timestamp() if now is None else now)
+    def flush(self) -> int:
+        """Deliver every callback due by now, held (reordered) ones too; returns how many
+        answered 2xx."""
+        with self._lock:
+            self._release_held()
+        return self._deliver_due(self.clock.timestamp())
 
     def _deliver_due(self, now: float) -> int:
         delivered = 0

@@ -18,6 +18,7 @@ import pendulum
 from sources.amzpecty.settings import (
     MARKETPLACE_DOMAINS,
     MATCH,
+    QUEUES,
     SNAPSHOT,
     VARIATIONS,
     WAREHOUSE_ASIN_COLUMNS,
@@ -91,7 +92,7 @@ def plan(
     wanted = {Wanted(VARIATIONS, a, d) for a, d in known_parents}
     wanted |= {Wanted(SNAPSHOT, a, d) for a, d in asins if (a, d) not in known_parents}
     wanted |= {Wanted(MATCH, p, d) for p, d in product_ids}
-    latest = {queue: store.latest_requests(queue) for queue in (SNAPSHOT, VARIATIONS, MATCH)}
+    latest = {queue: store.latest_requests(queue) for queue in QUEUES}
     chosen = sorted(w for w in wanted if _due(latest[w.queue], (w.key, w.domain), now, min_refresh))
     log.info("amzpecty: %d keys wanted, %d due for an Add", len(wanted), len(chosen))
     return chosen
