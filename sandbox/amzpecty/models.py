@@ -155,6 +155,11 @@ class Queues:
         with self._lock:
             return list(self._requests.values())
 
+    def waiting(self) -> bool:
+        """Requests not processed yet."""
+        with self._lock:
+            return bool(self._pending)
+
     def process_due(self, now: float) -> int:
         """Process every request due by `now`, oldest due first; returns how many."""
         with self._lock:

@@ -66,11 +66,17 @@ class Outbox:
     """Owns the deliveries; one deliverer at a time (the worker or a flush)."""
 
     def __init__(
-        self, clock: SandboxClock, secret: Callable[[], str], process: Callable[[float], object]
+        self,
+        clock: SandboxClock,
+        secret: Callable[[], str],
+        process: Callable[[float], object],
+        queued: Callable[[], bool],
     ) -> None:
         self.clock = clock
         self._secret = secret
         self._process = process  # turns due requests into callbacks before each delivery
+        self._queued = queued  # whether requests wait in the queues (callbacks to come)
+        self._wake = threading.Event()
         self.ca_file: str | None = None  # None: the system's trust store, never "no checks"
         self._lock = threading.Lock()
         self._sending = threading.Lock()
@@ -109,7 +115,9 @@ class Outbox:
                 "ca_file": self.ca_file,
             }
 
-    def enqueue(self, rid: str, url: str, envelope: dict[str, Any], agent: str | None, at: float):
+    def enqueue(
+        self, rid: str, url: str, envelope: dict[str, Any], agent: str | None, at: float
+    ) -> None:
         delivery = Delivery(
             rid, url, orjson.dumps(envelope), agent or DEFAULT_USER_AGENT, at, next(self._ranks)
         )
@@ -136,6 +144,7 @@ class Outbox:
                 self._queue.append(
                     Delivery(rid, url, delivery.body, delivery.user_agent, twin_at, rank)
                 )
+        self._wake.set()
 
     def _hold(self, delivery: Delivery, remaining: int) -> None:
         if not self._held:
@@ -215,15 +224,26 @@ class Outbox:
         backoff = min(RETRY_CAP, RETRY_BASE * 2 ** (delivery.attempts - 1))
         delivery.due_at = self.clock.timestamp() + backoff
         self._queue.append(delivery)
+        self._wake.set()
 
     def start(self) -> None:
-        """Deliver in the background from now on (the service calls this on its first Add)."""
+        """Deliver in the background from now on (the service calls this on every Add)."""
+        self._wake.set()
         if self._worker is None or not self._worker.is_alive():
             self._worker = threading.Thread(target=self._work, name="amzpecty-outbox", daemon=True)
             self._worker.start()
 
+    def _busy(self) -> bool:
+        with self._lock:
+            pending = bool(self._queue or self._held)
+        return pending or self._queued()
+
     def _work(self) -> None:
         while True:
+            if not self._busy():  # idle until the next Add: no ticks stealing the GIL
+                self._wake.clear()
+                if not self._busy():
+                    self._wake.wait()
             self.clock.wait_real(TICK)
             try:
                 self._deliver_due(self.clock.timestamp())

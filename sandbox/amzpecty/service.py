@@ -54,7 +54,12 @@ class AmzpectyService:
 
     def __init__(self, app: App) -> None:
         self.app = app
-        self.outbox = Outbox(app.clock, lambda: self.account.secret_key, self._process_due)
+        self.outbox = Outbox(
+            app.clock,
+            lambda: self.account.secret_key,
+            lambda now: self.queues.process_due(now),
+            lambda: self.queues.waiting(),
+        )
         self._reset()
         app.on_reset(self._reset)
         for path, operation, handler in (
@@ -85,9 +90,6 @@ class AmzpectyService:
     def _data_time(self, at: float) -> float:
         frozen = self.app.frozen_at
         return at if frozen is None else min(at, frozen)
-
-    def _process_due(self, now: float) -> int:
-        return self.queues.process_due(now)
 
     def _deliver(self, request: QueuedRequest) -> None:
         if request.callback_url and request.envelope is not None:
