@@ -133,7 +133,7 @@ def amzpecty_source(
             if not isinstance(failures, Failures):
                 raise
             log.error("amzpecty failed: %s", error)
-            failures.add("amzpecty", "account", error)
+            failures.add("amzpecty", "sources.amzpecty", error)
 
     rows = store_rows(store, converse)
     return [
