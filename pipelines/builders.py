@@ -22,6 +22,7 @@ class RunContext:
     start_date: str | None
     stats: ApiStats = field(default_factory=ApiStats)
     failures: Failures = field(default_factory=Failures)
+    overrides: dict[str, dict[str, Any]] = field(default_factory=dict)  # source -> arguments
 
 
 def sp_api(context: RunContext) -> DltSource:
@@ -94,8 +95,25 @@ def aim(context: RunContext) -> DltSource:
     return aim_source(**options)
 
 
+def amzpecty(context: RunContext) -> DltSource:
+    """After the SP-API sources, so that it asks for the ASINs they loaded."""
+    from sources.amzpecty import amzpecty_source
+
+    options: dict[str, Any] = {"stats": context.stats, "failures": context.failures}
+    if context.sandbox is not None:
+        target = context.sandbox["amzpecty"]
+        options.update(
+            secret_key=target["secret_key"],
+            endpoint=target["endpoint"],
+            product_ids=target["sample_product_ids"],
+        )
+    options.update(context.overrides.get("amzpecty", {}))
+    return amzpecty_source(**options)
+
+
 BUILDERS: dict[str, Callable[[RunContext], DltSource]] = {
     "sp_api": sp_api,
+    "amzpecty": amzpecty,
     "mws": mws,
     "paapi": paapi,
     "aim": aim,

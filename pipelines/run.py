@@ -25,7 +25,7 @@ import dlt  # noqa: E402
 import duckdb  # noqa: E402
 import requests  # noqa: E402
 
-from pipelines import summary, transform  # noqa: E402
+from pipelines import callbacks, summary, transform  # noqa: E402
 from pipelines.builders import BUILDERS, OPT_IN, RunContext, has_live_credentials  # noqa: E402
 from sources.common import redact  # noqa: E402
 from sources.common.memory import prefer_system_allocator  # noqa: E402
@@ -48,9 +48,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--sources",
-        default=",".join(name for name in BUILDERS if name not in OPT_IN),
-        help=f"comma-separated, from: {', '.join(BUILDERS)} "
-        f"(default: all but the legacy archives {', '.join(sorted(OPT_IN))})",
+        help=f"comma-separated, from: {', '.join(BUILDERS)} (default: all but the legacy "
+        f"archives {', '.join(sorted(OPT_IN))}; live runs load amzpecty only when "
+        "sources.amzpecty.secret_key is set)",
     )
     parser.add_argument("--start-date", help="first run starts here (ISO 8601 date)")
     target = parser.add_mutually_exclusive_group()
@@ -147,11 +147,15 @@ def sandbox_target(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    names = [n.strip() for n in args.sources.split(",") if n.strip()]
+    default = ",".join(name for name in BUILDERS if name not in OPT_IN)
+    names = [n.strip() for n in (args.sources or default).split(",") if n.strip()]
     unknown = sorted(set(names) - set(BUILDERS))
     if unknown:
         raise RunError(f"unknown source(s) {unknown}; choose from {sorted(BUILDERS)}")
     mode = choose_mode(args)
+    if mode == "live" and not args.sources and not dlt.secrets.get("sources.amzpecty.secret_key"):
+        names.remove("amzpecty")
+    names.sort(key=lambda name: name == "amzpecty")  # it asks for the ASINs the others loaded
     duckdb_path = args.duckdb.resolve()
     for name in names:
         check_warehouse(duckdb_path, name, PIPELINE_PREFIX[mode] + name)
@@ -168,7 +172,9 @@ def run(args: argparse.Namespace) -> int:
                 pipelines_dir=str(args.pipelines_dir.resolve()),
             )
             redact.install()
-            pipeline.run(BUILDERS[name](context), loader_file_format="parquet")
+            with callbacks.source_arguments(name, target, duckdb_path) as arguments:
+                context.overrides[name] = arguments
+                pipeline.run(BUILDERS[name](context), loader_file_format="parquet")
             normalized = pipeline.last_trace.last_normalize_info
             loaded[name] = dict(normalized.row_counts) if normalized else {}
     finally:

@@ -9,6 +9,7 @@ import pendulum
 
 from sandbox import control
 from sandbox.aim.service import AimService
+from sandbox.amzpecty.service import AmzpectyService
 from sandbox.clock import SandboxClock
 from sandbox.core.calls import Call, CallLog
 from sandbox.core.faults import Faults
@@ -53,6 +54,7 @@ class App:
         self.mws = MwsService(self)
         self.paapi = PaapiService(self)
         self.aim = AimService(self)
+        self.amzpecty = AmzpectyService(self)
         control.register(self)
 
     def world_time(self) -> float:

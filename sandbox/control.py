@@ -40,6 +40,7 @@ def accounts(app: App, url: str) -> dict[str, Any]:
             "token_url": f"{url}/auth/o2/token",
         },
         "sp_api": {"endpoint": url},
+        "amzpecty": app.amzpecty.describe(url),
         "accounts": [
             {
                 "name": seller.name,
@@ -100,17 +101,20 @@ def clock_state(app: App) -> dict[str, Any]:
     }
 
 
+def as_control(handler):  # type: ignore[no-untyped-def]
+    """A control handler's data as JSON; a bad control body is a 400 that says why."""
+
+    def wrapped(request: Request) -> Response:
+        try:
+            result = handler(request)
+        except (ValueError, TypeError, KeyError) as error:
+            return to_json({"error": str(error)}, 400)
+        return result if isinstance(result, Response) else to_json(result)
+
+    return wrapped
+
+
 def register(app: App) -> None:
-    def control(handler):  # type: ignore[no-untyped-def]
-        def wrapped(request: Request) -> Response:
-            try:
-                result = handler(request)
-            except (ValueError, TypeError, KeyError) as error:
-                return to_json({"error": str(error)}, 400)
-            return result if isinstance(result, Response) else to_json(result)
-
-        return wrapped
-
     def reset(request: Request) -> Any:
         app.reset()
         return clock_state(app)
@@ -211,4 +215,4 @@ def register(app: App) -> None:
         ("GET", "accounts", list_accounts),
     ]
     for method, path, handler in routes:
-        app.router.add(method, f"/_sandbox/{path}", control(handler), path, "_sandbox")
+        app.router.add(method, f"/_sandbox/{path}", as_control(handler), path, "_sandbox")

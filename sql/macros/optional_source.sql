@@ -1,10 +1,12 @@
 {# a raw source table, or an empty relation with `columns` when it was never loaded: a user may
-   load only some sources (the legacy archives are opt-in, an account may lack a role), and
-   dbt build must still pass on what is there #}
+   load only some sources (`--sources sp_api`; the legacy archives are opt-in), and dbt build
+   must still pass on what is there. `columns` is a list of names (typed varchar) or a mapping
+   of name to type #}
 {% macro optional_source(source_name, table_name, columns) -%}
     {%- set relation = source(source_name, table_name) -%}
     {%- if execute and adapter.get_relation(relation.database, relation.schema, relation.identifier) is none -%}
-        (select {% for column in columns %}cast(null as varchar) as {{ column }}{% if not loop.last %}, {% endif %}{% endfor %} where false)
+        {%- set typed = columns if columns is mapping else dict.fromkeys(columns, 'varchar') -%}
+        (select {% for name, type in typed.items() %}cast(null as {{ type }}) as {{ name }}{{ ", " if not loop.last }}{% endfor %} where false)
     {%- else -%}
         {{ relation }}
     {%- endif -%}

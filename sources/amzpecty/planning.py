@@ -1,0 +1,98 @@
+"""What to ask Amzpecty for: ASINs from config and the warehouse, minus what is in flight.
+
+The service asks clients not to repeat Adds of the same ASIN, so a key with a pending
+request, or with a result younger than `min_refresh`, is left out; parent ASINs go to the
+variations queue, not the snapshot queue.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pendulum
+
+from sources.amzpecty.settings import (
+    MARKETPLACE_DOMAINS,
+    MATCH,
+    QUEUES,
+    SNAPSHOT,
+    VARIATIONS,
+    WAREHOUSE_ASIN_COLUMNS,
+    WAREHOUSE_SCHEMA,
+)
+from sources.amzpecty.store import LOST, Store
+
+log = logging.getLogger("sources.amzpecty")
+
+
+@dataclass(frozen=True, order=True)
+class Wanted:
+    queue: str
+    key: str
+    domain: str
+
+
+def warehouse_asins(path: str | Path | None, default_domain: str) -> set[tuple[str, str]]:
+    """(ASIN, domain) of every `sp_api` table with an ASIN column (orders, listings, ...)."""
+    if not path or not Path(path).exists():
+        return set()
+    with duckdb.connect(str(path), read_only=True) as connection:
+        columns = connection.execute(
+            "select table_name, column_name from information_schema.columns where table_schema = ?",
+            [WAREHOUSE_SCHEMA],
+        ).fetchall()
+        by_table: dict[str, set[str]] = {}
+        for table, column in columns:
+            by_table.setdefault(table, set()).add(column)
+        found: set[tuple[str, str]] = set()
+        for table, names in sorted(by_table.items()):
+            asin = next((c for c in WAREHOUSE_ASIN_COLUMNS if c in names), None)
+            if asin is None:
+                continue
+            market = "marketplace_id" if "marketplace_id" in names else "null"
+            rows = connection.execute(
+                f'select distinct "{asin}", {market} from "{WAREHOUSE_SCHEMA}"."{table}" '
+                f'where "{asin}" is not null'
+            ).fetchall()
+            found |= {(a, MARKETPLACE_DOMAINS.get(m, default_domain)) for a, m in rows}
+    return found
+
+
+def _due(
+    latest: dict[tuple[str, str], tuple[str, str]],
+    key: tuple[str, str],
+    now: pendulum.DateTime,
+    min_refresh: float,
+) -> bool:
+    if key not in latest:
+        return True
+    requested_at, status = latest[key]
+    if status == "PENDING":
+        return False
+    if status == LOST:
+        return True
+    age = (now - pendulum.parse(requested_at)).total_seconds()  # type: ignore[operator]
+    return age >= min_refresh
+
+
+def plan(
+    store: Store,
+    now: pendulum.DateTime,
+    min_refresh: float,
+    asins: Iterable[tuple[str, str]],
+    parents: Iterable[tuple[str, str]] = (),
+    product_ids: Iterable[tuple[str, str]] = (),
+) -> list[Wanted]:
+    """The Add calls to make now: (queue, key, domain), deterministic order."""
+    known_parents = set(parents) | store.parent_asins()
+    wanted = {Wanted(VARIATIONS, a, d) for a, d in known_parents}
+    wanted |= {Wanted(SNAPSHOT, a, d) for a, d in asins if (a, d) not in known_parents}
+    wanted |= {Wanted(MATCH, p, d) for p, d in product_ids}
+    latest = {queue: store.latest_requests(queue) for queue in QUEUES}
+    chosen = sorted(w for w in wanted if _due(latest[w.queue], (w.key, w.domain), now, min_refresh))
+    log.info("amzpecty: %d keys wanted, %d due for an Add", len(wanted), len(chosen))
+    return chosen

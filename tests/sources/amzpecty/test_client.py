@@ -1,0 +1,143 @@
+"""The Amzpecty client against the sandbox: auth, pacing, back-off, typed errors, credits."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+import requests
+
+from sources.amzpecty.client import AmzpectyClient, Credits, SecretKeyAuth
+from sources.amzpecty.exceptions import (
+    AuthenticationError,
+    CreditsExhaustedError,
+    ParentAsinError,
+    RidNotFoundError,
+    ServerError,
+    ThrottledError,
+)
+from sources.amzpecty.settings import MATCH, SNAPSHOT, VARIATIONS
+from sources.common.retry import RetryPolicy
+from sources.common.stats import ApiStats
+from tests.callbacks import control
+from tests.fakes import FakeClock
+
+
+@pytest.fixture
+def client(sandbox_server, accounts):
+    def make(secret: str | None = None, floor: int = 0, attempts: int = 4) -> AmzpectyClient:
+        return AmzpectyClient(
+            secret or accounts["amzpecty"]["secret_key"],
+            accounts["amzpecty"]["endpoint"],
+            FakeClock(),
+            ApiStats(),
+            RetryPolicy(max_attempts=attempts, backoff_base=0.01),
+            interval_seconds=1.5,
+            credit_floor=floor,
+        )
+
+    return make
+
+
+@pytest.fixture
+def child(sandbox_server) -> str:
+    return next(p.asin for p in sandbox_server.app.world.catalog.products if p.parent_asin)
+
+
+def test_the_secret_key_is_appended_when_the_request_is_prepared() -> None:
+    request = requests.Request("GET", "https://api.example/api/query/add/B0X", params={"a": "1"})
+    prepared = SecretKeyAuth("s3cr3t/+key")(request.prepare())
+    assert prepared.url == "https://api.example/api/query/add/B0X?a=1&secretKey=s3cr3t%2F%2Bkey"
+    assert "s3cr3t" not in repr(SecretKeyAuth("s3cr3t/+key"))
+
+
+def test_requests_are_paced_by_the_interval_on_the_injected_clock(client, child) -> None:
+    amz = client()
+    for _ in range(3):
+        amz.add(SNAPSHOT, child, "www.amazon.com")
+    assert [s for s in amz.session.clock.sleeps if s] == pytest.approx([1.5, 1.5])
+
+
+def test_too_many_requests_backs_off_then_succeeds(sandbox_server, client, child) -> None:
+    fault = {"service": "amzpecty", "operation": "add", "status": 429, "count": 2}
+    requests.post(f"{sandbox_server.url}/_sandbox/faults", json=fault, timeout=10)
+    amz = client()
+    assert amz.add(SNAPSHOT, child, "www.amazon.com")["status"] == "OK"
+    stats = amz.session.stats.snapshot()["amzpecty.add"]
+    assert (stats.calls, stats.throttled, stats.retries) == (3, 2, 3)
+    waits = [s for s in amz.session.clock.sleeps if s]
+    assert len(waits) >= 2 and sum(waits) >= 3.0  # at least one interval per retry
+
+
+def test_a_throttle_storm_ends_in_a_transient_error(sandbox_server, client, child) -> None:
+    fault = {"service": "amzpecty", "status": 429, "count": 9}
+    requests.post(f"{sandbox_server.url}/_sandbox/faults", json=fault, timeout=10)
+    with pytest.raises(ThrottledError) as raised:
+        client(attempts=3).add(SNAPSHOT, child, "www.amazon.com")
+    assert raised.value.message_id == "TOO_MANY_REQUESTS"
+
+
+def test_a_daily_limit_is_final_not_retried(sandbox_server, client, child) -> None:
+    control(sandbox_server.url, "account", {"daily_allowance": 0})
+    amz = client()
+    with pytest.raises(CreditsExhaustedError) as raised:
+        amz.add(SNAPSHOT, child, "www.amazon.com")
+    assert raised.value.message_id == "DAILY_LIMIT_REACHED"
+    assert amz.session.stats.snapshot()["amzpecty.add"].calls == 1
+
+
+def test_a_wrong_key_names_the_config_key_and_never_the_value(client, child, caplog) -> None:
+    canary = "canary-amzpecty-key-77f1"
+    with caplog.at_level(logging.DEBUG), pytest.raises(AuthenticationError) as raised:
+        client(secret=canary).add(SNAPSHOT, child, "www.amazon.com")
+    text = f"{raised.value}\n{raised.value!r}\n{caplog.text}"
+    assert "sources.amzpecty.secret_key" in str(raised.value) and "401" in str(raised.value)
+    assert canary not in text
+
+
+def test_errors_are_typed_by_message_id(sandbox_server, client, child) -> None:
+    amz = client()
+    parent = next(iter(sandbox_server.app.world.catalog.parents))
+    with pytest.raises(ParentAsinError):
+        amz.add(SNAPSHOT, parent, "www.amazon.com")
+    with pytest.raises(RidNotFoundError):
+        amz.get_by_rid("0123456789abcdef01234567")
+    requests.post(
+        f"{sandbox_server.url}/_sandbox/faults",
+        json={"service": "amzpecty", "status": 500, "count": 4},
+        timeout=10,
+    )
+    with pytest.raises(ServerError):
+        amz.add(VARIATIONS, parent, "www.amazon.com")
+
+
+def test_credits_stop_before_the_floor(client, child) -> None:
+    amz = client(floor=19_990)
+    envelope = amz.add(MATCH, "012345678905", "www.amazon.com")
+    assert amz.credits.left() == min(envelope["allowed"], envelope["dailyAllowed"])
+    amz.credits.check(outstanding=5)
+    with pytest.raises(CreditsExhaustedError) as raised:
+        amz.credits.check(outstanding=10)
+    assert "credit_floor" in str(raised.value)
+
+
+def test_credits_follow_the_scarcer_of_balance_and_daily_allowance() -> None:
+    credits = Credits(floor=10)
+    assert credits.left() is None
+    credits.update({"allowed": 500, "dailyAllowed": 40})
+    assert credits.left() == 40
+    credits.update({"allowed": 30, "dailyAllowed": None})
+    assert credits.left() == 30
+    with pytest.raises(CreditsExhaustedError):
+        credits.check(outstanding=20)
+
+
+def test_matched_asins_are_got_again_for_free(sandbox_server, accounts, client) -> None:
+    amz = client()
+    upc = accounts["amzpecty"]["sample_product_ids"][0]
+    added = amz.add(MATCH, upc, "www.amazon.co.uk", expanded=True)
+    control(sandbox_server.url, "advance", {"seconds": 600})
+    got = amz.get_matched_asins(upc, "www.amazon.co.uk", expanded=True)
+    assert got["rid"] == added["rid"] and got["data"]["totalMatch"] == 1
+    assert amz.get_by_rid(added["rid"]) == got
+    assert amz.credits.allowed == added["allowed"] - 1  # the match itself, not the Gets

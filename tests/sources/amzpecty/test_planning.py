@@ -1,0 +1,88 @@
+"""What a run asks for: ASINs from config and the warehouse, minus what is in flight."""
+
+from __future__ import annotations
+
+import duckdb
+import orjson
+import pendulum
+
+from sources.amzpecty.planning import Wanted, plan, warehouse_asins
+from sources.amzpecty.store import LOST, Result, Store
+
+NOW = pendulum.datetime(2026, 11, 1, 12, tz="UTC")
+US, DE = "www.amazon.com", "www.amazon.de"
+
+
+def _at(hours_ago: float) -> str:
+    return NOW.subtract(hours=hours_ago).isoformat()
+
+
+def _result(rid: str, queue: str, status: str = "OK", data: dict | None = None) -> Result:
+    body = orjson.dumps({"rid": rid, "status": status, "responsefor": queue, "data": data})
+    return Result(rid, queue, status, _at(0), "callback", body)
+
+
+def test_warehouse_asins_come_from_every_sp_api_table_with_an_asin(tmp_path) -> None:
+    path = tmp_path / "w.duckdb"
+    with duckdb.connect(str(path)) as connection:
+        connection.execute("create schema sp_api")
+        connection.execute(
+            "create table sp_api.order_items as select * from (values "
+            "('B0A', 'ATVPDKIKX0DER'), ('B0A', 'A1PA6795UKMFR9'), (null, 'ATVPDKIKX0DER')) "
+            "t(product__asin, marketplace_id)"
+        )
+        connection.execute("create table sp_api.listings as select 'B0B' as asin")
+        connection.execute("create table sp_api.orders as select 'x' as order_id")
+    assert warehouse_asins(path, US) == {("B0A", US), ("B0A", DE), ("B0B", US)}
+
+
+def test_a_warehouse_without_sp_api_tables_gives_no_asins(tmp_path) -> None:
+    path = tmp_path / "empty.duckdb"
+    duckdb.connect(str(path)).close()
+    assert warehouse_asins(path, US) == set()
+    assert warehouse_asins(tmp_path / "missing.duckdb", US) == set()
+    assert warehouse_asins(None, US) == set()
+
+
+def test_pending_and_fresh_keys_are_not_added_again(tmp_path) -> None:
+    store = Store(tmp_path / "s.sqlite")
+    store.record_request("a" * 24, "asinsnapshot", "B0PENDING", US, _at(1))
+    store.record_request("b" * 24, "asinsnapshot", "B0FRESH", US, _at(2))
+    store.record_request("c" * 24, "asinsnapshot", "B0STALE", US, _at(30))
+    store.record_request("d" * 24, "asinsnapshot", "B0LOST", US, _at(1))
+    store.record_results(
+        [
+            _result("b" * 24, "asinsnapshot"),
+            _result("c" * 24, "asinsnapshot"),
+            _result("d" * 24, "asinsnapshot", status=LOST),
+        ]
+    )
+    keys = [(k, US) for k in ("B0PENDING", "B0FRESH", "B0STALE", "B0LOST", "B0NEW")]
+    keys.append(("B0FRESH", DE))  # the same ASIN in another marketplace is another key
+    chosen = plan(store, NOW, min_refresh=86400, asins=keys)
+    assert chosen == [
+        Wanted("asinsnapshot", "B0FRESH", DE),
+        Wanted("asinsnapshot", "B0LOST", US),
+        Wanted("asinsnapshot", "B0NEW", US),
+        Wanted("asinsnapshot", "B0STALE", US),
+    ]
+
+
+def test_parents_go_to_the_variations_queue(tmp_path) -> None:
+    store = Store(tmp_path / "s.sqlite")
+    store.record_request("e" * 24, "asinsnapshot", "B0CHILD", US, _at(48))
+    store.record_results([_result("e" * 24, "asinsnapshot", data={"parentAsin": "B0PARENT"})])
+    chosen = plan(
+        store,
+        NOW,
+        min_refresh=86400,
+        asins=[("B0CHILD", US), ("B0CONFIGPARENT", US)],
+        parents=[("B0CONFIGPARENT", US)],
+        product_ids=[("012345678905", US)],
+    )
+    assert chosen == [
+        Wanted("asinsnapshot", "B0CHILD", US),
+        Wanted("matchasins", "012345678905", US),
+        Wanted("productvariations", "B0CONFIGPARENT", US),
+        Wanted("productvariations", "B0PARENT", US),
+    ]
