@@ -5,7 +5,10 @@
 {% macro optional_source(source_name, table_name, columns) -%}
     {%- set relation = source(source_name, table_name) -%}
     {%- if execute and adapter.get_relation(relation.database, relation.schema, relation.identifier) is none -%}
-        {%- set typed = columns if columns is mapping else dict.fromkeys(columns, 'varchar') -%}
+        {%- set typed = {} -%}
+        {%- for column in columns -%}
+            {%- do typed.update({column: columns[column] if columns is mapping else 'varchar'}) -%}
+        {%- endfor -%}
         (select {% for name, type in typed.items() %}cast(null as {{ type }}) as {{ name }}{{ ", " if not loop.last }}{% endfor %} where false)
     {%- else -%}
         {{ relation }}

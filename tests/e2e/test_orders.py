@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import requests
 
 from tests.loading import load_sp_api
 from tests.sandbox.wire import control
@@ -106,31 +107,23 @@ def test_throttle_storm_and_token_expiry_mid_run_lose_nothing(
 ) -> None:
     control(sandbox_server.url, "world/freeze", {"at": "now"})
     clean = load_sp_api(accounts, tmp_path / "clean")
-    control(
-        sandbox_server.url,
-        "faults",
-        {
-            "faults": [
-                {
-                    "operation": "orders_2026-01-01.searchOrders",
-                    "status": 429,
-                    "count": 5,
-                    "skip": 3,
-                },
-                {"operation": "orders_2026-01-01.searchOrders", "expire_tokens": True, "skip": 6},
-                {
-                    "operation": "orders_2026-01-01.searchOrders",
-                    "status": 503,
-                    "count": 2,
-                    "skip": 10,
-                },
-            ]
-        },
-    )
+    # one seller's storm, after its first page: until a page's x-amzn-RateLimit-Limit tells
+    # the client the sandbox's scaled rate, a throttle waits a real-time slot (~3 minutes)
+    seller = accounts["accounts"][0]["seller_id"]
+    search = "orders_2026-01-01.searchOrders"
+    storm = [  # in turn: five 429s, an expired token, two 503s
+        {"operation": search, "seller_id": seller, "status": 429, "count": 5, "skip": 1},
+        {"operation": search, "seller_id": seller, "expire_tokens": True},
+        {"operation": search, "seller_id": seller, "status": 503, "count": 2},
+    ]
+    control(sandbox_server.url, "faults", {"faults": storm})
+    requests.delete(f"{sandbox_server.url}/_sandbox/calls", timeout=10)
     stormy = load_sp_api(accounts, tmp_path / "stormy")
-    stats = stormy.stats.snapshot()
-    assert stats["orders_2026-01-01.searchOrders"].throttled == 5
-    assert stats["lwa.token"].calls > len(accounts["accounts"])
+    statuses = requests.get(f"{sandbox_server.url}/_sandbox/calls", timeout=10).json()[
+        "operations"
+    ][f"sp_api.{search}"]["statuses"]
+    assert (statuses["429"], statuses["403"], statuses["503"]) == (5, 1, 2)
+    assert stormy.stats.snapshot()[search].throttled == 5
     assert not list(stormy.failures)
     assert _orders(stormy) == _orders(clean)
     assert _items(stormy) == _items(clean)
