@@ -10,7 +10,7 @@ from sandbox.core.faults import Disconnect
 from sandbox.core.routing import Request, Response
 from sandbox.core.serialize import to_json
 from sandbox.seed.sellers import Seller
-from sandbox.sp_api import orders, tokens
+from sandbox.sp_api import orders, static, tokens
 from sandbox.sp_api.exceptions import (
     BY_STATUS,
     TOKEN_EXPIRED,
@@ -35,10 +35,13 @@ class SpApiService:
 
     def __init__(self, app: App) -> None:
         self.app = app
+        self.routed: set[str] = set()
         orders.register(self)
         tokens.register(self)
+        static.register(self)  # last: model examples for every operation not routed above
 
     def route(self, method: str, path: str, operation: str, handler: SpApiHandler) -> None:
+        self.routed.add(operation)
         self.app.router.add(method, path, self._wrap(operation, handler), operation, "sp_api")
 
     def _wrap(self, operation: str, handler: SpApiHandler) -> Callable[[Request], Response]:
