@@ -7,7 +7,9 @@ the `daily_sales` mart).
 
 from __future__ import annotations
 
+from calendar import monthrange
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
@@ -86,3 +88,25 @@ def figures(
         shipped_orders=orders_per_bucket(holds & shipped),
         shipped_units=per_bucket(keep & item_shipped, quantity).astype(np.int64),
     )
+
+
+def _shift(moment: datetime, unit: str, count: int) -> datetime:
+    """`count` calendar units later, on the wall clock of the moment's zone (hours in UTC)."""
+    if unit == "hours":
+        return (moment.astimezone(UTC) + timedelta(hours=count)).astimezone(moment.tzinfo)
+    if unit in ("days", "weeks"):
+        return moment + timedelta(days=count * (7 if unit == "weeks" else 1))
+    months = moment.month - 1 + count * (12 if unit == "years" else 1)
+    year, month = moment.year + months // 12, months % 12 + 1
+    return moment.replace(year=year, month=month, day=min(moment.day, monthrange(year, month)[1]))
+
+
+def edges(start: datetime, end: datetime, unit: str | None) -> list[datetime]:
+    """Bucket edges from `start` to `end` every calendar `unit` (None: one bucket)."""
+    found = [start]
+    if unit is not None:
+        count = 1
+        while (moment := _shift(start, unit, count)) < end:
+            found.append(moment)
+            count += 1
+    return [*found, end]

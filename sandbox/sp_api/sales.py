@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -12,7 +13,7 @@ from sandbox.core.routing import Request
 from sandbox.seed.marketplaces import MARKETPLACES
 from sandbox.seed.sellers import Seller
 from sandbox.sp_api.exceptions import InvalidInputError
-from sandbox.sp_api.order_figures import figures
+from sandbox.sp_api.order_figures import edges, figures
 from sandbox.sp_api.orders import amount
 
 if TYPE_CHECKING:
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
 
 GRANULARITIES = ("Hour", "Day", "Week", "Month", "Year", "Total")
 STEPS = {"Hour": "hours", "Day": "days", "Week": "weeks", "Month": "months", "Year": "years"}
-WEEK_STARTS = {"Monday": 0, "Sunday": 6}  # pendulum's day_of_week
+WEEK_STARTS = {"Monday": 0, "Sunday": 6}  # datetime.weekday()
 HOUR_LIMIT_DAYS = 30  # Hour: "less than or equal to 30 days from now"
 OTHER_LIMIT_DAYS = 731  # others: "less or equal to 2 years from now"
 
@@ -38,25 +39,27 @@ def _moment(text: str) -> pendulum.DateTime:
 
 def _boundaries(
     start: pendulum.DateTime, end: pendulum.DateTime, granularity: str, zone: str, week_start: str
-) -> list[pendulum.DateTime]:
+) -> list[datetime]:
     """Bucket edges in the time zone from the interval's start; weeks begin on `week_start`,
     so a first partial week is its own bucket (alignment beyond that is not documented)."""
-    current, last = start.in_timezone(zone), end.in_timezone(zone)
-    edges = [current]
+    tz = ZoneInfo(zone)
+    first = datetime.fromtimestamp(start.timestamp(), tz)
+    last = datetime.fromtimestamp(end.timestamp(), tz)
+    head = []
     if granularity == "Week":
-        ahead = (WEEK_STARTS[week_start] - current.day_of_week) % 7
+        ahead = (WEEK_STARTS[week_start] - first.weekday()) % 7
         if ahead:
-            current = current.add(days=ahead).start_of("day")
-            edges.append(current)
-    if granularity != "Total":
-        while (current := current.add(**{STEPS[granularity]: 1})) < last:
-            edges.append(current)
-    return [edge for edge in edges if edge < last] + [last]
+            head = [first]
+            first = datetime.combine(first.date() + timedelta(days=ahead), time(), tzinfo=tz)
+            if first >= last:
+                return [head[0], last]
+    return head + edges(first, last, STEPS.get(granularity))
 
 
-def _label(moment: pendulum.DateTime) -> str:
-    text = moment.format("YYYY-MM-DDTHH:mmZ")
-    return text.replace("+00:00", "Z") if moment.timezone_name == "UTC" else text
+def _label(moment: datetime) -> str:
+    """`2019-08-01T00:00-07:00`, as the models' examples write an interval's ends."""
+    text = moment.isoformat()
+    return text[:16] + ("Z" if str(moment.tzinfo) == "UTC" else text[19:])
 
 
 def register(service: SpApiService) -> None:
@@ -99,7 +102,7 @@ def register(service: SpApiService) -> None:
         week_start = query.get("firstDayOfWeek", "Monday")
         if week_start not in WEEK_STARTS:
             raise InvalidInputError("firstDayOfWeek must be Monday or Sunday.")
-        edges = _boundaries(start, end, granularity, zone, week_start)
+        bounds = _boundaries(start, end, granularity, zone, week_start)
         book = app.world.order_books[seller.seller_id]
         products = app.world.catalog.products
         listings = None
@@ -114,7 +117,7 @@ def register(service: SpApiService) -> None:
         result = figures(
             book,
             marketplace_id,
-            np.array([edge.timestamp() for edge in edges]),
+            np.array([edge.timestamp() for edge in bounds]),
             app.world_time(),
             None if network is None else network == "AFN",
             listings,
@@ -123,12 +126,12 @@ def register(service: SpApiService) -> None:
         # seeded buyers are consumers and no order belongs to a program
         empty = query.get("buyerType") == "B2B" or query.get("amazonProgram") is not None
         payload = []
-        for k in range(len(edges) - 1):
+        for k in range(len(bounds) - 1):
             units = 0 if empty else int(result.units[k])
             sales = 0 if empty else int(result.sales_minor[k])
             payload.append(
                 {
-                    "interval": f"{_label(edges[k])}--{_label(edges[k + 1])}",
+                    "interval": f"{_label(bounds[k])}--{_label(bounds[k + 1])}",
                     "unitCount": units,
                     "orderItemCount": 0 if empty else int(result.items[k]),
                     "orderCount": 0 if empty else int(result.orders[k]),
