@@ -53,7 +53,8 @@ class SpApiService:
         tokens.register(self)
         for family in (sellers, listings, catalog, inventory, sales, vendor, data_kiosk):
             family.register(self)
-        static.register(self)  # last: model examples for every operation not routed above
+        # last: the models' examples answer every operation not routed above
+        self.static_operations = static.register(self)
 
     def route(self, method: str, path: str, operation: str, handler: SpApiHandler) -> None:
         self.routed.add(operation)

@@ -54,6 +54,8 @@ def request_values(operation: ModelOperation, request: Request) -> dict[str, Any
                 raise InvalidInputError("The request body is not valid JSON.") from None
         if value is not None:
             found[name] = value
+            if where == "body":  # the examples name every body `body`
+                found["body"] = value
     return found
 
 
@@ -79,11 +81,14 @@ def answer(operation: ModelOperation, request: Request) -> Response:
     return to_json(body, status)
 
 
-def register(service: SpApiService) -> None:
-    """Route every model operation that no seeded module has routed; call after the others."""
+def register(service: SpApiService) -> set[str]:
+    """Route every model operation that no seeded module has routed; call after the others.
+    Returns the operations it routed."""
+    found = set()
     for key, operation in operations().items():
         if key in service.routed:
             continue
+        found.add(key)
 
         def handler(
             request: Request, seller: Seller, token: AccessToken, op: ModelOperation = operation
@@ -91,3 +96,4 @@ def register(service: SpApiService) -> None:
             return answer(op, request)
 
         service.route(operation.method, operation.route, key, handler)
+    return found
