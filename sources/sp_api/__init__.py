@@ -76,7 +76,7 @@ def sp_api_source(
     catalog_max_age_days: float = 7.0,
     catalog_asins: Sequence[str] = (),
     inventory_lag_seconds: int = 3600,
-    metrics_lag_days: int = 3,
+    metrics_lag_days: int = 7,
     operations: Sequence[Mapping[str, Any]] = (),
     polls: Sequence[Mapping[str, Any]] = (),
     raw_requests: Sequence[Mapping[str, Any]] = (),
@@ -98,9 +98,12 @@ def sp_api_source(
         start_date: where the first run starts (default: two years back, the API's limit).
         orders_api_version: "2026-01-01" (items inline) or "v0" (deprecated by Amazon).
         include_pii: also load buyers and recipients, into `order_buyers`/`order_recipients`.
-        resources: the named resources to load (default: all of them, see NAMED_RESOURCES).
+        resources: the named resources to load (default: all of them, see NAMED_RESOURCES;
+            an empty list loads only the configured operations, polls and raw requests).
         catalog_max_age_days: catalog rows younger than this are not looked up again.
         catalog_asins: ASINs to describe besides those seen in orders and listings.
+        metrics_lag_days: days before the last completed one that `order_metrics` and
+            `sales_and_traffic` ask for again (orders change for days after they are placed).
         operations, polls, raw_requests: tables of `sp_api_operation`, `sp_api_poll` and
             `sp_api_request` arguments, each with an optional `accounts` list of names.
         aws_access_key, aws_secret_key, role_arn, role_session_name: accepted from older
@@ -121,7 +124,7 @@ def sp_api_source(
             "sources.sp_api.include_pii needs orders_api_version = '2026-01-01' "
             "(v0 serves PII only with restricted data tokens)"
         )
-    selected = tuple(resources or NAMED_RESOURCES)
+    selected = tuple(NAMED_RESOURCES if resources is None else resources)
     unknown = sorted(set(selected) - set(NAMED_RESOURCES))
     if unknown:
         raise ConfigurationError(
