@@ -23,9 +23,8 @@ from sources.sp_api.client import SpApiClient
 from sources.sp_api.documents import DocumentExpiredError, json_document, json_lines
 from sources.sp_api.exceptions import ServerError, SpApiError
 from sources.sp_api.fanout import per_account
-from sources.sp_api.marketdays import DailySettings, days_to_fetch
+from sources.sp_api.marketdays import DailySettings, days_to_load
 from sources.sp_api.registry import plan_for
-from sources.sp_api.sellers import marketplace_ids
 
 log = logging.getLogger("sources.sp_api")
 
@@ -125,12 +124,7 @@ def sales_and_traffic(
 
     def fetch(client: SpApiClient) -> Iterator[pa.Table]:
         seller_id = client.account.seller_id
-        for marketplace_id in marketplace_ids(client):
-            key = f"{seller_id}:{marketplace_id}"
-            first, today = days_to_fetch(client, marketplace_id, state.get(key), settings)
-            last = today.subtract(days=1)
-            if first > last:
-                continue
+        for marketplace_id, first, last in days_to_load(client, state, settings, with_today=False):
             text = SALES_AND_TRAFFIC.format(
                 start=first.to_date_string(), end=last.to_date_string(), marketplace=marketplace_id
             )
@@ -142,6 +136,5 @@ def sales_and_traffic(
                     batch = []
             if batch:
                 yield _table(seller_id, batch)
-            state[key] = last.to_date_string()
 
     yield from per_account("sales_and_traffic", clients, fetch, failures)

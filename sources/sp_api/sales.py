@@ -16,8 +16,7 @@ from sources.common.arrow import flat_table, struct_array
 from sources.common.failures import Failures
 from sources.sp_api.client import SpApiClient
 from sources.sp_api.fanout import per_account
-from sources.sp_api.marketdays import DailySettings, days_to_fetch
-from sources.sp_api.sellers import marketplace_ids
+from sources.sp_api.marketdays import DailySettings, days_to_load
 
 METRICS_PATH = "/sales/v1/orderMetrics"
 KEYS = ("seller_id", "marketplace_id", "day")
@@ -32,11 +31,7 @@ def order_metrics(
 
     def fetch(client: SpApiClient) -> Iterator[pa.Table]:
         seller_id = client.account.seller_id
-        for marketplace_id in marketplace_ids(client):
-            key = f"{seller_id}:{marketplace_id}"
-            first, today = days_to_fetch(client, marketplace_id, state.get(key), settings)
-            if first > today:
-                continue
+        for marketplace_id, first, today in days_to_load(client, state, settings, with_today=True):
             params = {
                 "marketplaceIds": marketplace_id,
                 "interval": f"{first.isoformat()}--{today.add(days=1).isoformat()}",
@@ -51,6 +46,5 @@ def order_metrics(
                     "day": pa.array([row["interval"][:10] for row in rows]),
                 }
                 yield flat_table(struct_array(rows), columns, not_null=KEYS)
-            state[key] = today.subtract(days=1).to_date_string()
 
     yield from per_account("order_metrics", clients, fetch, failures)

@@ -11,6 +11,8 @@ import jsonschema
 import pytest
 import requests
 
+from sandbox.sp_api.catalog import INCLUDED_DATA as CATALOG_DATA
+from sandbox.sp_api.listings import INCLUDED_DATA as LISTINGS_DATA
 from sandbox.sp_api.registry import operations
 from tests.conftest import ROOT
 from tests.sandbox.wire import lwa_token
@@ -257,30 +259,6 @@ def _seeded_requests(url: str, token: str, world: Any, seller_id: str) -> dict[s
             None,
         ),
     }
-
-
-LISTINGS_DATA = (
-    "summaries",
-    "attributes",
-    "issues",
-    "offers",
-    "fulfillmentAvailability",
-    "procurement",
-    "relationships",
-    "productTypes",
-)
-CATALOG_DATA = (
-    "attributes",
-    "classifications",
-    "dimensions",
-    "identifiers",
-    "images",
-    "productTypes",
-    "relationships",
-    "salesRanks",
-    "summaries",
-    "vendorDetails",
-)
 
 
 def test_every_seeded_operation_answers_what_its_model_describes(sandbox_server, accounts) -> None:
