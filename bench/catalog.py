@@ -87,7 +87,7 @@ def measure(url: str, asins: int, time_scale: float) -> dict[str, Any]:
     # requests that carried ASINs: a throttled request is sent again and counted once here
     calls = first_run["calls"].get(SEARCH, 0) + first_run["calls"].get(SINGLE, 0) - retries
     simulated = searches[-1] - searches[0] if searches else 0.0
-    bound = max(len(searches) - PLAN[1], 0) / PLAN[0]
+    bound = max(calls - PLAN[1], 0) / PLAN[0]  # throttled requests take no token
     return {
         "asins": asins,
         "time_scale": time_scale,
