@@ -20,8 +20,6 @@ import dlt
 import orjson
 import pendulum
 import pyarrow as pa
-from dlt.common import jsonpath
-from dlt.sources.helpers.rest_client.paginators import JSONResponseCursorPaginator
 
 from sources.common.arrow import flat_table, struct_array
 from sources.common.clock import Clock
@@ -31,14 +29,12 @@ from sources.sp_api.client import SpApiClient
 from sources.sp_api.exceptions import NotFoundError
 from sources.sp_api.fanout import guarded
 from sources.sp_api.listings import ListingsDone, ListingsSnapshot
+from sources.sp_api.operations import operation_items
 from sources.sp_api.sellers import marketplace_ids
 from sources.sp_api.warehouse import read_rows
 
 log = logging.getLogger("sources.sp_api")
 
-SEARCH_PATH = "/catalog/2022-04-01/items"
-ITEM_PATH = "/catalog/2022-04-01/items/{asin}"
-ITEMS_SELECTOR = jsonpath.compile_path("items")
 BATCH = 20  # identifiers per searchCatalogItems call, the most the API takes
 ROWS_PER_TABLE = 1000
 KEYS = ("marketplace_id", "asin")
@@ -100,32 +96,25 @@ def search_catalog(
 ) -> list[dict[str, Any]]:
     """Up to 20 ASINs in one searchCatalogItems call (ASINs it does not know are left out)."""
     params = {
-        "identifiers": ",".join(asins),
+        "identifiers": asins,
         "identifiersType": "ASIN",
         "marketplaceIds": marketplace_id,
-        "includedData": ",".join(included),
+        "includedData": included,
         "pageSize": BATCH,
     }
-    items: list[dict[str, Any]] = []
-    for page in client.rest.paginate(
-        SEARCH_PATH,
-        params=params,
-        paginator=JSONResponseCursorPaginator("pagination.nextToken", "pageToken"),
-        data_selector=ITEMS_SELECTOR,
-    ):
-        items.extend(page)
-    return items
+    return operation_items(client, "catalogItems_2022-04-01", "searchCatalogItems", params)
 
 
 def get_catalog_item(
     client: SpApiClient, marketplace_id: str, asin: str, included: tuple[str, ...]
 ) -> dict[str, Any] | None:
     """One ASIN with getCatalogItem; None when the catalog does not know it."""
-    params = {"marketplaceIds": marketplace_id, "includedData": ",".join(included)}
+    params = {"asin": asin, "marketplaceIds": marketplace_id, "includedData": included}
     try:
-        return client.rest.get(ITEM_PATH.format(asin=asin), params=params).json()
+        (item,) = operation_items(client, "catalogItems_2022-04-01", "getCatalogItem", params)
     except NotFoundError:
         return None
+    return item
 
 
 def catalog_row(item: dict[str, Any], marketplace_id: str) -> dict[str, Any]:

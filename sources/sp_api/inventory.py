@@ -15,18 +15,15 @@ from typing import Any
 import dlt
 import pendulum
 import pyarrow as pa
-from dlt.common import jsonpath
-from dlt.sources.helpers.rest_client.paginators import JSONResponseCursorPaginator
 
 from sources.common.arrow import flat_table, struct_array
 from sources.common.failures import Failures
 from sources.sp_api.client import SpApiClient
 from sources.sp_api.fanout import per_account
+from sources.sp_api.operations import operation_items
 from sources.sp_api.order_sync import iso
 from sources.sp_api.sellers import marketplace_ids
 
-SUMMARIES_PATH = "/fba/inventory/v1/summaries"
-SUMMARIES_SELECTOR = jsonpath.compile_path("payload.inventorySummaries")
 KEYS = ("seller_id", "marketplace_id", "seller_sku", "last_updated_time")
 NEVER = "1970-01-01T00:00:00Z"
 HISTORY_DAYS = 540  # startDateTime "no earlier than 18 months prior", with a margin
@@ -48,16 +45,8 @@ def fetch_summaries(
     }
     if since is not None:
         params["startDateTime"] = iso(since)
-    summaries: list[dict[str, Any]] = []
-    # the next token is sent with every other parameter, startDateTime included
-    for page in client.rest.paginate(
-        SUMMARIES_PATH,
-        params=params,
-        paginator=JSONResponseCursorPaginator("pagination.nextToken", "nextToken"),
-        data_selector=SUMMARIES_SELECTOR,
-    ):
-        summaries.extend(page)
-    return summaries
+    # the registry sends the next token with every other parameter, startDateTime included
+    return operation_items(client, "fbaInventory", "getInventorySummaries", params)
 
 
 @dlt.resource(name="inventory_summaries", primary_key=KEYS, write_disposition="merge")

@@ -152,6 +152,16 @@ def pages(client: SpApiClient, found: Operation, call: Call) -> Iterator[list[An
         yield list(page)
 
 
+def operation_items(
+    client: SpApiClient, api: str, name: str, params: Mapping[str, Any]
+) -> list[Any]:
+    """Every item of one request of a registry operation, across its pages."""
+    found = operation(api, name)
+    return [
+        item for page in pages(client, found, _call(client, found, params, None)) for item in page
+    ]
+
+
 def _rows_table(
     client: SpApiClient, items: list[Any], extra: Mapping[str, Sequence[Any]] | None = None
 ) -> pa.Table:

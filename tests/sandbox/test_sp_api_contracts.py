@@ -15,7 +15,7 @@ from sandbox.sp_api.catalog import INCLUDED_DATA as CATALOG_DATA
 from sandbox.sp_api.listings import INCLUDED_DATA as LISTINGS_DATA
 from sandbox.sp_api.registry import operations
 from tests.conftest import ROOT
-from tests.sandbox.wire import lwa_token
+from tests.sandbox.wire import lwa_token, sp_send
 
 pytestmark = pytest.mark.contract
 
@@ -100,14 +100,7 @@ def test_every_static_example_is_answered_by_the_model(sandbox_server, accounts,
     status, values, example = operations()[key].examples[index]
     token, seller_id = lwa_token(accounts, 0), accounts["accounts"][0]["seller_id"]
     method, path, query, body = request_for(key, values, seller_id)
-    response = requests.request(
-        method,
-        sandbox_server.url + path,
-        params=query,
-        json=body,
-        headers={"x-amz-access-token": token},
-        timeout=30,
-    )
+    response = sp_send(method, sandbox_server.url, token, path, body, **query)
     if response.status_code == 204:
         assert response.content == b"" and status == 204
         return
@@ -267,14 +260,7 @@ def test_every_seeded_operation_answers_what_its_model_describes(sandbox_server,
     cases = _seeded_requests(sandbox_server.url, token, sandbox_server.app.world, seller_id)
     assert set(cases) == service.routed - service.static_operations
     for key, (method, path, params, body) in cases.items():
-        response = requests.request(
-            method,
-            sandbox_server.url + path,
-            params=params,
-            json=body,
-            headers={"x-amz-access-token": token},
-            timeout=30,
-        )
+        response = sp_send(method, sandbox_server.url, token, path, body, **params)
         # the query is done by now, so cancelling it is refused: the error shape is checked
         expected = 400 if key.endswith("cancelQuery") else 200
         assert response.status_code // 100 == expected // 100, (key, response.text[:300])
