@@ -16,7 +16,7 @@ from dlt.sources.helpers.rest_client import RESTClient
 
 from sources.common.clock import Clock, ServerClock
 from sources.common.concurrency import Once
-from sources.common.ratelimit import Pacer
+from sources.common.ratelimit import Pacer, TokenBucket
 from sources.common.redact import redact_url, register_secret
 from sources.common.retry import RetryPolicy
 from sources.common.session import PacedSession, Verdict
@@ -44,6 +44,7 @@ from sources.sp_api.settings import (
 
 log = logging.getLogger("sources.sp_api")
 EXPIRED_TOKEN = "The access token you provided has expired."
+FAST_SERVER = 2.0  # server clock speeds below this are Amazon's own (1) measured coarsely
 _ACCOUNT_KEYS = frozenset(
     {
         "name",
@@ -143,6 +144,7 @@ class SpApiSession(PacedSession):
     def __init__(self, *args: Any, auth: LwaAuth, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.auth_source = auth
+        self._told: set[TokenBucket] = set()  # buckets a rate header has corrected
 
     def assess(self, response: requests.Response, operation: str) -> Verdict:
         if response.status_code == 403 and EXPIRED_TOKEN in response.text:
@@ -154,6 +156,12 @@ class SpApiSession(PacedSession):
         if value:
             with contextlib.suppress(ValueError):
                 bucket.set_rate(float(value))
+                self._told.add(bucket)
+        elif bucket not in self._told and self.server_clock.speed >= FAST_SERVER:
+            # a throttle before any rate header (429s carry none): a server whose clock runs
+            # faster than ours refills faster too, or the first wait would last a real slot
+            plan = plan_for(self.operation_of(response.request))[0]
+            bucket.set_rate(plan * self.server_clock.speed)
 
     def before_attempt(self, request: requests.PreparedRequest) -> None:
         # the pacing wait may outlast the token set when the request was prepared, and the
