@@ -1,6 +1,6 @@
 """Catalog refresh benchmark: 10,000 ASINs of one marketplace, described 20 per call.
 
-    python bench/catalog.py [--asins 10000] [--time-scale 20]
+    python bench/catalog.py [--asins 10000] [--time-scale 10]
 
 A sandbox whose Far East seller lists `--asins` products in Japan; one worker process loads
 its listings and catalog through the real source, pipeline and DuckDB file, then loads again
@@ -139,7 +139,7 @@ def main() -> None:
     parser.add_argument(
         "--time-scale",
         type=float,
-        default=20,
+        default=10,
         help="a scale where the usage plan (2 calls/s), not the client, is the limit",
     )
     parser.add_argument("--worker", nargs=2, metavar=("URL", "WORKDIR"))

@@ -140,16 +140,24 @@ def catalog_row(item: dict[str, Any], marketplace_id: str) -> dict[str, Any]:
     return row
 
 
+@dataclass(frozen=True)
+class Described:
+    """ASINs of one marketplace as one call described them, and when."""
+
+    marketplace_id: str
+    items: list[dict[str, Any]]
+    at: pendulum.DateTime
+
+
 def _lookups(
     client: SpApiClient,
     marketplace_id: str,
     asins: list[str],
     settings: CatalogSettings,
     clock: Clock,
-) -> Iterator[pa.Table]:
-    """One marketplace's stale ASINs, 20 per call; a lone remainder by getCatalogItem."""
-    rows: list[dict[str, Any]] = []
-    times: list[pendulum.DateTime] = []
+) -> Iterator[Described]:
+    """One marketplace's stale ASINs, 20 per call; a lone remainder by getCatalogItem. Rows
+    are built by the consumer, so that this thread keeps to the usage plan's pace."""
     included = settings.included_data
     for start in range(0, len(asins), BATCH):
         batch = asins[start : start + BATCH]
@@ -158,16 +166,20 @@ def _lookups(
             items = [single] if single is not None else []
         else:
             items = search_catalog(client, marketplace_id, batch, included)
-        rows.extend(catalog_row(item, marketplace_id) for item in items)
-        times.extend([clock.now()] * len(items))
-        if rows and (len(rows) >= ROWS_PER_TABLE or start + BATCH >= len(asins)):
-            columns = {
-                "marketplace_id": pa.array([marketplace_id] * len(rows)),
-                "refreshed_at": pa.array(times, pa.timestamp("us", tz="UTC")),
-            }
-            yield flat_table(struct_array(rows), columns, not_null=KEYS)
-            rows, times = [], []
+        if items:
+            yield Described(marketplace_id, items, clock.now())
     log.info("catalog [%s]: %s ASINs looked up", marketplace_id, f"{len(asins):,}")
+
+
+def _table(described: list[Described]) -> pa.Table:
+    rows = [catalog_row(item, d.marketplace_id) for d in described for item in d.items]
+    columns = {
+        "marketplace_id": pa.array([d.marketplace_id for d in described for _ in d.items]),
+        "refreshed_at": pa.array(
+            [d.at for d in described for _ in d.items], pa.timestamp("us", tz="UTC")
+        ),
+    }
+    return flat_table(struct_array(rows), columns, not_null=KEYS)
 
 
 @dlt.transformer(name="catalog_items", primary_key=KEYS, write_disposition="merge")
@@ -188,4 +200,11 @@ def catalog_items(
             continue
         lookups = partial(_lookups, client, marketplace_id, asins, refresh.settings, refresh.clock)
         producers.append(partial(guarded, "catalog_items", client, lookups, failures))
-    yield from interleave(producers, workers=max(1, len(producers)), buffer=2)
+    pending: list[Described] = []
+    for described in interleave(producers, workers=max(1, len(producers)), buffer=64):
+        pending.append(described)
+        if sum(len(d.items) for d in pending) >= ROWS_PER_TABLE:
+            yield _table(pending)
+            pending = []
+    if pending:
+        yield _table(pending)
