@@ -52,9 +52,17 @@ def start(
     origin: pendulum.DateTime | None = None,
     host: str = "127.0.0.1",
     port: int = 0,
+    products: int | None = None,
 ) -> Sandbox:
     """Seed a world and serve it on a background thread (see `App` for start and origin)."""
-    app = App(seed=seed, orders=orders, time_scale=time_scale, start=start, origin=origin)
+    app = App(
+        seed=seed,
+        orders=orders,
+        time_scale=time_scale,
+        start=start,
+        origin=origin,
+        products=products,
+    )
     server = SandboxServer(app, host, port)
     server.start()
     return Sandbox(app, server)

@@ -27,6 +27,9 @@ def main(argv: list[str] | None = None) -> int:
         help="orders in the two years before the clock's start",
     )
     parser.add_argument(
+        "--products", type=int, help="catalog size (default: grows with the orders)"
+    )
+    parser.add_argument(
         "--time-scale", type=float, default=1.0, help="virtual seconds per real second"
     )
     parser.add_argument("--start", help="virtual start time (ISO 8601); default: now")
@@ -40,6 +43,7 @@ def main(argv: list[str] | None = None) -> int:
         origin=pendulum.parse(args.origin) if args.origin else None,  # type: ignore[arg-type]
         host=args.host,
         port=args.port,
+        products=args.products,
     )
     print(running.url, flush=True)
     print(json.dumps(running.accounts(), indent=2), flush=True)

@@ -34,9 +34,11 @@ class App:
         time_scale: float = 1.0,
         start: pendulum.DateTime | None = None,
         origin: pendulum.DateTime | None = None,
+        products: int | None = None,
     ) -> None:
         """`start`: where the virtual clock begins (default: now); `origin`: the world's
-        "now" at seeding, which ends its two years of history (default: `start`)."""
+        "now" at seeding, which ends its two years of history (default: `start`);
+        `products`: the catalog's size (default: grows with the orders)."""
         self.clock = SandboxClock(start, time_scale)
         self.initial_scale = time_scale
         self.router = Router()
@@ -45,7 +47,7 @@ class App:
         self.limiter = RateLimiter(self.clock.timestamp)
         self.tokens = AccessTokens(self.clock.timestamp)
         world_origin = origin if origin is not None else self.clock.start
-        self.world: World = build_world(seed, orders, world_origin.timestamp())
+        self.world: World = build_world(seed, orders, world_origin.timestamp(), products)
         self.frozen_at: float | None = None
         self._reset_hooks: list[Callable[[], None]] = []
         self._lock = threading.Lock()
@@ -78,10 +80,16 @@ class App:
             for hook in self._reset_hooks:
                 hook()
 
-    def reseed(self, seed: int, orders: int, origin: pendulum.DateTime | None = None) -> None:
+    def reseed(
+        self,
+        seed: int,
+        orders: int,
+        origin: pendulum.DateTime | None = None,
+        products: int | None = None,
+    ) -> None:
         """A different world (seed, size or origin); the clock restarts at the origin."""
         world_origin = origin if origin is not None else pendulum.from_timestamp(self.world.origin)
-        world = build_world(seed, orders, world_origin.timestamp())
+        world = build_world(seed, orders, world_origin.timestamp(), products)
         with self._lock:
             self.world = world
             self.clock.reset(start=world_origin)

@@ -125,8 +125,9 @@ def register(app: App) -> None:
         app.reseed(
             int(body.get("seed", app.world.seed)),
             int(body.get("orders", app.world.orders_total)),
-            origin,
-        )  # type: ignore[arg-type]
+            origin,  # type: ignore[arg-type]
+            int(body["products"]) if body.get("products") else None,
+        )
         return world(request)
 
     def world(request: Request) -> Any:

@@ -2,8 +2,15 @@
 
     python scripts/sp_api_registry.py ../shared/reference/sp-api/models
 
-writes `sources/sp_api/operations.json`: for every operation in every model, its id, method,
-path, parameters, usage plan, pagination token names and locations, and where its items are.
+writes three compact data files from the same models:
+- `sources/sp_api/operations.json`: for every operation in every model, its id, method, path,
+  parameters, usage plan, pagination token names and locations, where its items are and the
+  time-window rules its description states;
+- `sandbox/sp_api/static_examples.json`: every operation's method, path, parameters and usage
+  plan with its static sandbox examples (`x-amzn-api-sandbox`), so that the sandbox serves them
+  without importing `sources/`;
+- `tests/cases/sp_api_response_schemas.json`: each model's response schemas and the
+  definitions they use, for the contract test.
 """
 
 from __future__ import annotations
@@ -18,10 +25,23 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "sources" / "sp_api" / "operations.json"
+SANDBOX_OUTPUT = ROOT / "sandbox" / "sp_api" / "static_examples.json"
+SCHEMAS_OUTPUT = ROOT / "tests" / "cases" / "sp_api_response_schemas.json"
+SOURCE = (
+    "amzn/selling-partner-api-models@34dc93fe45f37c9a0b2e56823c808f68b4f81754, "
+    "Apache License 2.0, Copyright Amazon.com, Inc. or its affiliates"
+)
 TOKEN_PARAMETERS = ("nextToken", "NextToken", "paginationToken", "pageToken")
 TOKEN_FIELDS = ("nextToken", "NextToken")
 PLAN = re.compile(r"\|\s*([\d.]+)\s*\|\s*(\d+)\s*\|")
 METHODS = ("get", "put", "post", "delete", "patch")
+MAX_WINDOW = re.compile(
+    r"(?:must not (?:exceed|be more than)|more than) (\d+) days(?: apart)?", re.IGNORECASE
+)
+HISTORY = re.compile(r"from the past (\d+) months", re.IGNORECASE)
+DOCUMENTATION_KEYS = frozenset(
+    {"description", "example", "x-example", "x-docgen-enum-table-extension", "x-amzn-api-sandbox"}
+)
 
 
 def _resolve(model: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
@@ -113,52 +133,148 @@ def _parameter(model: dict[str, Any], parameter: dict[str, Any]) -> list[Any]:
     return [parameter.get("name"), parameter.get("in"), bool(parameter.get("required")), kind]
 
 
-def operations(model_path: Path) -> list[dict[str, Any]]:
+def _window(operation: dict[str, Any]) -> dict[str, int] | None:
+    """Time-window rules stated in prose (vendor orders: 7 days, the past 6 months)."""
+    description = operation.get("description", "")
+    longest = MAX_WINDOW.search(description)
+    history = HISTORY.search(description)
+    if not (longest or history):
+        return None
+    return {
+        "max_days": int(longest.group(1)) if longest else None,
+        "history_days": int(history.group(1)) * 30 if history else None,
+    }
+
+
+def _operations(model_path: Path):  # type: ignore[no-untyped-def]
+    """(model, api, path, method, operation, parameters) for every operation of a model."""
     model = json.loads(model_path.read_text())
-    api = model_path.stem
-    found = []
     for path, item in model.get("paths", {}).items():
         shared = item.get("parameters", [])
         for method in METHODS:
             operation = item.get(method)
             if not isinstance(operation, dict) or "operationId" not in operation:
                 continue
-            parameters = [_parameter(model, p) for p in shared + operation.get("parameters", [])]
-            plan = PLAN.search(operation.get("description", ""))
-            status, schema = _success(operation)
-            token_param = next(
-                (p for p in parameters if p[0] in TOKEN_PARAMETERS and p[1] == "query"), None
-            )
-            pagination = None
-            if token_param is not None:
-                description = next(
-                    (
-                        p.get("description", "")
-                        for p in shared + operation.get("parameters", [])
-                        if p.get("name") == token_param[0]
-                    ),
-                    "",
-                )
-                pagination = {
-                    "request": token_param[0],
-                    "response": _token_path(model, schema),
-                    "token_only": "the only parameter" in description,
-                }
-            found.append(
-                {
-                    "api": api,
-                    "operation": operation["operationId"],
-                    "method": method.upper(),
-                    "path": path,
-                    "deprecated": bool(operation.get("deprecated")),
-                    "parameters": parameters,
-                    "usage_plan": [float(plan.group(1)), int(plan.group(2))] if plan else None,
-                    "status": status,
-                    "pagination": pagination,
-                    "items": _items_path(model, schema, single=path.endswith("}")),
-                }
-            )
+            raw = shared + operation.get("parameters", [])
+            parameters = [_parameter(model, p) for p in raw]
+            yield model, model_path.stem, path, method, {**operation, "_raw": raw}, parameters
+
+
+def _plan(operation: dict[str, Any]) -> list[Any] | None:
+    plan = PLAN.search(operation.get("description", ""))
+    return [float(plan.group(1)), int(plan.group(2))] if plan else None
+
+
+def _pagination(
+    model: dict[str, Any], operation: dict[str, Any], parameters: list[Any], schema: dict[str, Any]
+) -> dict[str, Any] | None:
+    token = next((p for p in parameters if p[0] in TOKEN_PARAMETERS and p[1] == "query"), None)
+    if token is None:
+        return None
+    description = next(
+        (p.get("description", "") for p in operation["_raw"] if p.get("name") == token[0]), ""
+    )
+    return {
+        "request": token[0],
+        "response": _token_path(model, schema),
+        "token_only": "the only parameter" in description,
+    }
+
+
+def operations(model_path: Path) -> list[dict[str, Any]]:
+    found = []
+    for model, api, path, method, operation, parameters in _operations(model_path):
+        status, schema = _success(operation)
+        found.append(
+            {
+                "api": api,
+                "operation": operation["operationId"],
+                "method": method.upper(),
+                "path": path,
+                "deprecated": bool(operation.get("deprecated")),
+                "parameters": parameters,
+                "usage_plan": _plan(operation),
+                "status": status,
+                "pagination": _pagination(model, operation, parameters, schema),
+                "items": _items_path(model, schema, single=path.endswith("}")),
+                "window": _window(operation),
+            }
+        )
     return found
+
+
+def _examples(operation: dict[str, Any]) -> list[list[Any]]:
+    """[status, {parameter: value}, response] per static example; a parameter an example
+    names without a value matches any value, so it is left out."""
+    found = []
+    for status, response in operation.get("responses", {}).items():
+        for example in response.get("x-amzn-api-sandbox", {}).get("static", []):
+            parameters = (example.get("request") or {}).get("parameters") or {}
+            values = {name: spec["value"] for name, spec in parameters.items() if "value" in spec}
+            found.append([int(status), values, example.get("response")])
+    return found
+
+
+def sandbox_operations(model_path: Path) -> dict[str, dict[str, Any]]:
+    """What the sandbox needs of every operation: route, parameters, plan, static examples."""
+    return {
+        f"{api}.{operation['operationId']}": {
+            "method": method.upper(),
+            "path": path,
+            "parameters": parameters,
+            "usage_plan": _plan(operation),
+            "examples": _examples(operation),
+        }
+        for _, api, path, method, operation, parameters in _operations(model_path)
+    }
+
+
+def _documentation_free(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {k: _documentation_free(v) for k, v in node.items() if k not in DOCUMENTATION_KEYS}
+    if isinstance(node, list):
+        return [_documentation_free(v) for v in node]
+    return node
+
+
+def _references(node: Any) -> set[str]:
+    if isinstance(node, dict):
+        found = {node["$ref"].rsplit("/", 1)[-1]} if "$ref" in node else set()
+        return found.union(*(_references(v) for v in node.values()))
+    if isinstance(node, list):
+        return set().union(*(_references(v) for v in node))
+    return set()
+
+
+def response_schemas(model_path: Path) -> dict[str, Any]:
+    """A model's response schemas by operation and status, with the definitions they reach."""
+    model = json.loads(model_path.read_text())
+    definitions = _documentation_free(model.get("definitions", {}))
+    responses: dict[str, dict[str, Any]] = {}
+    for _, _, _, _, operation, _ in _operations(model_path):
+        for status, response in operation.get("responses", {}).items():
+            if response.get("schema"):
+                schema = _documentation_free(response["schema"])
+                responses.setdefault(operation["operationId"], {})[status] = schema
+    needed: set[str] = set()
+    pending = _references(responses)
+    while pending:
+        name = pending.pop()
+        needed.add(name)
+        pending |= _references(definitions.get(name, {})) - needed
+    return {
+        "definitions": {name: definitions[name] for name in sorted(needed) if name in definitions},
+        "responses": responses,
+    }
+
+
+def _lines(entries: dict[str, Any]) -> str:
+    """A JSON object with one compact line per key, so that diffs stay readable."""
+    lines = ",\n".join(
+        f"{json.dumps(key)}:{json.dumps(value, separators=(',', ':'), ensure_ascii=False)}"
+        for key, value in entries.items()
+    )
+    return f"{{\n{lines}\n}}\n"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -167,16 +283,25 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("models", type=Path, help="a directory of SP-API model JSON files")
     parser.add_argument("--output", type=Path, default=OUTPUT)
+    parser.add_argument("--sandbox-output", type=Path, default=SANDBOX_OUTPUT)
+    parser.add_argument("--schemas-output", type=Path, default=SCHEMAS_OUTPUT)
     args = parser.parse_args(argv)
-    registry = [op for path in sorted(args.models.glob("*.json")) for op in operations(path)]
+    models = sorted(args.models.glob("*.json"))
+    registry = [op for path in models for op in operations(path)]
     if not registry:
         print(f"no operations found under {args.models}", file=sys.stderr)
         return 1
     lines = ",\n".join(json.dumps(op, separators=(",", ":")) for op in registry)
     args.output.write_text(f"[\n{lines}\n]\n")
+    sandbox = {key: op for path in models for key, op in sandbox_operations(path).items()}
+    args.sandbox_output.write_text(_lines({"source": SOURCE, **sandbox}))
+    schemas = {path.stem: response_schemas(path) for path in models}
+    args.schemas_output.write_text(_lines({"source": SOURCE, **schemas}))
+    examples = sum(len(op["examples"]) for op in sandbox.values())
     print(
         f"{len(registry)} operations from {len({op['api'] for op in registry})} models "
-        f"-> {args.output}"
+        f"-> {args.output}; {examples} static examples -> {args.sandbox_output}; "
+        f"response schemas -> {args.schemas_output}"
     )
     return 0
 

@@ -21,6 +21,7 @@ WORLD_ORIGIN = pendulum.datetime(2026, 11, 1, tz="UTC")
 TEST_ORDERS = 3000  # ~15 pages for the largest seller: inside every burst, so no pacing waits
 TEST_TIME_SCALE = 3600.0  # one virtual hour per second: usage plans never make a test wait long
 START_DATE = "2024-10-01"  # before the seeded history (two years before the origin)
+BIG_CATALOG_PRODUCTS = 2000
 
 
 @pytest.fixture(scope="session")
@@ -36,11 +37,28 @@ def sandbox_server():
     running.stop()
 
 
+@pytest.fixture(scope="session")
+def big_catalog_sandbox():
+    """A catalog large enough that the North America seller has over 1,000 listings (the most
+    a listings search pages through) and FBA summaries take several pages."""
+    running = sandbox.start(
+        seed=7,
+        orders=TEST_ORDERS,
+        time_scale=TEST_TIME_SCALE,
+        start=WORLD_ORIGIN,
+        origin=WORLD_ORIGIN,
+        products=BIG_CATALOG_PRODUCTS,
+    )
+    yield running
+    running.stop()
+
+
 @pytest.fixture(autouse=True)
 def _reset_sandbox(request: pytest.FixtureRequest) -> None:
-    if "sandbox_server" in request.fixturenames:
-        server = request.getfixturevalue("sandbox_server")
-        requests.post(f"{server.url}/_sandbox/reset", timeout=10).raise_for_status()
+    for name in ("sandbox_server", "big_catalog_sandbox"):
+        if name in request.fixturenames:
+            server = request.getfixturevalue(name)
+            requests.post(f"{server.url}/_sandbox/reset", timeout=10).raise_for_status()
 
 
 @pytest.fixture

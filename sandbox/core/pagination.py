@@ -30,10 +30,13 @@ class TokenBook:
         self._lock = threading.Lock()
         self._tokens: OrderedDict[str, tuple[str, float, Any]] = OrderedDict()
 
-    def issue(self, bound: Mapping[str, Any], state: Any) -> str:
+    def issue(self, bound: Mapping[str, Any], state: Any, ttl_seconds: float | None = None) -> str:
+        """`ttl_seconds` overrides the book's lifetime for this token (one told in real seconds
+        lasts longer in virtual time at a higher time scale)."""
         token = secrets.token_urlsafe(24)
+        ttl = self._ttl if ttl_seconds is None else ttl_seconds
         with self._lock:
-            self._tokens[token] = (checksum(bound), self._now() + self._ttl, state)
+            self._tokens[token] = (checksum(bound), self._now() + ttl, state)
             while len(self._tokens) > self._capacity:
                 self._tokens.popitem(last=False)
         return token

@@ -16,8 +16,8 @@ if TYPE_CHECKING:
 
 def scaled_seconds(app: App, virtual_seconds: float) -> float | int:
     """Like x-amzn-RateLimit-Limit, lifetimes are told in real seconds at the current scale."""
-    scale = app.clock.time_scale
-    return int(virtual_seconds) if scale == 1 else round(virtual_seconds / scale, 6)
+    told = round(virtual_seconds / app.clock.time_scale, 6)
+    return int(told) if told.is_integer() else told  # the models type lifetimes as integers
 
 
 def _form(request: Request) -> dict[str, str]:

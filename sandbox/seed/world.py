@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sandbox.seed.catalog import Catalog, seed_catalog
 from sandbox.seed.orders import OrderBook, seed_orders
 from sandbox.seed.sellers import LwaApp, Seller, seed_app, seed_sellers
+from sandbox.seed.stock import Stock, seed_stock
+from sandbox.seed.vendor import PurchaseOrders, seed_purchase_orders
 
 DEFAULT_ORDERS = 20_000
 
@@ -20,6 +22,8 @@ class World:
     sellers: list[Seller]
     catalog: Catalog
     order_books: dict[str, OrderBook]  # seller id -> orders
+    stock: dict[str, Stock] = field(default_factory=dict)  # seller id -> listings over time
+    vendors: dict[str, PurchaseOrders] = field(default_factory=dict)  # seller id -> vendor POs
 
     def seller(self, seller_id: str) -> Seller:
         return next(s for s in self.sellers if s.seller_id == seller_id)
@@ -32,10 +36,11 @@ class World:
         return None
 
 
-def build_world(seed: int, orders_total: int, origin: float) -> World:
-    """Deterministic for a given (seed, orders_total, origin)."""
+def build_world(seed: int, orders_total: int, origin: float, products: int | None = None) -> World:
+    """Deterministic for a given (seed, orders_total, origin, products); by default the
+    catalog grows with the orders."""
     sellers = seed_sellers(seed)
-    n_products = int(min(5000, max(120, orders_total // 400)))
+    n_products = products or int(min(5000, max(120, orders_total // 400)))
     catalog = seed_catalog(seed, n_products, sellers)
     books: dict[str, OrderBook] = {}
     number_base = item_base = 0
@@ -54,4 +59,14 @@ def build_world(seed: int, orders_total: int, origin: float) -> World:
         books[seller.seller_id] = book
         number_base += len(book)
         item_base += int(book.item_start[-1])
-    return World(seed, orders_total, origin, seed_app(seed), sellers, catalog, books)
+    stock = {
+        seller.seller_id: seed_stock(
+            seed, index, seller.seller_id, catalog.listings[seller.seller_id], origin
+        )
+        for index, seller in enumerate(sellers)
+    }
+    vendor = sellers[0]  # the North America account is also a vendor (see seed/vendor.py)
+    vendors = {vendor.seller_id: seed_purchase_orders(seed, "SBXV1", catalog.products, origin)}
+    return World(
+        seed, orders_total, origin, seed_app(seed), sellers, catalog, books, stock, vendors
+    )

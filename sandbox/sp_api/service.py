@@ -6,11 +6,23 @@ import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from sandbox.core.documents import Documents
 from sandbox.core.faults import Disconnect
 from sandbox.core.routing import Request, Response
 from sandbox.core.serialize import to_json
 from sandbox.seed.sellers import Seller
-from sandbox.sp_api import orders, tokens
+from sandbox.sp_api import (
+    catalog,
+    data_kiosk,
+    inventory,
+    listings,
+    orders,
+    sales,
+    sellers,
+    static,
+    tokens,
+    vendor,
+)
 from sandbox.sp_api.exceptions import (
     BY_STATUS,
     TOKEN_EXPIRED,
@@ -35,10 +47,17 @@ class SpApiService:
 
     def __init__(self, app: App) -> None:
         self.app = app
+        self.routed: set[str] = set()
+        self.documents = Documents(app, "/s3")  # presigned document URLs, as S3 serves them
         orders.register(self)
         tokens.register(self)
+        for family in (sellers, listings, catalog, inventory, sales, vendor, data_kiosk):
+            family.register(self)
+        # last: the models' examples answer every operation not routed above
+        self.static_operations = static.register(self)
 
     def route(self, method: str, path: str, operation: str, handler: SpApiHandler) -> None:
+        self.routed.add(operation)
         self.app.router.add(method, path, self._wrap(operation, handler), operation, "sp_api")
 
     def _wrap(self, operation: str, handler: SpApiHandler) -> Callable[[Request], Response]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Callable, Iterator
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 T = TypeVar("T")
 _DONE = object()
@@ -14,6 +14,23 @@ _DONE = object()
 class _Raised:
     def __init__(self, error: BaseException) -> None:
         self.error = error
+
+
+class Once(Generic[T]):
+    """A value computed on first use by whichever thread asks first; the others wait for it.
+    A failed computation is not kept: the next caller tries again."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._done = False
+        self._value: T | None = None
+
+    def get(self, compute: Callable[[], T]) -> T:
+        with self._lock:
+            if not self._done:
+                self._value = compute()
+                self._done = True
+            return self._value  # type: ignore[return-value]
 
 
 def interleave(

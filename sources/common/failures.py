@@ -24,8 +24,11 @@ class Failures:
         self._items: list[Failure] = []
 
     def add(self, resource: str, key: str, error: BaseException) -> None:
+        """One error is recorded once, however many resources it stopped (an account whose
+        credentials Login with Amazon refused fails each of them with the same error)."""
         with self._lock:
-            self._items.append(Failure(resource, key, error))
+            if not any(item.error is error for item in self._items):
+                self._items.append(Failure(resource, key, error))
 
     def __iter__(self):  # type: ignore[no-untyped-def]
         with self._lock:

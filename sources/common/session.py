@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import requests
 from requests.hooks import default_hooks, dispatch_hook
 
-from sources.common.clock import Clock
+from sources.common.clock import Clock, ServerClock
 from sources.common.ratelimit import Pacer, TokenBucket
 from sources.common.redact import redact_url
 from sources.common.retry import RetryPolicy, parse_retry_after
@@ -53,7 +53,11 @@ class PacedSession(requests.Session):
         jitter: Callable[[], float] = random.random,
         timeout: float = 120.0,
         bucket_key: Callable[[str], Hashable] = lambda operation: operation,
+        accepted: frozenset[int] = frozenset(),
+        server_clock: ServerClock | None = None,
     ) -> None:
+        """`accepted`: error statuses handed back as answers (a raw request's 404);
+        `server_clock` learns the server's time from every response's `Date` header."""
         super().__init__()
         self.pacer = pacer
         self.operation_of = operation_of
@@ -63,6 +67,8 @@ class PacedSession(requests.Session):
         self.jitter = jitter
         self.timeout = timeout
         self.bucket_key = bucket_key
+        self.accepted = accepted
+        self.server_clock = server_clock or ServerClock(clock)
         self.latency = 0.0  # moving average of request durations, in seconds
         self._environment: dict[tuple[Any, ...], dict[str, Any]] = {}
 
@@ -79,6 +85,8 @@ class PacedSession(requests.Session):
         return dict(settings)
 
     def assess(self, response: requests.Response, operation: str) -> Verdict:
+        if response.status_code in self.accepted:
+            return Verdict.DONE
         if response.status_code == 429:
             return Verdict.THROTTLED
         if response.status_code >= 500:
@@ -127,6 +135,7 @@ class PacedSession(requests.Session):
                     continue
                 duration = self.clock.monotonic() - sent
                 self.latency += 0.2 * (duration - self.latency)
+                self.server_clock.observe(response.headers.get("Date"))
                 self.observe(response, bucket)
                 verdict = self.assess(response, operation)
                 if verdict is Verdict.DONE:

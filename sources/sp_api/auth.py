@@ -81,6 +81,7 @@ class LwaAuth(AuthBase):
         self._token: str | None = None
         self._expires_at = 0.0
         self._lifetime = 0.0
+        self._refused: LwaError | None = None  # credentials refused: never asked again
 
     def __repr__(self) -> str:
         return f"LwaAuth(token_url={self._token_url!r})"
@@ -93,6 +94,8 @@ class LwaAuth(AuthBase):
         """The current token, valid for `min_validity` more seconds; a caller holding `stale`
         forces one refresh, not one per caller."""
         with self._lock:
+            if self._refused is not None:
+                raise self._refused
             # a request's flight may need the token longer, up to a tenth of its lifetime
             needed = min(min_validity, 0.1 * self._lifetime)
             fresh = self._token is not None and self._clock.monotonic() + needed < self._expires_at
@@ -102,7 +105,11 @@ class LwaAuth(AuthBase):
 
     def _refresh(self) -> str:
         started = self._clock.monotonic()
-        response = self._session.post(self._token_url, data=self._form)
+        try:
+            response = self._session.post(self._token_url, data=self._form)
+        except LwaError as error:
+            self._refused = error
+            raise
         body = response.json()
         token = str(body["access_token"])
         register_secret(token)

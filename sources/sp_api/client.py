@@ -10,16 +10,19 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import orjson
+import pendulum
 import requests
 from dlt.sources.helpers.rest_client import RESTClient
 
-from sources.common.clock import Clock
-from sources.common.ratelimit import Pacer
+from sources.common.clock import Clock, ServerClock
+from sources.common.concurrency import Once
+from sources.common.ratelimit import Pacer, TokenBucket
 from sources.common.redact import redact_url, register_secret
 from sources.common.retry import RetryPolicy
 from sources.common.session import PacedSession, Verdict
 from sources.common.stats import ApiStats
 from sources.sp_api.auth import LwaAuth, LwaSession
+from sources.sp_api.documents import DOWNLOAD_OPERATION, DocumentSession
 from sources.sp_api.exceptions import (
     AccessDeniedError,
     ConfigurationError,
@@ -32,6 +35,7 @@ from sources.sp_api.exceptions import (
 from sources.sp_api.registry import operation_for, plan_for
 from sources.sp_api.settings import (
     AWS_NOTICE,
+    DOWNLOAD_PLAN,
     ENDPOINTS,
     LEGACY_AWS_KEYS,
     LWA_PLAN,
@@ -40,6 +44,7 @@ from sources.sp_api.settings import (
 
 log = logging.getLogger("sources.sp_api")
 EXPIRED_TOKEN = "The access token you provided has expired."
+FAST_SERVER = 2.0  # server clock speeds below this are Amazon's own (1) measured coarsely
 _ACCOUNT_KEYS = frozenset(
     {
         "name",
@@ -81,7 +86,9 @@ class Account:
         if unknown:
             raise ConfigurationError(f"{where}: unknown key(s) {sorted(unknown)}")
         if set(raw) & LEGACY_AWS_KEYS:
-            _warn_legacy_aws()
+            for key in LEGACY_AWS_KEYS & set(raw):
+                register_secret(str(raw[key]))
+            warn_legacy_aws()
         for required in ("seller_id", "refresh_token"):
             if not raw.get(required):
                 raise ConfigurationError(f"{where}.{required} is required")
@@ -103,7 +110,7 @@ class Account:
         )
 
 
-def _warn_legacy_aws() -> None:
+def warn_legacy_aws() -> None:
     global _warned_legacy
     if not _warned_legacy:
         _warned_legacy = True
@@ -137,6 +144,7 @@ class SpApiSession(PacedSession):
     def __init__(self, *args: Any, auth: LwaAuth, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.auth_source = auth
+        self._told: set[TokenBucket] = set()  # buckets a rate header has corrected
 
     def assess(self, response: requests.Response, operation: str) -> Verdict:
         if response.status_code == 403 and EXPIRED_TOKEN in response.text:
@@ -148,6 +156,12 @@ class SpApiSession(PacedSession):
         if value:
             with contextlib.suppress(ValueError):
                 bucket.set_rate(float(value))
+                self._told.add(bucket)
+        elif bucket not in self._told and self.server_clock.speed >= FAST_SERVER:
+            # a throttle before any rate header (429s carry none): a server whose clock runs
+            # faster than ours refills faster too, or the first wait would last a real slot
+            plan = plan_for(self.operation_of(response.request))[0]
+            bucket.set_rate(plan * self.server_clock.speed)
 
     def before_attempt(self, request: requests.PreparedRequest) -> None:
         # the pacing wait may outlast the token set when the request was prepared, and the
@@ -200,6 +214,23 @@ class SpApiSession(PacedSession):
         _memoize_json(response)
         return response
 
+    def accepting(self, statuses: frozenset[int]) -> SpApiSession:
+        """A session sharing this one's buckets, auth, clocks and counters that hands back
+        answers with the given error statuses (a raw request's 404)."""
+        return SpApiSession(
+            self.pacer,
+            self.operation_of,
+            self.clock,
+            self.stats,
+            self.policy,
+            self.jitter,
+            self.timeout,
+            self.bucket_key,
+            accepted=statuses,
+            server_clock=self.server_clock,
+            auth=self.auth_source,
+        )
+
 
 def _memoize_json(response: requests.Response) -> None:
     """dlt's paginator and data selector each call .json(); parse the body once, with orjson."""
@@ -215,11 +246,19 @@ def _memoize_json(response: requests.Response) -> None:
 
 @dataclass
 class SpApiClient:
-    """What a resource needs to talk to one account: the REST client and its session."""
+    """What a resource needs to talk to one account: the REST client and its sessions."""
 
     account: Account
     rest: RESTClient
     session: SpApiSession
+    downloads: DocumentSession  # presigned document URLs: no SP-API token
+    participations: Once[list[dict[str, Any]]] = field(default_factory=Once, repr=False)
+
+    def server_now(self) -> pendulum.DateTime:
+        """The server's time: windows that end "now" end there, whatever our clock says."""
+        if not self.session.server_clock.observed:
+            self.session.auth_source.token()  # one round trip tells it
+        return self.session.server_clock.now()
 
 
 def _operation_key(request: requests.PreparedRequest) -> str:
@@ -238,12 +277,14 @@ def make_client(
 ) -> SpApiClient:
     """One paced, authenticated client per account; buckets are per account and operation."""
     register_secret(account.refresh_token)
+    server_clock = ServerClock(clock)
     lwa_session = LwaSession(
         Pacer(lambda key: LWA_PLAN, clock),
         lambda request: "lwa.token",
         clock,
         stats,
         policy,
+        server_clock=server_clock,
         config_key=account.config_key,
     )
     auth = LwaAuth(
@@ -254,9 +295,25 @@ def make_client(
         lwa_session,
         clock,
     )
-    session = SpApiSession(Pacer(plan_for, clock), _operation_key, clock, stats, policy, auth=auth)
+    session = SpApiSession(
+        Pacer(plan_for, clock),
+        _operation_key,
+        clock,
+        stats,
+        policy,
+        server_clock=server_clock,
+        auth=auth,
+    )
+    downloads = DocumentSession(
+        Pacer(lambda key: DOWNLOAD_PLAN, clock),
+        lambda request: DOWNLOAD_OPERATION,
+        clock,
+        stats,
+        policy,
+        server_clock=server_clock,
+    )
     base_url = account.endpoint or endpoint or ENDPOINTS[account.region]
     rest = RESTClient(
         base_url=base_url, headers={"user-agent": USER_AGENT}, auth=auth, session=session
     )
-    return SpApiClient(account, rest, session)
+    return SpApiClient(account, rest, session, downloads)

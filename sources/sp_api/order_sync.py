@@ -14,6 +14,7 @@ from dlt.common import jsonpath
 from sources.common.arrow import struct_array
 from sources.sp_api.client import Account, SpApiClient
 from sources.sp_api.paginators import EchoCursorPaginator
+from sources.sp_api.sellers import marketplace_ids
 from sources.sp_api.settings import ORDERS_BATCH_ORDERS, PAGE_SIZE
 
 log = logging.getLogger("sources.sp_api")
@@ -72,8 +73,9 @@ def search_orders(
         "maxResultsPerPage": PAGE_SIZE,
         "includedData": ",".join(settings.included_data),
     }
-    if account.marketplace_ids:
-        params["marketplaceIds"] = ",".join(account.marketplace_ids)
+    marketplaces = marketplace_ids(client)
+    if marketplaces:
+        params["marketplaceIds"] = ",".join(marketplaces)
     paginator = EchoCursorPaginator("pagination.nextToken", "paginationToken", "lastUpdatedBefore")
     pages = client.rest.paginate(
         SEARCH_ORDERS_PATH, params=params, paginator=paginator, data_selector=ORDERS_SELECTOR

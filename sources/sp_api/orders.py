@@ -6,7 +6,6 @@ switching `orders_api_version` never changes a table or duplicates a row.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator
 from functools import partial
 
@@ -15,30 +14,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from sources.common.arrow import flat_table
-from sources.common.concurrency import interleave
 from sources.common.failures import Failures
 from sources.common.memory import relaxed_gc
 from sources.sp_api.client import SpApiClient
-from sources.sp_api.exceptions import SpApiError
+from sources.sp_api.fanout import per_account
 from sources.sp_api.order_sync import OrderBatch, OrdersSettings, search_orders
 from sources.sp_api.orders_v0 import get_orders_v0
-
-log = logging.getLogger("sources.sp_api")
 
 ORDER_KEYS = ("seller_id", "order_id")
 ITEM_KEYS = ("seller_id", "order_id", "order_item_id")
 _NOT_ORDER_COLUMNS = ("orderItems", "buyer", "recipient")
-
-
-def _guarded(fetch, client: SpApiClient, failures: Failures | None):  # type: ignore[no-untyped-def]
-    """Run one account's fetch; with a Failures collector, a failed account spares the others."""
-    try:
-        yield from fetch(client)
-    except SpApiError as error:
-        if failures is None:
-            raise
-        log.error("orders [%s] failed: %s", client.account.name, error)
-        failures.add("orders", client.account.name, error)
 
 
 @dlt.resource(name="order_pages", selected=False)
@@ -50,12 +35,10 @@ def order_pages(
     """Every account's changed orders since its high-water mark, accounts in parallel."""
     state: dict[str, str] = dlt.current.resource_state().setdefault("high_water", {})
     fetch = search_orders if settings.api_version == "2026-01-01" else get_orders_v0
-    producers = [
-        partial(_guarded, partial(fetch, settings=settings, state=state), client, failures)
-        for client in clients
-    ]
     with relaxed_gc():
-        yield from interleave(producers, workers=len(producers), buffer=2)
+        yield from per_account(
+            "orders", clients, partial(fetch, settings=settings, state=state), failures
+        )
 
 
 def _field(orders: pa.StructArray, *path: str) -> pa.Array:

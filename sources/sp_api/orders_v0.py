@@ -22,6 +22,7 @@ from sources.sp_api.order_sync import (
     window_start,
 )
 from sources.sp_api.paginators import EchoCursorPaginator
+from sources.sp_api.sellers import marketplace_ids
 from sources.sp_api.settings import PAGE_SIZE
 
 GET_ORDERS_PATH = "/orders/v0/orders"
@@ -165,13 +166,15 @@ def get_orders_v0(
 ) -> Iterator[OrderBatch]:
     """getOrders pages; each page's items are fetched concurrently within the burst."""
     account = client.account
-    if not account.marketplace_ids:
+    marketplaces = marketplace_ids(client)
+    if not marketplaces:
         raise ConfigurationError(
-            f"{account.config_key}.marketplace_ids is required with orders_api_version = 'v0'"
+            f"{account.config_key}.marketplace_ids is required with orders_api_version = 'v0' "
+            "when the account takes part in no marketplace"
         )
     params = {
         "LastUpdatedAfter": iso(window_start(settings, state.get(account.seller_id))),
-        "MarketplaceIds": ",".join(account.marketplace_ids),
+        "MarketplaceIds": ",".join(marketplaces),
         "MaxResultsPerPage": PAGE_SIZE,
     }
     paginator = EchoCursorPaginator("payload.NextToken", "NextToken", "payload.LastUpdatedBefore")

@@ -29,6 +29,7 @@ class Operation:
     pagination: dict[str, Any] | None = None  # {"request", "response", "token_only"}
     items: str = "$"  # where a response's items are (dotted path, "$" for the body)
     deprecated: bool = False
+    window: dict[str, int | None] | None = None  # {"max_days", "history_days"} from prose
     pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -62,6 +63,7 @@ def operations() -> dict[str, Operation]:
             pagination=entry["pagination"],
             items=entry["items"],
             deprecated=entry["deprecated"],
+            window=entry["window"],
         )
         for entry in entries
     ]

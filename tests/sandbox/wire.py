@@ -28,6 +28,30 @@ def sp_get(url: str, token: str | None, path: str, **params: Any) -> requests.Re
     return requests.get(url + path, params=params, headers=headers, timeout=30)
 
 
+def sp_send(
+    method: str, url: str, token: str, path: str, body: Any = None, **params: Any
+) -> requests.Response:
+    """Any SP-API request, with a JSON body when one is given."""
+    headers = {"x-amz-access-token": token}
+    return requests.request(
+        method, url + path, params=params, json=body, headers=headers, timeout=30
+    )
+
+
+def pages(url: str, token: str, path: str, cursor: str, token_name: str, **params: Any):
+    """Every page of a paginated GET; `cursor` is the dotted path of the next token."""
+    found = []
+    while True:
+        body = sp_get(url, token, path, **params).json()
+        found.append(body)
+        value: Any = body
+        for key in cursor.split("."):
+            value = value.get(key) if isinstance(value, dict) else None
+        if not value:
+            return found
+        params[token_name] = value
+
+
 def control(url: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
     response = requests.post(f"{url}/_sandbox/{path}", json=body or {}, timeout=30)
     response.raise_for_status()

@@ -60,3 +60,32 @@ def test_legacy_aws_keys_are_accepted_and_warned_about_once(monkeypatch, caplog)
     warnings = [r for r in caplog.records if "October 2, 2023" in r.getMessage()]
     assert len(warnings) == 1
     assert "AKIAOLD" not in caplog.text and "old-secret" not in caplog.text
+
+
+def test_source_level_legacy_aws_settings_are_accepted_ignored_and_masked(
+    monkeypatch, caplog
+) -> None:
+    from sources.common.redact import redact_text
+    from sources.sp_api import sp_api_source
+
+    monkeypatch.setattr(client_module, "_warned_legacy", False)
+    legacy = {
+        "aws_access_key": "AKIAOLDSOURCEKEY",
+        "aws_secret_key": "old-source-secret-value",
+        "role_arn": "arn:aws:iam::123456789012:role/old-sp-api-role",
+        "role_session_name": "old-session",
+    }
+    with caplog.at_level(logging.WARNING, logger="sources.sp_api"):
+        for _ in range(2):
+            source = sp_api_source(
+                accounts=[{"seller_id": "A1", "refresh_token": "Atzr|x"}],
+                client_id="client",
+                client_secret="secret",
+                resources=["orders"],
+                **legacy,
+            )
+    assert list(source.selected_resources) == ["orders"]
+    warnings = [r for r in caplog.records if "October 2, 2023" in r.getMessage()]
+    assert len(warnings) == 1
+    assert not any(value in caplog.text for value in legacy.values())
+    assert redact_text(f"signed with {legacy['aws_secret_key']}") == "signed with ***"

@@ -99,3 +99,14 @@ def test_refused_credentials_name_the_key_not_the_value(accounts, overrides, nam
     assert names in message
     assert next(iter(overrides.values())) not in message
     assert "canary" not in redact_text(repr(auth))
+
+
+def test_refused_credentials_are_not_asked_for_again(accounts) -> None:
+    stats = ApiStats()
+    auth = _auth(accounts, FakeClock(), stats, refresh_token="Atzr|revoked-refresh-token")
+    with pytest.raises(LwaError) as first:
+        auth.token()
+    with pytest.raises(LwaError) as second:
+        auth.token()
+    assert second.value is first.value  # one error, so a run records the account once
+    assert stats.snapshot()["lwa.token"].calls == 1

@@ -6,7 +6,7 @@ import json
 
 import requests
 
-from sources.sp_api.paginators import EchoCursorPaginator
+from sources.sp_api.paginators import EchoCursorPaginator, TokenOnlyPaginator
 
 
 def _response(body: dict) -> requests.Response:
@@ -41,3 +41,14 @@ def test_v0_payload_paths() -> None:
     paginator = EchoCursorPaginator("payload.NextToken", "NextToken", "payload.LastUpdatedBefore")
     paginator.update_state(_response({"payload": {"Orders": [], "LastUpdatedBefore": "X"}}))
     assert paginator.echo == "X" and not paginator.has_next_page
+
+
+def test_a_token_only_cursor_replaces_every_other_parameter() -> None:
+    paginator = TokenOnlyPaginator(cursor_path="nextToken", cursor_param="nextToken")
+    request = requests.Request("GET", "https://x/reports", params={"reportTypes": "A,B"})
+    paginator.init_request(request)
+    paginator.update_state(_response({"reports": [1], "nextToken": "T2"}))
+    paginator.update_request(request)
+    assert request.params == {"nextToken": "T2"}
+    paginator.update_state(_response({"reports": [2]}))
+    assert not paginator.has_next_page

@@ -18,8 +18,9 @@ def test_generator_reads_plans_paging_and_items(tmp_path: Path) -> None:
     models = tmp_path / "models"
     models.mkdir()
     shutil.copy(ROOT / "tests" / "cases" / "tiny_model.json", models / "tiny_v1.json")
-    output = tmp_path / "operations.json"
-    assert sp_api_registry.main([str(models), "--output", str(output)]) == 0
+    output, sandbox, schemas = (tmp_path / n for n in ("ops.json", "static.json", "schemas.json"))
+    arguments = ["--output", str(output), "--sandbox-output", str(sandbox)]
+    assert sp_api_registry.main([str(models), *arguments, "--schemas-output", str(schemas)]) == 0
     listed, single = json.loads(output.read_text())
     assert listed["api"] == "tiny_v1" and listed["operation"] == "listThings"
     assert listed["usage_plan"] == [0.5, 15]
@@ -32,6 +33,35 @@ def test_generator_reads_plans_paging_and_items(tmp_path: Path) -> None:
     assert ["marketplaceIds", "query", True, "array<string>"] in listed["parameters"]
     assert single["usage_plan"] is None and single["items"] == "payload"
     assert ["thingId", "path", True, "string"] in single["parameters"]
+    assert listed["window"] == {"max_days": 7, "history_days": 180}
+    assert single["window"] is None
+
+
+def test_generator_writes_static_examples_and_response_schemas(tmp_path: Path) -> None:
+    models = tmp_path / "models"
+    models.mkdir()
+    shutil.copy(ROOT / "tests" / "cases" / "tiny_model.json", models / "tiny_v1.json")
+    sandbox, schemas = tmp_path / "static.json", tmp_path / "schemas.json"
+    arguments = ["--output", str(tmp_path / "ops.json"), "--sandbox-output", str(sandbox)]
+    assert sp_api_registry.main([str(models), *arguments, "--schemas-output", str(schemas)]) == 0
+    static = json.loads(sandbox.read_text())
+    assert "Apache License 2.0" in static["source"]
+    listed = static["tiny_v1.listThings"]
+    assert listed["usage_plan"] == [0.5, 15]
+    # a parameter an example names without a value matches any value: it is left out
+    assert listed["examples"] == [
+        [200, {"marketplaceIds": ["ATVPDKIKX0DER"]}, {"payload": {"things": [{"id": "T1"}]}}],
+        [
+            400,
+            {"marketplaceIds": ["BAD"]},
+            {"errors": [{"code": "InvalidInput", "message": "bad"}]},
+        ],
+    ]
+    assert static["tiny_v1.getThing"]["examples"] == []
+    tiny = json.loads(schemas.read_text())["tiny_v1"]
+    assert set(tiny["definitions"]) == {"ListResponse", "GetResponse", "Thing"}
+    assert tiny["responses"]["listThings"]["400"] == {"$ref": "#/definitions/ListResponse"}
+    assert "description" not in json.dumps(tiny)
 
 
 def test_committed_registry_covers_every_model_operation() -> None:
@@ -48,6 +78,10 @@ def test_committed_registry_covers_every_model_operation() -> None:
     assert operation("reports_2021-06-30", "getReports").pagination["token_only"] is True
     assert operation("vendorOrders", "getPurchaseOrders").items == "payload.orders"
     assert operation("ordersV0", "getOrders").deprecated
+    assert operation("vendorOrders", "getPurchaseOrders").window == {
+        "max_days": 7,
+        "history_days": 180,
+    }
 
 
 def test_requests_map_to_operations_and_their_plans() -> None:

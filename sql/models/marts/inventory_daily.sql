@@ -1,0 +1,91 @@
+-- FBA inventory per SKU and marketplace day (the marketplace's time zone): each day carries
+-- the last summary reported by its end, from a SKU's first report through the latest day any
+-- report of its seller and marketplace reached (at most two years)
+with
+
+summaries as (
+
+    select
+        summaries.*,
+        {{ local_date('summaries.last_updated_at', 'marketplaces.timezone') }} as changed_on
+    from {{ ref('stg_sp_api__inventory_summaries') }} as summaries
+    left join {{ ref('marketplaces') }} as marketplaces
+        on summaries.marketplace_id = marketplaces.marketplace_id
+
+),
+
+day_versions as (
+
+    select *
+    from summaries
+    qualify row_number() over (
+        partition by seller_id, marketplace_id, sku, changed_on order by last_updated_at desc
+    ) = 1
+
+),
+
+reach as (
+
+    select seller_id, marketplace_id, max(changed_on) as last_day
+    from day_versions
+    group by seller_id, marketplace_id
+
+),
+
+spans as (
+
+    select
+        versions.seller_id,
+        versions.marketplace_id,
+        versions.sku,
+        greatest(min(versions.changed_on), max(reach.last_day) - interval 729 day) as first_day,
+        max(reach.last_day) as last_day
+    from day_versions as versions
+    inner join reach
+        on versions.seller_id = reach.seller_id
+        and versions.marketplace_id = reach.marketplace_id
+    group by versions.seller_id, versions.marketplace_id, versions.sku
+
+),
+
+days as (
+
+    select
+        seller_id,
+        marketplace_id,
+        sku,
+        cast(unnest(generate_series(first_day, last_day, interval 1 day)) as date) as inventory_date
+    from spans
+
+),
+
+final as (
+
+    select
+        days.seller_id,
+        days.marketplace_id,
+        days.sku,
+        versions.asin,
+        versions.fnsku,
+        days.inventory_date,
+        versions.fulfillable_quantity,
+        versions.inbound_working_quantity,
+        versions.inbound_shipped_quantity,
+        versions.inbound_receiving_quantity,
+        versions.reserved_quantity,
+        versions.unfulfillable_quantity,
+        versions.researching_quantity,
+        versions.total_quantity,
+        versions.last_updated_at,
+        'fba_inventory_api' as source_system
+
+    from days
+    asof inner join day_versions as versions
+        on days.seller_id = versions.seller_id
+        and days.marketplace_id = versions.marketplace_id
+        and days.sku = versions.sku
+        and days.inventory_date >= versions.changed_on
+
+)
+
+select * from final

@@ -1,0 +1,49 @@
+{% set catalog = source('sp_api', 'catalog_items') %}
+
+with
+
+source as (
+
+    select * from {{ catalog }}
+
+),
+
+renamed as (
+
+    select
+        -- ids
+        marketplace_id,
+        asin,
+        json_extract_string(
+            {{ column_or_null(catalog, 'relationships__relationships') }}, '$[0].parentAsins[0]'
+        ) as parent_asin,
+        {{ column_or_null(catalog, 'summaries__browse_classification__classification_id') }}
+            as classification_id,
+
+        -- strings
+        {{ column_or_null(catalog, 'summaries__item_name') }} as item_name,
+        {{ column_or_null(catalog, 'summaries__brand') }} as brand,
+        {{ column_or_null(catalog, 'summaries__manufacturer') }} as manufacturer,
+        {{ column_or_null(catalog, 'summaries__color') }} as color,
+        {{ column_or_null(catalog, 'summaries__size') }} as size,
+        {{ column_or_null(catalog, 'summaries__item_classification') }} as item_classification,
+        {{ column_or_null(catalog, 'summaries__browse_classification__display_name') }}
+            as classification_name,
+        {{ column_or_null(catalog, 'product_types__product_type') }} as product_type,
+
+        -- numerics
+        cast(json_extract(
+            {{ column_or_null(catalog, 'sales_ranks__classification_ranks') }}, '$[0].rank'
+        ) as bigint) as sales_rank,
+        cast(json_extract(
+            {{ column_or_null(catalog, 'sales_ranks__display_group_ranks') }}, '$[0].rank'
+        ) as bigint) as display_group_rank,
+
+        -- timestamps
+        refreshed_at
+
+    from source
+
+)
+
+select * from renamed

@@ -1,0 +1,43 @@
+-- one row per FBA inventory summary as of each change the API reported
+with
+
+source as (
+
+    select * from {{ source('sp_api', 'inventory_summaries') }}
+
+),
+
+renamed as (
+
+    select
+        -- ids
+        seller_id,
+        marketplace_id,
+        seller_sku as sku,
+        asin,
+        fn_sku as fnsku,
+
+        -- strings
+        product_name,
+        condition as item_condition,
+
+        -- numerics
+        inventory_details__fulfillable_quantity as fulfillable_quantity,
+        inventory_details__inbound_working_quantity as inbound_working_quantity,
+        inventory_details__inbound_shipped_quantity as inbound_shipped_quantity,
+        inventory_details__inbound_receiving_quantity as inbound_receiving_quantity,
+        inventory_details__reserved_quantity__total_reserved_quantity as reserved_quantity,
+        inventory_details__unfulfillable_quantity__total_unfulfillable_quantity
+            as unfulfillable_quantity,
+        inventory_details__researching_quantity__total_researching_quantity
+            as researching_quantity,
+        total_quantity,
+
+        -- timestamps
+        {{ utc_timestamp('last_updated_time') }} as last_updated_at
+
+    from source
+
+)
+
+select * from renamed
