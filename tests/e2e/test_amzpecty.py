@@ -85,11 +85,29 @@ def test_a_load_takes_every_result_once_and_a_rerun_adds_nothing(
         first = load_amzpecty(accounts, tmp_path, trusted.url, **kwargs)
         _assert_every_rid_once(trusted, first.duckdb_path)
         stats = first.stats.snapshot()
-        warehouse = _rows(
+        asked = _rows(
             first.duckdb_path,
-            "select count(distinct (product__asin, marketplace_id)) from sp_api.order_items",
-        )[0][0]
-        assert stats["amzpecty.add"].calls == warehouse
+            "select query, domain from amzpecty.amzpecty_requests where queue = 'asinsnapshot'",
+        )
+        assert stats["amzpecty.add"].calls == len(asked) == len(set(asked))  # each ASIN once
+        sold = _rows(
+            first.duckdb_path,
+            "select distinct product__asin, marketplace_id from sp_api.order_items",
+        )
+        domains = {
+            "ATVPDKIKX0DER": "www.amazon.com",
+            "A2EUQ1WTGCTBG2": "www.amazon.ca",
+            "A1F83G8C2ARO7P": "www.amazon.co.uk",
+            "A1PA6795UKMFR9": "www.amazon.de",
+            "A1VC38T7YXB528": "www.amazon.co.jp",
+        }
+        parents = {
+            r[0]
+            for r in _rows(
+                first.duckdb_path, "select distinct parent_asin from amzpecty.asin_snapshots"
+            )
+        }
+        assert {(a, domains[m]) for a, m in sold if a not in parents} <= set(asked)
         assert stats["amzpecty.requestvariants"].calls > 0  # parents named by the snapshots
         matches = _rows(first.duckdb_path, "select product_id, asin from amzpecty.asin_matches")
         assert [m[0] for m in matches] == upc
@@ -256,10 +274,13 @@ def test_run_py_loads_amzpecty_after_sp_api_and_builds_the_price_history(tmp_pat
     history = _rows(
         path,
         "select count(*), count(distinct rid), count(our_unit_price), "
-        "count(*) filter (where buybox_price > 0) from main.asin_price_history",
+        "count(*) filter (where buybox_price > 0), count(*) filter (where "
+        "our_price_source = 'listing') from main.asin_price_history",
     )[0]
     raw = _rows(path, "select count(*) from amzpecty.asin_snapshots")[0][0]
+    # every snapshot is of an ASIN we list or sold, so each has our price; most from listings
     assert history[0] == history[1] == history[2] == history[3] == raw > 50
+    assert history[4] > raw / 2
     assert (tmp_path / "warehouse.amzpecty.sqlite").exists()
     rerun = run_py(tmp_path, "--orders", "1500", "--no-dbt")
     assert rerun.returncode == 0, rerun.stderr[-3000:]

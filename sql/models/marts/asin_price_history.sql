@@ -1,3 +1,6 @@
+-- Amzpecty's buy box, sales rank and quantity per ASIN and marketplace over time, against our
+-- own price then: the lowest of our listings' prices valid at the snapshot, else (for ASINs
+-- we sell but whose listings were not loaded) our latest order's unit price
 with
 
 snapshots as (
@@ -12,8 +15,15 @@ domains as (
 
 ),
 
--- our latest unit price per ASIN and marketplace, until listings are loaded
-our_prices as (
+listings as (
+
+    select asin, marketplace_id, currency_code, price, valid_from, valid_to
+    from {{ ref('listings_history') }}
+    where price is not null
+
+),
+
+order_prices as (
 
     select
         asin,
@@ -31,32 +41,73 @@ our_prices as (
 
 ),
 
-final as (
+catalog as (
 
-    select
-        snapshots.rid,
-        snapshots.asin,
-        domains.marketplace_id,
-        snapshots.parent_asin,
-        snapshots.item_condition,
-        snapshots.currency_code,
-        snapshots.buybox_seller_name,
-        snapshots.buybox_price,
-        our_prices.unit_price as our_unit_price,
-        our_prices.unit_price - snapshots.buybox_price as our_price_above_buybox,
-        snapshots.sales_rank,
-        snapshots.total_quantity,
-        snapshots.snapshot_at,
-        cast(snapshots.snapshot_at as date) as snapshot_date,
-        our_prices.purchased_at as our_price_seen_at
+    select asin, marketplace_id, item_name, brand from {{ ref('catalog') }}
 
+),
+
+located as (
+
+    select snapshots.*, domains.marketplace_id
     from snapshots
     left join domains
         on snapshots.domain = domains.domain
-    left join our_prices
-        on snapshots.asin = our_prices.asin
-        and domains.marketplace_id = our_prices.marketplace_id
-        and snapshots.currency_code = our_prices.currency_code
+
+),
+
+listed as (
+
+    select located.rid, min(listings.price) as listing_price
+    from located
+    inner join listings
+        on located.asin = listings.asin
+        and located.marketplace_id = listings.marketplace_id
+        and located.currency_code = listings.currency_code
+        and listings.valid_from <= located.snapshot_at
+        and (listings.valid_to is null or located.snapshot_at < listings.valid_to)
+    group by located.rid
+
+),
+
+final as (
+
+    select
+        located.rid,
+        located.asin,
+        located.marketplace_id,
+        located.parent_asin,
+        catalog.item_name,
+        catalog.brand,
+        located.item_condition,
+        located.currency_code,
+        located.buybox_seller_name,
+        located.buybox_price,
+        cast(coalesce(listed.listing_price, order_prices.unit_price) as decimal(18, 4))
+            as our_unit_price,
+        case
+            when listed.listing_price is not null then 'listing'
+            when order_prices.unit_price is not null then 'latest_order'
+        end as our_price_source,
+        cast(
+            coalesce(listed.listing_price, order_prices.unit_price) - located.buybox_price
+            as decimal(18, 4)
+        ) as our_price_above_buybox,
+        located.sales_rank,
+        located.total_quantity,
+        located.snapshot_at,
+        cast(located.snapshot_at as date) as snapshot_date
+
+    from located
+    left join listed
+        on located.rid = listed.rid
+    left join order_prices
+        on located.asin = order_prices.asin
+        and located.marketplace_id = order_prices.marketplace_id
+        and located.currency_code = order_prices.currency_code
+    left join catalog
+        on located.asin = catalog.asin
+        and located.marketplace_id = catalog.marketplace_id
 
 )
 
