@@ -1,6 +1,7 @@
--- Amzpecty's buy box, sales rank and quantity per ASIN and marketplace over time, against our
--- own price then: the lowest of our listings' prices valid at the snapshot, else (for ASINs
--- we sell but whose listings were not loaded) our latest order's unit price
+-- the buy box, sales rank and quantity per ASIN and marketplace over time: Amzpecty's
+-- snapshots, extended into the past by ECS (Product Advertising API) observations of the ASINs
+-- Amzpecty tracks; against our own price then: the lowest of our listings' prices valid at the
+-- snapshot, else (ASINs we sell but whose listings were not loaded) our latest order's price
 with
 
 snapshots as (
@@ -12,6 +13,59 @@ snapshots as (
 domains as (
 
     select * from {{ ref('amazon_domains') }}
+
+),
+
+amzpecty as (
+
+    select
+        snapshots.rid as observation_id,
+        snapshots.rid,
+        'amzpecty' as source_system,
+        snapshots.asin,
+        domains.marketplace_id,
+        snapshots.parent_asin,
+        snapshots.item_condition,
+        snapshots.currency_code,
+        snapshots.buybox_seller_name,
+        snapshots.buybox_price,
+        snapshots.sales_rank,
+        snapshots.total_quantity,
+        snapshots.snapshot_at
+    from snapshots
+    left join domains
+        on snapshots.domain = domains.domain
+
+),
+
+-- ECS gave the lowest new offer, the buy box's usual price, and the sales rank
+ecs as (
+
+    select
+        'paapi:' || asin || ':' || marketplace_id || ':' || strftime(observed_at, '%Y%m%d%H%M%S')
+            as observation_id,
+        cast(null as varchar) as rid,
+        'paapi' as source_system,
+        asin,
+        marketplace_id,
+        cast(null as varchar) as parent_asin,
+        'new' as item_condition,
+        currency_code,
+        cast(null as varchar) as buybox_seller_name,
+        cast(price as decimal(18, 4)) as buybox_price,
+        sales_rank,
+        cast(null as bigint) as total_quantity,
+        observed_at as snapshot_at
+    from {{ ref('stg_paapi__item_prices') }}
+    where (asin, marketplace_id) in (select asin, marketplace_id from amzpecty)
+
+),
+
+located as (
+
+    select * from amzpecty
+    union all
+    select * from ecs
 
 ),
 
@@ -47,18 +101,9 @@ catalog as (
 
 ),
 
-located as (
-
-    select snapshots.*, domains.marketplace_id
-    from snapshots
-    left join domains
-        on snapshots.domain = domains.domain
-
-),
-
 listed as (
 
-    select located.rid, min(listings.price) as listing_price
+    select located.observation_id, min(listings.price) as listing_price
     from located
     inner join listings
         on located.asin = listings.asin
@@ -66,14 +111,16 @@ listed as (
         and located.currency_code = listings.currency_code
         and listings.valid_from <= located.snapshot_at
         and (listings.valid_to is null or located.snapshot_at < listings.valid_to)
-    group by located.rid
+    group by located.observation_id
 
 ),
 
 final as (
 
     select
+        located.observation_id,
         located.rid,
+        located.source_system,
         located.asin,
         located.marketplace_id,
         located.parent_asin,
@@ -100,7 +147,7 @@ final as (
 
     from located
     left join listed
-        on located.rid = listed.rid
+        on located.observation_id = listed.observation_id
     left join order_prices
         on located.asin = order_prices.asin
         and located.marketplace_id = order_prices.marketplace_id
