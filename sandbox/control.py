@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pendulum
@@ -15,7 +16,8 @@ if TYPE_CHECKING:
     from sandbox.app import App
 
 
-def _body(request: Request) -> dict[str, Any]:
+def control_body(request: Request) -> dict[str, Any]:
+    """A control request's JSON object body ({} when empty)."""
     if not request.body:
         return {}
     data = json.loads(request.body)
@@ -60,23 +62,26 @@ def clock_state(app: App) -> dict[str, Any]:
     }
 
 
+def add_control(app: App, method: str, path: str, handler: Callable[[Request], Any]) -> None:
+    """Serve `handler` at /_sandbox/`path`; a bad body answers 400 with the reason."""
+
+    def wrapped(request: Request) -> Response:
+        try:
+            result = handler(request)
+        except (ValueError, TypeError, KeyError) as error:
+            return to_json({"error": str(error)}, 400)
+        return result if isinstance(result, Response) else to_json(result)
+
+    app.router.add(method, f"/_sandbox/{path}", wrapped, path, "_sandbox")
+
+
 def register(app: App) -> None:
-    def control(handler):  # type: ignore[no-untyped-def]
-        def wrapped(request: Request) -> Response:
-            try:
-                result = handler(request)
-            except (ValueError, TypeError, KeyError) as error:
-                return to_json({"error": str(error)}, 400)
-            return result if isinstance(result, Response) else to_json(result)
-
-        return wrapped
-
     def reset(request: Request) -> Any:
         app.reset()
         return clock_state(app)
 
     def seed(request: Request) -> Any:
-        body = _body(request)
+        body = control_body(request)
         origin = pendulum.parse(body["origin"]) if body.get("origin") else None
         app.reseed(
             int(body.get("seed", app.world.seed)),
@@ -105,7 +110,7 @@ def register(app: App) -> None:
 
     def freeze(request: Request) -> Any:
         """Stop the world's data (orders, statuses) at a moment; rate limits keep running."""
-        body = _body(request)
+        body = control_body(request)
         at = body.get("at")
         app.frozen_at = (
             app.clock.timestamp() if at in (None, "now") else pendulum.parse(at).timestamp()
@@ -117,11 +122,11 @@ def register(app: App) -> None:
         return world(request)
 
     def advance(request: Request) -> Any:
-        app.clock.advance(float(_body(request)["seconds"]))
+        app.clock.advance(float(control_body(request)["seconds"]))
         return clock_state(app)
 
     def scale(request: Request) -> Any:
-        app.clock.set_scale(float(_body(request)["time_scale"]))
+        app.clock.set_scale(float(control_body(request)["time_scale"]))
         return clock_state(app)
 
     def calls(request: Request) -> Any:
@@ -138,7 +143,7 @@ def register(app: App) -> None:
         return {"faults": [fault.__dict__ for fault in app.faults.pending()]}
 
     def add_faults(request: Request) -> Any:
-        body = _body(request)
+        body = control_body(request)
         expired = app.tokens.expire_all() if body.pop("expire_tokens", False) else 0
         specs = body.pop("faults", [])
         if body:
@@ -171,4 +176,4 @@ def register(app: App) -> None:
         ("GET", "accounts", list_accounts),
     ]
     for method, path, handler in routes:
-        app.router.add(method, f"/_sandbox/{path}", control(handler), path, "_sandbox")
+        add_control(app, method, path, handler)

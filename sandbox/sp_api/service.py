@@ -10,7 +10,7 @@ from sandbox.core.faults import Disconnect
 from sandbox.core.routing import Request, Response
 from sandbox.core.serialize import to_json
 from sandbox.seed.sellers import Seller
-from sandbox.sp_api import orders, tokens
+from sandbox.sp_api import finances, orders, reports, tokens
 from sandbox.sp_api.exceptions import (
     BY_STATUS,
     TOKEN_EXPIRED,
@@ -37,6 +37,8 @@ class SpApiService:
         self.app = app
         orders.register(self)
         tokens.register(self)
+        reports.register(self)
+        finances.register(self)
 
     def route(self, method: str, path: str, operation: str, handler: SpApiHandler) -> None:
         self.app.router.add(method, path, self._wrap(operation, handler), operation, "sp_api")
