@@ -23,7 +23,7 @@ from sandbox.seed.marketplaces import MARKETPLACES, Marketplace
 from sandbox.seed.orders import CANCELLED, PENDING, OrderBook
 from sandbox.seed.sellers import Seller
 from sandbox.seed.world import World
-from sandbox.sp_api.orders import PLACES, V0_SERVICE_CATEGORIES
+from sandbox.sp_api.orders import PLACES, V0_SERVICE_CATEGORIES, amount
 
 ORDERS_BY_UPDATE = "GET_FLAT_FILE_ALL_ORDERS_DATA_BY_LAST_UPDATE_GENERAL"
 ORDERS_BY_DATE = "GET_FLAT_FILE_ALL_ORDERS_DATA_BY_ORDER_DATE_GENERAL"
@@ -238,10 +238,6 @@ def amounts(minor: np.ndarray, digits: np.ndarray | int) -> pa.Array:
     sign = pa.array(np.where(minor < 0, "-", ""))
     text = pc.if_else(pa.array(digits == 0), pa.array(np.abs(minor)).cast(pa.string()), decimal)
     return pc.binary_join_element_wise(sign, text, "")
-
-
-def amount(minor: int, market: Marketplace) -> str:
-    return amounts(np.array([minor]), market.minor_digits)[0].as_py()
 
 
 def iso_times(epochs: np.ndarray, pattern: str = "%Y-%m-%dT%H:%M:%S+00:00") -> pa.Array:

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 TWO_MINUTES = 120.0
 MAX_RANGE = 180 * 86400.0
-TOKEN_TTL = 3600.0  # undocumented; a guess
+TOKEN_TTL = 24 * 3600.0  # undocumented; a guess (searchOrders tokens last 24 hours)
 TRANSACTIONS_PAGE = 50  # listTransactions has no page size parameter; a guess
 EVENT_LISTS = ("ShipmentEventList", "RefundEventList")
 

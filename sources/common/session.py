@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import enum
 import random
+import threading
 from collections.abc import Callable, Hashable
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import requests
@@ -63,6 +65,8 @@ class PacedSession(requests.Session):
         self.timeout = timeout
         self.bucket_key = bucket_key
         self.latency = 0.0  # moving average of request durations, in seconds
+        self.server_date: float | None = None  # the latest `Date` a response carried
+        self._date_lock = threading.Lock()
 
     def assess(self, response: requests.Response, operation: str) -> Verdict:
         if response.status_code == 429:
@@ -75,6 +79,16 @@ class PacedSession(requests.Session):
 
     def observe(self, response: requests.Response, bucket: TokenBucket) -> None:
         """Adjust pacing from response headers (no-op by default)."""
+
+    def _note_date(self, response: requests.Response) -> None:
+        """Keep the server's clock as its `Date` headers tell it (never moving backwards)."""
+        try:
+            moment = parsedate_to_datetime(response.headers["Date"]).timestamp()
+        except (KeyError, TypeError, ValueError):
+            return
+        with self._date_lock:
+            if self.server_date is None or moment > self.server_date:
+                self.server_date = moment
 
     def before_attempt(self, request: requests.PreparedRequest) -> None:
         """Last touch before a request leaves (after pacing): e.g. a fresh access token."""
@@ -113,6 +127,7 @@ class PacedSession(requests.Session):
                     continue
                 duration = self.clock.monotonic() - sent
                 self.latency += 0.2 * (duration - self.latency)
+                self._note_date(response)
                 self.observe(response, bucket)
                 verdict = self.assess(response, operation)
                 if verdict is Verdict.DONE:

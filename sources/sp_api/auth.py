@@ -85,6 +85,11 @@ class LwaAuth(AuthBase):
     def __repr__(self) -> str:
         return f"LwaAuth(token_url={self._token_url!r})"
 
+    @property
+    def server_date(self) -> float | None:
+        """The token endpoint's clock as of its latest answer."""
+        return self._session.server_date
+
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         request.headers["x-amz-access-token"] = self.token()
         return request

@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import orjson
+import pendulum
 import requests
 from dlt.sources.helpers.rest_client import RESTClient
 
@@ -23,6 +24,7 @@ from sources.sp_api.auth import LwaAuth, LwaSession
 from sources.sp_api.exceptions import (
     AccessDeniedError,
     ConfigurationError,
+    DocumentUrlExpiredError,
     InvalidRequestError,
     NotFoundError,
     ServerError,
@@ -32,6 +34,7 @@ from sources.sp_api.exceptions import (
 from sources.sp_api.registry import operation_for, plan_for
 from sources.sp_api.settings import (
     AWS_NOTICE,
+    DOCUMENT_PLAN,
     ENDPOINTS,
     LEGACY_AWS_KEYS,
     LWA_PLAN,
@@ -213,13 +216,47 @@ def _memoize_json(response: requests.Response) -> None:
     response.json = json  # type: ignore[method-assign]
 
 
+class DocumentSession(PacedSession):
+    """Presigned document URLs: plain GETs without SP-API headers; a 403 means it expired."""
+
+    def error_for(self, response, operation, cause=None):  # type: ignore[no-untyped-def]
+        if response is None:
+            return ServerError(
+                f"{operation}: no response ({type(cause).__name__})", operation=operation
+            )
+        kind: type[SpApiError] = (
+            DocumentUrlExpiredError
+            if response.status_code == 403
+            else (ServerError if response.status_code >= 500 else InvalidRequestError)
+        )
+        return kind(
+            f"{operation} answered {response.status_code} at {redact_url(response.url)}",
+            operation=operation,
+            status=response.status_code,
+        )
+
+
 @dataclass
 class SpApiClient:
-    """What a resource needs to talk to one account: the REST client and its session."""
+    """What a resource needs to talk to one account: the REST client, its session, and a
+    plain session for presigned document URLs."""
 
     account: Account
     rest: RESTClient
     session: SpApiSession
+    downloads: DocumentSession
+    clock: Clock
+
+    def server_now(self) -> pendulum.DateTime:
+        """The server's clock as of its latest answer (the sandbox's is virtual): windows that
+        must not reach into the future are cut by it, not by ours."""
+        auth = self.session.auth_source
+        if self.session.server_date is None:
+            auth.token()
+        dates = [d for d in (self.session.server_date, auth.server_date) if d is not None]
+        if not dates:
+            return self.clock.now()
+        return pendulum.from_timestamp(max(dates), tz="UTC")
 
 
 def _operation_key(request: requests.PreparedRequest) -> str:
@@ -259,4 +296,11 @@ def make_client(
     rest = RESTClient(
         base_url=base_url, headers={"user-agent": USER_AGENT}, auth=auth, session=session
     )
-    return SpApiClient(account, rest, session)
+    downloads = DocumentSession(
+        Pacer(lambda key: DOCUMENT_PLAN, clock),
+        lambda request: "documents.download",
+        clock,
+        stats,
+        policy,
+    )
+    return SpApiClient(account, rest, session, downloads, clock)

@@ -16,10 +16,11 @@ import pyarrow.compute as pc
 
 from sources.common.arrow import flat_table
 from sources.common.concurrency import interleave
-from sources.common.failures import Failures
+from sources.common.failures import Failures, guarded
 from sources.common.memory import relaxed_gc
 from sources.sp_api.client import SpApiClient
 from sources.sp_api.exceptions import SpApiError
+from sources.sp_api.order_history import SPLITS_STATE
 from sources.sp_api.order_sync import OrderBatch, OrdersSettings, search_orders
 from sources.sp_api.orders_v0 import get_orders_v0
 
@@ -32,13 +33,7 @@ _NOT_ORDER_COLUMNS = ("orderItems", "buyer", "recipient")
 
 def _guarded(fetch, client: SpApiClient, failures: Failures | None):  # type: ignore[no-untyped-def]
     """Run one account's fetch; with a Failures collector, a failed account spares the others."""
-    try:
-        yield from fetch(client)
-    except SpApiError as error:
-        if failures is None:
-            raise
-        log.error("orders [%s] failed: %s", client.account.name, error)
-        failures.add("orders", client.account.name, error)
+    return guarded(partial(fetch, client), failures, "orders", client.account.name, (SpApiError,))
 
 
 @dlt.resource(name="order_pages", selected=False)
@@ -49,9 +44,15 @@ def order_pages(
 ) -> Iterator[OrderBatch]:
     """Every account's changed orders since its high-water mark, accounts in parallel."""
     state: dict[str, str] = dlt.current.resource_state().setdefault("high_water", {})
+    splits: dict[str, str] = dlt.current.source_state().setdefault(SPLITS_STATE, {})
     fetch = search_orders if settings.api_version == "2026-01-01" else get_orders_v0
     producers = [
-        partial(_guarded, partial(fetch, settings=settings, state=state), client, failures)
+        partial(
+            _guarded,
+            partial(fetch, settings=settings, state=state, splits=splits),
+            client,
+            failures,
+        )
         for client in clients
     ]
     with relaxed_gc():

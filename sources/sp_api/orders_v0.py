@@ -161,7 +161,7 @@ def _items(client: SpApiClient, order_id: str) -> list[dict[str, Any]]:
 
 
 def get_orders_v0(
-    client: SpApiClient, settings: OrdersSettings, state: dict[str, str]
+    client: SpApiClient, settings: OrdersSettings, state: dict[str, str], splits: dict[str, str]
 ) -> Iterator[OrderBatch]:
     """getOrders pages; each page's items are fetched concurrently within the burst."""
     account = client.account
@@ -170,7 +170,9 @@ def get_orders_v0(
             f"{account.config_key}.marketplace_ids is required with orders_api_version = 'v0'"
         )
     params = {
-        "LastUpdatedAfter": iso(window_start(settings, state.get(account.seller_id))),
+        "LastUpdatedAfter": iso(
+            window_start(settings, state.get(account.seller_id), client, splits)
+        ),
         "MarketplaceIds": ",".join(account.marketplace_ids),
         "MaxResultsPerPage": PAGE_SIZE,
     }

@@ -6,7 +6,7 @@ from typing import Any
 
 from dlt.common import jsonpath
 from dlt.sources.helpers.rest_client.paginators import JSONResponseCursorPaginator
-from requests import Response
+from requests import Request, Response
 
 
 class EchoCursorPaginator(JSONResponseCursorPaginator):
@@ -25,3 +25,14 @@ class EchoCursorPaginator(JSONResponseCursorPaginator):
         values = jsonpath.find_values(self.echo_path, response.json())
         if values:
             self.echo = values[0]
+
+
+class TokenOnlyPaginator(JSONResponseCursorPaginator):
+    """getReports: "include this token as the only parameter. Specifying nextToken with any
+    other parameters will cause the request to fail." """
+
+    def __init__(self, cursor_path: str = "nextToken", cursor_param: str = "nextToken") -> None:
+        super().__init__(cursor_path=cursor_path, cursor_param=cursor_param)
+
+    def update_request(self, request: Request) -> None:
+        request.params = {self.cursor_param: self._next_reference}

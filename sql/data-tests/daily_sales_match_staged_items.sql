@@ -1,4 +1,4 @@
--- the mart's totals equal the staged items of orders that were not cancelled
+-- the mart's totals equal the items of every source's orders that were not cancelled
 with
 
 mart as (
@@ -10,8 +10,8 @@ mart as (
 staged as (
 
     select sum(items.item_subtotal) as gross_sales, sum(items.quantity_ordered) as units
-    from {{ ref('stg_sp_api__order_items') }} as items
-    inner join {{ ref('stg_sp_api__orders') }} as orders
+    from {{ ref('int_order_items_unioned') }} as items
+    inner join {{ ref('int_orders_unioned') }} as orders
         on items.seller_id = orders.seller_id
         and items.order_id = orders.order_id
     where not orders.is_cancelled

@@ -24,9 +24,34 @@ sp_api_orders as (
 
 ),
 
+report_orders as (
+
+    select
+        seller_id,
+        order_id,
+        marketplace_id,
+        order_status,
+        fulfilled_by,
+        service_level,
+        sales_channel,
+        currency_code,
+        order_total,
+        is_prime,
+        is_cancelled,
+        purchased_at,
+        last_updated_at,
+        'sp_api_reports' as source_system,
+        -- the orders flat file backfills history; the live Orders API wins where both know one
+        2 as source_priority
+    from {{ ref('int_report_orders_rolled_up') }}
+
+),
+
 unioned as (
 
     select * from sp_api_orders
+    union all
+    select * from report_orders
 
 ),
 
