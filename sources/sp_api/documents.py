@@ -105,7 +105,6 @@ class _Inflater:
     def feed(self, data: bytes) -> Iterator[bytes]:
         while data:
             if self._inflate.eof:  # a gzip file may hold several members
-                data = self._inflate.unused_data + data
                 self._inflate = zlib.decompressobj(zlib.MAX_WBITS | 16)
             try:
                 out = self._inflate.decompress(data, INFLATE_CHUNK)
@@ -119,10 +118,11 @@ class _Inflater:
                 )
             if out:
                 yield out
-            data = self._inflate.unconsumed_tail
+            inflate = self._inflate
+            data = inflate.unused_data if inflate.eof else inflate.unconsumed_tail
 
     def finish(self) -> None:
-        if not self._inflate.eof or self._inflate.unused_data:
+        if not self._inflate.eof:
             raise DocumentError(f"report {self.report}: truncated gzip (the stream ended early)")
 
 
