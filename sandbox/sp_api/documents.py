@@ -240,9 +240,18 @@ def amounts(minor: np.ndarray, digits: np.ndarray | int) -> pa.Array:
     return pc.binary_join_element_wise(sign, text, "")
 
 
-def iso_times(epochs: np.ndarray, pattern: str = "%Y-%m-%dT%H:%M:%S+00:00") -> pa.Array:
-    seconds = pa.array(np.floor(np.asarray(epochs)).astype(np.int64), pa.timestamp("s", "UTC"))
-    return pc.strftime(seconds, pattern)
+def iso_times(epochs: np.ndarray, separator: str = "T", suffix: str = "+00:00") -> pa.Array:
+    """`2026-10-03T10:11:12+00:00` (or another separator and zone suffix), vectorized: Arrow's
+    cast to text is 15x faster than strftime."""
+    seconds = pa.array(np.floor(np.asarray(epochs)).astype(np.int64), pa.timestamp("s"))
+    text = seconds.cast(pa.string())
+    if separator != " ":
+        text = pc.utf8_replace_slice(text, 10, 11, separator)
+    return pc.binary_join_element_wise(text, suffix, "")
+
+
+def iso_dates(epochs: np.ndarray) -> pa.Array:
+    return pc.utf8_slice_codeunits(iso_times(epochs, " ", ""), 0, 10)
 
 
 def _status_at(book: OrderBook, idx: np.ndarray, at: float) -> tuple[np.ndarray, np.ndarray]:
@@ -595,8 +604,8 @@ def render_settlement(scope: Scope) -> Iterator[bytes]:
             "amount-description": _pick([c[1] for c in money.COMPONENTS], lines.component),
             "amount": amounts(lines.amount, digits),
             "fulfillment-id": _pick(("MFN", "AFN"), book.amazon_fulfilled[lines.order]),
-            "posted-date": iso_times(lines.posted, "%Y-%m-%d"),
-            "posted-date-time": iso_times(lines.posted, "%Y-%m-%d %H:%M:%S UTC"),
+            "posted-date": iso_dates(lines.posted),
+            "posted-date-time": iso_times(lines.posted, " ", " UTC"),
             "order-item-code": item_ids,
             "merchant-order-item-id": blank(rows),
             "merchant-adjustment-item-id": blank(rows),

@@ -14,12 +14,14 @@ import hmac
 import itertools
 import math
 import secrets
+import tempfile
 import threading
 import time
 import uuid
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lxml import etree
@@ -156,6 +158,7 @@ class ReportsApi:
         self.tokens = TokenBook(self.app.clock.timestamp, TOKEN_TTL)
         self.ids = itertools.count(50_311_019_412)
         self.url_key = secrets.token_bytes(32)
+        self.store = DocumentStore()
         self.app.on_reset(self.reset)
 
     def reset(self) -> None:
@@ -164,6 +167,7 @@ class ReportsApi:
             self.ids = itertools.count(50_311_019_412)
         self.faults.clear()
         self.tokens.clear()
+        self.store.clear()
 
     def _scope(self, report: Report, seller: Seller) -> Scope:
         markets = tuple(seller.marketplace_ids.index(m) for m in report.marketplace_ids)
@@ -415,8 +419,59 @@ class ReportsApi:
         content_type = MEDIA_TYPES[kind.media]
         if fault != "no_charset":
             content_type += f"; charset={charset}"
-        chunks = kind.render(self._scope(report, seller))
-        return Response(body=_gzipped(chunks, CODECS[charset], fault), content_type=content_type)
+        codec = CODECS[charset]
+
+        def rendered(undecodable: bool = False) -> Iterator[bytes]:
+            return _gzipped(kind.render(self._scope(report, seller)), codec, undecodable)
+
+        if fault == "bomb":
+            return Response(body=_bomb(), content_type=content_type)
+        if fault == "undecodable":
+            return Response(body=rendered(undecodable=True), content_type=content_type)
+        path = self.store.path(issued.document_id, rendered)
+        if fault in ("truncate", "corrupt"):
+            return Response(body=_spoiled(path.read_bytes(), fault), content_type=content_type)
+        return Response(
+            body=_file_chunks(path),
+            content_type=content_type,
+            headers={"Content-Length": str(path.stat().st_size)},
+        )
+
+
+class DocumentStore:
+    """Documents gzip'd once and kept on disk, as S3 keeps Amazon's: a report's content is
+    fixed when it is first fetched, and a second download costs no rendering."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._locks: dict[str, threading.Lock] = {}
+        self._directory = tempfile.TemporaryDirectory(prefix="sandbox-documents-")
+
+    def path(self, document_id: str, render: Callable[[], Iterator[bytes]]) -> Path:
+        with self._lock:
+            lock = self._locks.setdefault(document_id, threading.Lock())
+            directory = Path(self._directory.name)
+        path = directory / hashlib.sha256(document_id.encode()).hexdigest()
+        with lock:
+            if not path.exists():
+                partial = path.with_suffix(".partial")
+                with partial.open("wb") as out:
+                    for chunk in render():
+                        out.write(chunk)
+                partial.rename(path)
+        return path
+
+    def clear(self) -> None:
+        with self._lock:
+            self._directory.cleanup()
+            self._directory = tempfile.TemporaryDirectory(prefix="sandbox-documents-")
+            self._locks.clear()
+
+
+def _file_chunks(path: Path) -> Iterator[bytes]:
+    with path.open("rb") as stream:
+        while chunk := stream.read(1 << 20):
+            yield chunk
 
 
 def _unit(*parts: object) -> float:
@@ -444,35 +499,30 @@ def _s3_error(code: str, message: str) -> Response:
     )
 
 
-def _gzipped(chunks: Iterator[bytes], codec: str, fault: str | None) -> Iterator[bytes]:
-    """UTF-8 chunks encoded to `codec` and gzip'd; a fault spoils the stream on purpose."""
-    if fault == "bomb":
-        yield from _bomb()
-        return
+def _gzipped(chunks: Iterator[bytes], codec: str, undecodable: bool = False) -> Iterator[bytes]:
+    """UTF-8 chunks encoded to `codec` and gzip'd; `undecodable` slips in a byte that
+    `codec` cannot decode."""
     compressor = zlib.compressobj(1, zlib.DEFLATED, 31)
-    spoiled = fault in ("truncate", "corrupt")
-    kept: list[bytes] = []
     for text in chunks:
         # what a marketplace's charset cannot hold becomes "?" (brands like Kōbō in cp1252)
         data = text if codec == "utf-8" else text.decode("utf-8").encode(codec, "replace")
-        if fault == "undecodable" and len(data) > 1:
-            data, fault = data[: len(data) // 2] + UNDECODABLE[codec] + data[len(data) // 2 :], None
+        if undecodable and len(data) > 1:
+            data = data[: len(data) // 2] + UNDECODABLE[codec] + data[len(data) // 2 :]
+            undecodable = False
         out = compressor.compress(data)
-        if spoiled:
-            kept.append(out)
-        elif out:
+        if out:
             yield out
-    tail = compressor.flush()
-    if not spoiled:
-        yield tail
-        return
-    whole = b"".join(kept) + tail
+    yield compressor.flush()
+
+
+def _spoiled(whole: bytes, fault: str) -> Iterator[bytes]:
+    """A gzip cut in half, or whole but for its CRC-32 trailer (it then inflates fine, and only
+    the check at the very end gives it away)."""
     if fault == "truncate":
         yield whole[: len(whole) // 2]
-    else:
-        middle = len(whole) // 2
-        yield whole[:middle] + bytes(b ^ 0x5A for b in whole[middle : middle + 16])
-        yield whole[middle + 16 :]
+        return
+    crc = len(whole) - 8
+    yield whole[:crc] + bytes(b ^ 0xFF for b in whole[crc : crc + 4]) + whole[crc + 4 :]
 
 
 def _bomb() -> Iterator[bytes]:
@@ -568,7 +618,12 @@ def register(service: SpApiService) -> None:
             reports = list(api.state.reports.values())
         return {
             "reports": [
-                {**report.wire(now), "sellerId": report.seller_id, "reportOptions": report.options}
+                {
+                    **report.wire(now),
+                    "sellerId": report.seller_id,
+                    "reportOptions": report.options,
+                    "stuck": report.stuck and report.released_at is None,
+                }
                 for report in sorted(reports, key=lambda r: r.created_at)
                 if report.report_type != SETTLEMENT
             ]

@@ -73,10 +73,11 @@ def sp_api_source(
     orders_api_days: int = 30,
     finances: bool = True,
     finances_lookback_days: int = 2,
+    finances_history_days: int | None = 180,
     report_fatal_retries: int = 2,
     report_timeout_minutes: float = 120.0,
     max_document_bytes: int = 8 << 30,
-    report_memory_limit: str = "256MB",
+    report_memory_limit: str = "128MB",
     max_attempts: int = 8,
     retry_backoff_seconds: float = 1.0,
     clock: Any = None,
@@ -97,6 +98,7 @@ def sp_api_source(
         orders_api_days: with the orders report loaded, a first run reads this many days with
             the Orders API and everything older (back to `start_date`) with the report.
         finances: load financial event groups, events and transactions.
+        finances_history_days: how far back their first run reads (None: from `start_date`).
         clock, stats, failures: injected by `pipelines/run.py` and tests; not config.
     """
     clock = clock or SYSTEM_CLOCK
@@ -147,7 +149,7 @@ def sp_api_source(
         documents = report_documents(clients, report_settings, collector)
         resources += [documents | report_table(s, t) for s in specs for t in s.tables]
     if finances:
-        money = FinanceSettings(start, finances_lookback_days)
+        money = FinanceSettings(start, finances_lookback_days, finances_history_days)
         events = financial_event_pages(clients, money, collector)
         resources += [
             events | financial_events,

@@ -36,6 +36,7 @@ from sources.sp_api.settings import (
     AWS_NOTICE,
     DOCUMENT_PLAN,
     ENDPOINTS,
+    HTTP_POOL_SIZE,
     LEGACY_AWS_KEYS,
     LWA_PLAN,
     USER_AGENT,
@@ -259,6 +260,13 @@ class SpApiClient:
         return pendulum.from_timestamp(max(dates), tz="UTC")
 
 
+def _pool_connections(session: requests.Session) -> None:
+    """Keep a connection per concurrent request (report jobs run many), not requests' 10."""
+    adapter = requests.adapters.HTTPAdapter(pool_maxsize=HTTP_POOL_SIZE)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+
+
 def _operation_key(request: requests.PreparedRequest) -> str:
     return operation_for(request.method or "GET", urlsplit(request.url).path).key
 
@@ -292,6 +300,7 @@ def make_client(
         clock,
     )
     session = SpApiSession(Pacer(plan_for, clock), _operation_key, clock, stats, policy, auth=auth)
+    _pool_connections(session)
     base_url = account.endpoint or endpoint or ENDPOINTS[account.region]
     rest = RESTClient(
         base_url=base_url, headers={"user-agent": USER_AGENT}, auth=auth, session=session
@@ -303,4 +312,5 @@ def make_client(
         stats,
         policy,
     )
+    _pool_connections(downloads)
     return SpApiClient(account, rest, session, downloads, clock)

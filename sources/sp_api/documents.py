@@ -32,7 +32,7 @@ log = logging.getLogger("sources.sp_api")
 
 READ_CHUNK = 1 << 20
 INFLATE_CHUNK = 4 << 20  # a decompression step never yields more than this at once
-BATCH_ROWS = 100_000
+BATCH_ROWS = 32_768
 URL_ATTEMPTS = 3  # an expired URL costs one new getReportDocument, this many times at most
 # Python's codec names; IANA's Windows-31J is cp932, and Shift_JIS labels are decoded as cp932,
 # its superset, since Japanese files routinely carry cp932-only characters
@@ -226,9 +226,11 @@ def database(memory_limit: str, workdir: Path) -> duckdb.DuckDBPyConnection:
     config = {
         "memory_limit": memory_limit,
         "temp_directory": str(workdir),
-        "preserve_insertion_order": True,
+        "preserve_insertion_order": True,  # rows come out in document order
     }
-    return duckdb.connect(config=config)
+    connection = duckdb.connect(config=config)
+    connection.execute("set enable_progress_bar = false")
+    return connection
 
 
 def parse(
@@ -241,47 +243,49 @@ def parse(
     """Every table the document fills, in keyed Arrow batches."""
     with shared.cursor() as connection:
         for table in spec.tables:
-            if not _stage(connection, document, spec, table, report):
+            found = _relation(connection, document, spec, table, report)
+            if found is None:
                 continue
-            yield from ((table, batch) for batch in _keyed(connection, spec, table, constants))
+            relation, names = found
+            batches = _keyed(connection, spec, table, constants, relation, names, report)
+            yield from ((table, batch) for batch in batches)
 
 
-def _stage(
+def _relation(
     connection: duckdb.DuckDBPyConnection,
     document: Document,
     spec: ReportSpec,
     table: TableSpec,
     report: ReportRef,
-) -> bool:
-    """Load one table's rows into `doc` (in document order); False when there are none."""
-    connection.execute("drop table if exists doc")  # the previous table's
+) -> tuple[str, list[str]] | None:
+    """SQL that reads one table's rows in document order, and its column names; None when
+    the document has none."""
+    if spec.decoder == "tsv":
+        names = _header(document.path)
+        if not names:
+            return None
+        # Amazon's flat files: tab-separated, one header row, no quoting, no comments; no
+        # sniffing either (it takes '#' for a comment), and a row of the wrong width fails
+        columns = ", ".join(f"{_literal(name)}: 'VARCHAR'" for name in names)
+        relation = (
+            f"read_csv({_literal(str(document.path))}, delim = '\t', header = true, "
+            "quote = '', escape = '', comment = '', auto_detect = false, "
+            f"columns = {{{columns}}}, strict_mode = true, null_padding = false)"
+        )
+        return relation, names
     try:
-        if spec.decoder == "tsv":
-            names = _header(document.path)
-            if not names:
-                return False
-            # Amazon's flat files: tab-separated, one header row, no quoting, no comments;
-            # no sniffing either (it takes '#' for a comment), and a row of the wrong width fails
-            columns = ", ".join(f"{_literal(name)}: 'VARCHAR'" for name in names)
-            connection.execute(
-                "create temp table doc as select * from read_csv(?, delim = '\t', header = true, "
-                "quote = '', escape = '', comment = '', auto_detect = false, "
-                f"columns = {{{columns}}}, strict_mode = true, null_padding = false)",
-                [str(document.path)],
-            )
-            return True
         rows = _json_rows(document, table) if spec.decoder == "json" else _xml_rows(document, table)
-    except (duckdb.Error, orjson.JSONDecodeError, etree.XMLSyntaxError, UnsafeXmlError) as error:
-        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise DocumentError(
-            f"report {report}: malformed {spec.decoder} document ({first})"
-        ) from None
+    except (orjson.JSONDecodeError, etree.XMLSyntaxError, UnsafeXmlError) as error:
+        raise _malformed(report, spec, error) from None
     if rows is None or not rows.num_rows:
-        return False
+        return None
     connection.register("doc_arrow", rows)
-    connection.execute("create temp table doc as select * from doc_arrow")
-    connection.unregister("doc_arrow")
-    return True
+    return "doc_arrow", rows.column_names
+
+
+def _malformed(report: ReportRef, spec: ReportSpec, error: Exception) -> DocumentError:
+    first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return DocumentError(f"report {report}: malformed {spec.decoder} document ({first})")
 
 
 def _header(path: Path) -> list[str]:
@@ -350,13 +354,17 @@ def _keyed(
     spec: ReportSpec,
     table: TableSpec,
     constants: Mapping[str, str | None],
+    relation: str,
+    names: list[str],
+    report: ReportRef,
 ) -> Iterator[pa.Table]:
-    """The staged rows with the engine's columns, the documented ones (nulls where absent)
-    and their key: the natural key (or a hash of the row) plus the row's ordinal among rows
-    sharing it, counted in document order."""
-    present = [
-        r[0] for r in connection.execute("select name from pragma_table_info('doc')").fetchall()
-    ]
+    """The rows with the engine's columns, the documented ones (nulls where absent) and their
+    key: the natural key (or a hash of the row) plus the row's ordinal among the rows sharing
+    it, counted in document order.
+
+    A first, narrow pass reads the whole document (so a malformed row fails it before any row
+    is handed on) and numbers the rows of each key; the second streams the rows themselves.
+    """
     select: dict[str, str] = {
         name: "null::varchar" if value is None else _literal(value)
         for name, value in constants.items()
@@ -364,7 +372,7 @@ def _keyed(
     for name in table.columns:
         select.setdefault(column_name(name), "null::varchar")
     document_columns: list[str] = []
-    for name in present:
+    for name in names:
         # flat files name columns `amazon-order-id`; JSON and XML tables are named already
         target = column_name(name) if spec.decoder == "tsv" else name
         if target in ENGINE_COLUMNS:
@@ -377,21 +385,29 @@ def _keyed(
     for key in keys:
         if key not in constants:
             select[key] = f"coalesce({select.get(key, 'null')}::varchar, '')"
-    partition = [f'"{_quoted(key)}"' for key in keys if key not in constants]
+    grouped = [select[key] for key in keys if key not in constants]
     if not keys:
         whole = ", ".join(f"coalesce({select[c]}::varchar, '')" for c in document_columns)
         select["row_hash"] = f"md5(concat_ws(chr(31), {whole}))"
-        partition = ["row_hash"]
-    over = f"partition by {', '.join(partition)} " if partition else ""
-    listed = ", ".join(f'{expression} as "{_quoted(name)}"' for name, expression in select.items())
-    query = (
-        f"select *, row_number() over ({over}order by _position) - 1 as key_ordinal "
-        f"from (select {listed}, rowid as _position from doc)"
+        grouped = [select["row_hash"]]
+    # numbered in DuckDB on narrow rows (a hash and a position), within its memory limit
+    numbered = (
+        "select (row_number() over (partition by code order by position) - 1)::integer "
+        f"as ordinal from (select hash({', '.join(grouped) or '0'}) as code, "
+        f"row_number() over () as position from {relation}) order by position"
     )
+    try:
+        ordinals = connection.sql(numbered).fetchnumpy()["ordinal"]
+    except (duckdb.InvalidInputException, duckdb.ConversionException) as error:
+        raise _malformed(report, spec, error) from None
+    listed = ", ".join(f'{expression} as "{_quoted(name)}"' for name, expression in select.items())
     not_null = set(primary_key(spec, table))
-    reader = connection.sql(query).to_arrow_reader(BATCH_ROWS)
-    for batch in reader:
-        rows = pa.Table.from_batches([batch]).drop_columns(["_position"])
+    offset = 0
+    for batch in connection.sql(f"select {listed} from {relation}").to_arrow_reader(BATCH_ROWS):
+        rows = pa.Table.from_batches([batch]).append_column(
+            "key_ordinal", pa.array(ordinals[offset : offset + batch.num_rows])
+        )
+        offset += batch.num_rows
         fields = [f.with_nullable(False) if f.name in not_null else f for f in rows.schema]
         yield rows.cast(pa.schema(fields))
 

@@ -61,6 +61,7 @@ EVENTS_SELECTOR = jsonpath.compile_path("payload.FinancialEvents")
 class FinanceSettings:
     start: pendulum.DateTime
     lookback_days: int
+    history_days: int | None  # how far back a first run reads; None: from `start`
 
 
 @dataclass(frozen=True)
@@ -77,8 +78,10 @@ def windows(
 ) -> list[tuple[pendulum.DateTime, pendulum.DateTime]]:
     """[after, before) ranges of at most 180 days from the cursor (less the lookback)."""
     limit = client.server_now().subtract(seconds=SAFETY_SECONDS)
-    start = settings.start if cursor is None else parse(cursor).subtract(days=lookback_days)
-    start = max(start, settings.start)
+    first = settings.start
+    if settings.history_days is not None:
+        first = max(first, limit.start_of("day").subtract(days=settings.history_days))
+    start = first if cursor is None else max(first, parse(cursor).subtract(days=lookback_days))
     found = []
     while start < limit:
         end = min(start.add(days=MAX_WINDOW_DAYS), limit)

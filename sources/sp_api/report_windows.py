@@ -48,13 +48,15 @@ def plan(
     until: pendulum.DateTime,
 ) -> list[Window]:
     """Windows of `spec.span_days` from the cursor (less the lookback, unless a stopped run is
-    being resumed) or from `history_start`, up to `until`."""
+    being resumed) or from `history_start`, up to `until`; none while nothing new is due."""
     if spec.kind == "snapshot":
         today = until.start_of("day")
         if cursor is not None and cursor >= today.format(DAY_FORMAT):
             return []
         return [Window(today, today.add(days=1))]
     start = history_start if cursor is None else parse(cursor)
+    if start >= until:
+        return []
     if cursor is not None and not resuming:
         start = max(history_start, start.subtract(days=spec.lookback_days))
     windows = []

@@ -73,8 +73,8 @@ class ReportSettings:
     fatal_retries: int = 2
     timeout_seconds: float = 7200.0  # server seconds a report may take before we stop waiting
     max_document_bytes: int = 8 << 30
-    memory_limit: str = "256MB"  # DuckDB's, per document being parsed
-    workers: int = 16  # reports in flight per account
+    memory_limit: str = "128MB"  # DuckDB's, for all the documents being parsed
+    workers: int = 64  # reports in flight per account, at most
     parses: int = 2  # documents parsed at once
 
 
@@ -420,7 +420,9 @@ def _account_reports(
         failures.add("reports", client.account.name, error)
         return
     ordered = [task for row in itertools.zip_longest(*queues) for task in row if task]
-    yield from interleave(ordered, workers=settings.workers, buffer=2)
+    # a thread per window: creation is paced by the createReport bucket alone, never held back
+    # by windows still downloading or waiting for the consumer
+    yield from interleave(ordered, workers=min(settings.workers, len(ordered)), buffer=1)
 
 
 @dlt.resource(name="report_documents", selected=False)
@@ -448,7 +450,7 @@ def report_documents(
             )
             for client in clients
         ]
-        yield from coalesced(interleave(producers, workers=len(producers), buffer=2))
+        yield from coalesced(interleave(producers, workers=len(producers), buffer=1))
 
 
 def coalesced(batches: Iterator[ReportBatch], rows: int = COALESCE_ROWS) -> Iterator[ReportBatch]:

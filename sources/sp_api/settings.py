@@ -20,6 +20,7 @@ PII_INCLUDED_DATA = ("BUYER", "RECIPIENT")
 ORDERS_API_VERSIONS = ("2026-01-01", "v0")
 LWA_PLAN = (100.0, 100)  # LWA publishes no usage plan; this only stops a runaway refresh loop
 DOCUMENT_PLAN = (100.0, 100)  # presigned document URLs have no usage plan either
+HTTP_POOL_SIZE = 64  # connections kept per account: a report window each, at most 64
 LWA_MARGIN_SECONDS = 60.0  # refresh this early, or 1% of the lifetime when that is shorter
 LEGACY_AWS_KEYS = frozenset(
     {

@@ -8,9 +8,13 @@ import zlib
 from pathlib import Path
 
 import pytest
+import requests
 
+from sources.common.ratelimit import Pacer
+from sources.common.stats import ApiStats
 from sources.sp_api import documents
-from sources.sp_api.exceptions import DocumentError
+from sources.sp_api.client import DocumentSession
+from sources.sp_api.exceptions import DocumentError, DocumentUrlExpiredError
 from sources.sp_api.report_catalog import CATALOG, LISTINGS, SETTLEMENTS, ReportSpec, TableSpec
 
 REF = documents.ReportRef("50311019412", "GET_TEST_REPORT", ("ATVPDKIKX0DER",), "", "")
@@ -199,3 +203,23 @@ def test_xml_with_a_doctype_is_refused(tmp_path, attack) -> None:
     spec = CATALOG["GET_XML_ALL_ORDERS_DATA_BY_LAST_UPDATE_GENERAL"]
     with pytest.raises(DocumentError, match="DOCTYPE"):
         _parse(tmp_path, attack, spec, "xml")
+
+
+def test_an_expired_document_url_is_reported_without_its_signature(fake_clock) -> None:
+    session = DocumentSession(
+        Pacer(lambda key: (1.0, 1), fake_clock),
+        lambda r: "documents.download",
+        fake_clock,
+        ApiStats(),
+    )
+    response = requests.Response()
+    response.status_code = 403
+    response.url = (
+        "https://tortuga-prod-na.s3.amazonaws.com/doc?X-Amz-Credential=AKIA123%2Fus-east-1"
+        "&X-Amz-Security-Token=FwoGZXIvYXdzEB&X-Amz-Signature=0123456789abcdef&X-Amz-Expires=300"
+    )
+    error = session.error_for(response, "documents.download")
+    assert isinstance(error, DocumentUrlExpiredError)
+    text = str(error)
+    assert "X-Amz-Signature=***" in text and "0123456789abcdef" not in text
+    assert "FwoGZXIvYXdzEB" not in text and "AKIA123" not in text

@@ -30,7 +30,7 @@ def test_a_later_run_rereads_the_lookback_but_a_resumed_one_does_not() -> None:
     assert later[0].start == pendulum.datetime(2026, 2, 26, tz="UTC")
     resumed = plan(RETURNS_SPEC, cursor, True, START, TODAY)
     assert resumed[0].start == pendulum.datetime(2026, 3, 1, tz="UTC")
-    assert plan(RETURNS_SPEC, "2026-03-10T00:00:00Z", True, START, TODAY) == []
+    assert plan(RETURNS_SPEC, "2026-03-10T00:00:00Z", False, START, TODAY) == []  # nothing new
 
 
 def test_a_snapshot_is_taken_once_a_day() -> None:
