@@ -118,7 +118,7 @@ BUILDERS: dict[str, Callable[[RunContext], DltSource]] = {
     "paapi": paapi,
     "aim": aim,
 }
-# archives of retired services: loaded when asked for (`--sources sp_api,mws`), not by default
+# archives of retired services: a live run loads them when named (`--sources sp_api,mws`)
 OPT_IN = frozenset({"mws", "paapi", "aim"})
 
 

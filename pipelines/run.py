@@ -48,9 +48,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--sources",
-        help=f"comma-separated, from: {', '.join(BUILDERS)} (default: all but the legacy "
-        f"archives {', '.join(sorted(OPT_IN))}; live runs load amzpecty only when "
-        "sources.amzpecty.secret_key is set)",
+        help=f"comma-separated, from: {', '.join(BUILDERS)} (default: all in the sandbox; live "
+        f"runs load the legacy archives {', '.join(sorted(OPT_IN))} only when named, and "
+        "amzpecty only when sources.amzpecty.secret_key is set)",
     )
     parser.add_argument("--start-date", help="first run starts here (ISO 8601 date)")
     target = parser.add_mutually_exclusive_group()
@@ -147,12 +147,12 @@ def sandbox_target(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    default = ",".join(name for name in BUILDERS if name not in OPT_IN)
+    mode = choose_mode(args)
+    default = ",".join(name for name in BUILDERS if mode == "sandbox" or name not in OPT_IN)
     names = [n.strip() for n in (args.sources or default).split(",") if n.strip()]
     unknown = sorted(set(names) - set(BUILDERS))
     if unknown:
         raise RunError(f"unknown source(s) {unknown}; choose from {sorted(BUILDERS)}")
-    mode = choose_mode(args)
     if mode == "live" and not args.sources and not dlt.secrets.get("sources.amzpecty.secret_key"):
         names.remove("amzpecty")
     names.sort(key=lambda name: name == "amzpecty")  # it asks for the ASINs the others loaded

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pendulum
@@ -16,7 +17,8 @@ if TYPE_CHECKING:
     from sandbox.app import App
 
 
-def _body(request: Request) -> dict[str, Any]:
+def control_body(request: Request) -> dict[str, Any]:
+    """A control request's JSON object body ({} when empty)."""
     if not request.body:
         return {}
     data = json.loads(request.body)
@@ -101,8 +103,8 @@ def clock_state(app: App) -> dict[str, Any]:
     }
 
 
-def as_control(handler):  # type: ignore[no-untyped-def]
-    """A control handler's data as JSON; a bad control body is a 400 that says why."""
+def add_control(app: App, method: str, path: str, handler: Callable[[Request], Any]) -> None:
+    """Serve `handler` at /_sandbox/`path`; a bad body answers 400 with the reason."""
 
     def wrapped(request: Request) -> Response:
         try:
@@ -111,7 +113,7 @@ def as_control(handler):  # type: ignore[no-untyped-def]
             return to_json({"error": str(error)}, 400)
         return result if isinstance(result, Response) else to_json(result)
 
-    return wrapped
+    app.router.add(method, f"/_sandbox/{path}", wrapped, path, "_sandbox")
 
 
 def register(app: App) -> None:
@@ -120,7 +122,7 @@ def register(app: App) -> None:
         return clock_state(app)
 
     def seed(request: Request) -> Any:
-        body = _body(request)
+        body = control_body(request)
         origin = pendulum.parse(body["origin"]) if body.get("origin") else None
         app.reseed(
             int(body.get("seed", app.world.seed)),
@@ -150,7 +152,7 @@ def register(app: App) -> None:
 
     def freeze(request: Request) -> Any:
         """Stop the world's data (orders, statuses) at a moment; rate limits keep running."""
-        body = _body(request)
+        body = control_body(request)
         at = body.get("at")
         app.frozen_at = (
             app.clock.timestamp() if at in (None, "now") else pendulum.parse(at).timestamp()
@@ -162,11 +164,11 @@ def register(app: App) -> None:
         return world(request)
 
     def advance(request: Request) -> Any:
-        app.clock.advance(float(_body(request)["seconds"]))
+        app.clock.advance(float(control_body(request)["seconds"]))
         return clock_state(app)
 
     def scale(request: Request) -> Any:
-        app.clock.set_scale(float(_body(request)["time_scale"]))
+        app.clock.set_scale(float(control_body(request)["time_scale"]))
         return clock_state(app)
 
     def calls(request: Request) -> Any:
@@ -183,7 +185,7 @@ def register(app: App) -> None:
         return {"faults": [fault.__dict__ for fault in app.faults.pending()]}
 
     def add_faults(request: Request) -> Any:
-        body = _body(request)
+        body = control_body(request)
         expired = app.tokens.expire_all() if body.pop("expire_tokens", False) else 0
         specs = body.pop("faults", [])
         if body:
@@ -216,4 +218,4 @@ def register(app: App) -> None:
         ("GET", "accounts", list_accounts),
     ]
     for method, path, handler in routes:
-        app.router.add(method, f"/_sandbox/{path}", as_control(handler), path, "_sandbox")
+        add_control(app, method, path, handler)

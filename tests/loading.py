@@ -39,6 +39,10 @@ def sp_api_kwargs(accounts: dict[str, Any], **overrides: Any) -> dict[str, Any]:
         "endpoint": accounts["sp_api"]["endpoint"],
         "start_date": START_DATE,
         "retry_backoff_seconds": 0.01,
+        # orders only, unless a test asks for reports (report_types=None: the catalog's six)
+        # or finances
+        "report_types": (),
+        "finances": False,
     }
     kwargs.update(overrides)
     return kwargs

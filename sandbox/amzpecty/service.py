@@ -26,7 +26,7 @@ from sandbox.amzpecty.exceptions import (
 from sandbox.amzpecty.models import MATCH, SNAPSHOT, VARIATIONS, Account, QueuedRequest, Queues
 from sandbox.amzpecty.outbox import CallbackFault, Outbox
 from sandbox.amzpecty.products import CONDITION_FACTORS, ProductData, marketplace_for
-from sandbox.control import as_control
+from sandbox.control import add_control
 from sandbox.core.faults import Disconnect
 from sandbox.core.routing import Request, Response
 from sandbox.core.serialize import to_json
@@ -311,6 +311,4 @@ class AmzpectyService:
             ("POST", "flush", flush),
             ("POST", "advance", advance),
         ):
-            self.app.router.add(
-                method, f"/_sandbox/amzpecty/{path}", as_control(handler), path, "_sandbox"
-            )
+            add_control(self.app, method, f"amzpecty/{path}", handler)

@@ -7,8 +7,11 @@ then SHIPPED (or CANCELLED from either), so `lastUpdatedTime` moves as the clock
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from sandbox.seed.catalog import Listing
 from sandbox.seed.marketplaces import MARKETPLACES
@@ -23,6 +26,7 @@ MAX_SHIPPING = 5 * 86400.0
 MAX_UPDATE_DELAY = MAX_PENDING + MAX_SHIPPING  # lastUpdatedTime - createdTime never exceeds this
 ITEM_COUNT_WEIGHTS = (0.55, 0.25, 0.10, 0.06, 0.04)
 SERVICE_LEVELS = ("STANDARD", "EXPEDITED", "NEXT_DAY")
+MFN_SHIPPING_USD_CENTS = 499  # charged once per merchant-fulfilled order without Prime
 
 _ID_SPACE = 10**14
 _ID_MULTIPLIER = 48_271_654_117  # coprime with 10: a bijection on 14-digit numbers
@@ -103,6 +107,58 @@ class OrderBook:
 
     def items(self, index: int) -> range:
         return range(int(self.item_start[index]), int(self.item_start[index + 1]))
+
+    @cached_property
+    def listing_prices(self) -> np.ndarray:
+        """Unit price in minor units per (listing, marketplace position)."""
+        ids = self.seller.marketplace_ids
+        return np.array(
+            [[listing.prices_minor[m] for m in ids] for listing in self.listings], dtype=np.int64
+        ).reshape(len(self.listings), len(ids))
+
+    def shipping_minor(self, indices: np.ndarray) -> np.ndarray:
+        """The order's shipping charge: only merchant-fulfilled orders without Prime pay it."""
+        rates = np.array([MARKETPLACES[m].usd_rate for m in self.seller.marketplace_ids])
+        scales = np.array([10 ** MARKETPLACES[m].minor_digits for m in self.seller.marketplace_ids])
+        markets = self.marketplace[indices]
+        local = np.round(MFN_SHIPPING_USD_CENTS / 100 * rates[markets] * scales[markets])
+        free = self.amazon_fulfilled[indices] | self.prime[indices]
+        return np.where(free, 0, local).astype(np.int64)
+
+    def order_ids(self, indices: np.ndarray) -> pa.Array:
+        """`order_id` of many orders at once, for documents of a million rows."""
+        value = (
+            (self.number_base + indices.astype(np.int64)) * _ID_MULTIPLIER + _ID_OFFSET
+        ) % _ID_SPACE
+        prefixes = np.empty(len(indices), dtype=object)
+        markets = self.marketplace[indices]
+        for position, marketplace_id in enumerate(self.seller.marketplace_ids):
+            choices = np.array(MARKETPLACES[marketplace_id].order_prefixes, dtype=object)
+            mask = markets == position
+            prefixes[mask] = choices[value[mask] % len(choices)]
+        return pc.binary_join_element_wise(
+            pa.array(prefixes, pa.string()),
+            _digits(value // 10**7),
+            _digits(value % 10**7),
+            "-",
+        )
+
+    def item_ids(self, item_indices: np.ndarray) -> pa.Array:
+        """`item_id` of many items at once."""
+        value = (self.item_base + item_indices.astype(np.int64) + 7_777_777) * _ID_MULTIPLIER
+        return _digits((value + _ID_OFFSET) % _ID_SPACE, 14)
+
+    def expand_items(self, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(owner position in `indices`, item index) of every item of the given orders."""
+        starts = self.item_start[indices]
+        counts = self.item_start[indices + 1] - starts
+        owners = np.repeat(np.arange(len(indices)), counts)
+        offsets = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+        return owners, np.repeat(starts, counts) + offsets
+
+
+def _digits(values: np.ndarray, width: int = 7) -> pa.Array:
+    return pc.utf8_lpad(pa.array(values).cast(pa.string()), width, "0")
 
 
 def seed_orders(

@@ -62,14 +62,13 @@ V0_SERVICE_CATEGORIES = ("Standard", "Expedited", "NextDay")
 TWO_MINUTES = 120.0
 TOKEN_TTL = 24 * 3600.0  # searchOrders: "token expires after 24 hours"
 V0_ITEMS_PAGE_SIZE = 3  # undocumented; a guess, small so that clients must follow NextToken
-MFN_SHIPPING_USD_CENTS = 499
 
 _NAMES = {
     "en": ("Jane Doe", "John Smith", "Maria Garcia", "Wei Chen", "Aisha Khan", "Tom O'Brien"),
     "de": ("Jürgen Müller", "Sophie Weiß", "Lukas Schäfer", "Anna Groß", "Mehmet Öztürk"),
     "ja": ("山田 太郎", "佐藤 花子", "鈴木 一郎", "高橋 美咲"),
 }
-_PLACES = {
+PLACES = {
     "US": (("Seattle", "WA", "98101"), ("Austin", "TX", "78701"), ("Brooklyn", "NY", "11201")),
     "CA": (("Toronto", "ON", "M5V 2T6"), ("Montréal", "QC", "H2X 1Y4")),
     "GB": (("London", "England", "SW1A 1AA"), ("Manchester", "England", "M1 1AE")),
@@ -175,6 +174,7 @@ class OrderRenderer:
             at >= t2, book.s2[indices], np.where(at >= t1, book.s1[indices], PENDING)
         ).tolist()
         self.created = created.tolist()
+        self.shipping = dict(zip(self.indices, book.shipping_minor(indices).tolist(), strict=True))
 
     def _market(self, index: int) -> Marketplace:
         seller = self.book.seller
@@ -214,17 +214,11 @@ class OrderRenderer:
             }
         return block
 
-    def _shipping(self, index: int, market: Marketplace) -> int:
-        if self.book.amazon_fulfilled[index] or self.book.prime[index]:
-            return 0
-        local = MFN_SHIPPING_USD_CENTS / 100 * market.usd_rate
-        return round(local * 10**market.minor_digits)
-
     def _person(self, index: int, market: Marketplace) -> tuple[str, tuple[str, str, str], str]:
         digest = hashlib.blake2b(f"{self.book.seller.seller_id}:{index}".encode(), digest_size=8)
         number = int.from_bytes(digest.digest(), "big")
         names = _NAMES.get(market.language[:2], _NAMES["en"])
-        places = _PLACES[market.country_code]
+        places = PLACES[market.country_code]
         email = f"{number:016x}@marketplace.{market.domain.removeprefix('www.')}"
         return names[number % len(names)], places[number % len(places)], email
 
@@ -235,7 +229,7 @@ class OrderRenderer:
         index, status = self.indices[k], self.status[k]
         book = self.book
         market = self._market(index)
-        shipping = self._shipping(index, market)
+        shipping = self.shipping[index]
         priced = status != PENDING
         items = []
         total = 0
@@ -333,7 +327,7 @@ class OrderRenderer:
         market = self._market(index)
         lines = self._lines(index, market)
         units = sum(line[3] for line in lines)
-        total = sum(line[3] * line[4] for line in lines) + self._shipping(index, market)
+        total = sum(line[3] * line[4] for line in lines) + self.shipping[index]
         level = int(book.service_level[index])
         order: dict[str, Any] = {
             "AmazonOrderId": book.order_id(index),
@@ -383,7 +377,7 @@ class OrderRenderer:
     def items_v0(self, k: int) -> list[dict[str, Any]]:
         index, status = self.indices[k], self.status[k]
         market = self._market(index)
-        shipping = self._shipping(index, market)
+        shipping = self.shipping[index]
         result = []
         for position, (item, listing, product, quantity, unit) in enumerate(
             self._lines(index, market)

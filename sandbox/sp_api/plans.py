@@ -22,4 +22,12 @@ USAGE_PLANS: dict[str, UsagePlan] = {
     "ordersV0.getOrder": UsagePlan(0.5, 30),
     "ordersV0.getOrderItems": UsagePlan(0.5, 30),
     "tokens_2021-03-01.createRestrictedDataToken": UsagePlan(1.0, 10),
+    "reports_2021-06-30.createReport": UsagePlan(0.0167, 15),
+    "reports_2021-06-30.getReports": UsagePlan(0.0222, 10),
+    "reports_2021-06-30.getReport": UsagePlan(2.0, 15),
+    "reports_2021-06-30.cancelReport": UsagePlan(0.0222, 10),
+    "reports_2021-06-30.getReportDocument": UsagePlan(0.0167, 15),
+    "financesV0.listFinancialEventGroups": UsagePlan(0.5, 30),
+    "financesV0.listFinancialEvents": UsagePlan(0.5, 30),
+    "finances_2024-06-19.listTransactions": UsagePlan(0.5, 10),
 }

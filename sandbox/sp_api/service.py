@@ -14,9 +14,11 @@ from sandbox.seed.sellers import Seller
 from sandbox.sp_api import (
     catalog,
     data_kiosk,
+    finances,
     inventory,
     listings,
     orders,
+    reports,
     sales,
     sellers,
     static,
@@ -51,6 +53,8 @@ class SpApiService:
         self.documents = Documents(app, "/s3")  # presigned document URLs, as S3 serves them
         orders.register(self)
         tokens.register(self)
+        reports.register(self)
+        finances.register(self)
         for family in (sellers, listings, catalog, inventory, sales, vendor, data_kiosk):
             family.register(self)
         # last: the models' examples answer every operation not routed above

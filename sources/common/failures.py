@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import TypeVar
+
+T = TypeVar("T")
+log = logging.getLogger("sources")
 
 
 @dataclass(frozen=True)
@@ -37,3 +43,20 @@ class Failures:
     def __len__(self) -> int:
         with self._lock:
             return len(self._items)
+
+
+def guarded(
+    produce: Callable[[], Iterator[T]],
+    failures: Failures | None,
+    resource: str,
+    key: str,
+    errors: tuple[type[BaseException], ...],
+) -> Iterator[T]:
+    """One producer's items; with a collector, its failure is recorded and spares the rest."""
+    try:
+        yield from produce()
+    except errors as error:
+        if failures is None:
+            raise
+        log.error("%s [%s] failed: %s", resource, key, error)
+        failures.add(resource, key, error)

@@ -36,6 +36,7 @@ SENSITIVE_NAMES = frozenset(
         "password",
         "X-Amz-Signature",
         "X-Amz-Credential",
+        "X-Amz-Security-Token",
     )
 )
 

@@ -18,12 +18,24 @@ from sources.sp_api.catalog import CatalogRefresh, CatalogSettings, catalog_item
 from sources.sp_api.client import SpApiClient, make_client, parse_accounts, warn_legacy_aws
 from sources.sp_api.data_kiosk import sales_and_traffic
 from sources.sp_api.exceptions import ConfigurationError
+from sources.sp_api.finances import (
+    FinanceSettings,
+    financial_event_amounts,
+    financial_event_groups,
+    financial_event_pages,
+    financial_events,
+    financial_transactions,
+)
 from sources.sp_api.inventory import InventorySettings, inventory_summaries
 from sources.sp_api.listings import ListingsSettings, listing_snapshots, listings_items
 from sources.sp_api.marketdays import DailySettings
 from sources.sp_api.operations import sp_api_operation, sp_api_poll, sp_api_request
+from sources.sp_api.order_history import OrderHistory
 from sources.sp_api.order_sync import OrdersSettings
 from sources.sp_api.orders import order_buyers, order_items, order_pages, order_recipients, orders
+from sources.sp_api.report_catalog import ORDERS as ORDERS_REPORT
+from sources.sp_api.report_catalog import resolve
+from sources.sp_api.reports import ReportSettings, report_documents, report_table
 from sources.sp_api.sales import order_metrics
 from sources.sp_api.sellers import marketplace_participations
 from sources.sp_api.settings import (
@@ -68,6 +80,16 @@ def sp_api_source(
     include_pii: bool = False,
     included_data: Sequence[str] | None = None,
     lag_seconds: int = DEFAULT_LAG_SECONDS,
+    report_types: Sequence[str] | None = None,
+    reports: Mapping[str, Mapping[str, Any]] | None = None,
+    orders_api_days: int = 30,
+    finances: bool = True,
+    finances_lookback_days: int = 2,
+    finances_history_days: int | None = 180,
+    report_fatal_retries: int = 2,
+    report_timeout_minutes: float = 120.0,
+    max_document_bytes: int = 8 << 30,
+    report_memory_limit: str = "128MB",
     max_attempts: int = 8,
     retry_backoff_seconds: float = 1.0,
     resources: Sequence[str] | None = None,
@@ -88,7 +110,8 @@ def sp_api_source(
     stats: Any = None,
     failures: Any = None,
 ) -> list[DltResource]:
-    """Everything in every account of `accounts`: the named resources, then any operation.
+    """Everything in every account of `accounts`: the named resources, reports and finances,
+    then any operation.
 
     Args:
         accounts: list (or table keyed by name) of {seller_id, refresh_token, region,
@@ -98,6 +121,12 @@ def sp_api_source(
         start_date: where the first run starts (default: two years back, the API's limit).
         orders_api_version: "2026-01-01" (items inline) or "v0" (deprecated by Amazon).
         include_pii: also load buyers and recipients, into `order_buyers`/`order_recipients`.
+        report_types: report types to load (default: the catalog's six); any type by name.
+        reports: per report type, settings over the catalog's (window, keys, options, ...).
+        orders_api_days: with the orders report loaded, a first run reads this many days with
+            the Orders API and everything older (back to `start_date`) with the report.
+        finances: load financial event groups, events and transactions.
+        finances_history_days: how far back their first run reads (None: from `start_date`).
         resources: the named resources to load (default: all of them, see NAMED_RESOURCES;
             an empty list loads only the configured operations, polls and raw requests).
         catalog_max_age_days: catalog rows younger than this are not looked up again.
@@ -124,6 +153,8 @@ def sp_api_source(
             "sources.sp_api.include_pii needs orders_api_version = '2026-01-01' "
             "(v0 serves PII only with restricted data tokens)"
         )
+    if orders_api_days < 0:
+        raise ConfigurationError("sources.sp_api.orders_api_days must be 0 or more")
     selected = tuple(NAMED_RESOURCES if resources is None else resources)
     unknown = sorted(set(selected) - set(NAMED_RESOURCES))
     if unknown:
@@ -146,13 +177,37 @@ def sp_api_source(
     data = tuple(included_data or DEFAULT_INCLUDED_DATA)
     if include_pii:
         data += tuple(d for d in PII_INCLUDED_DATA if d not in data)
-    settings = OrdersSettings(start, lag_seconds, orders_api_version, data)
+    specs = resolve(report_types, reports) if "reports" in selected else []
+    backfill = any(spec.report_type == ORDERS_REPORT for spec in specs)
+    history = OrderHistory(start, orders_api_days if backfill else None)
+    settings = OrdersSettings(history, lag_seconds, orders_api_version, data)
     found: list[DltResource] = []
     if {"orders", "order_items"} & set(selected):
         pages = order_pages(clients, settings, failures)
         found += [pages | orders, pages | order_items]
         if include_pii:
             found += [pages | order_buyers, pages | order_recipients]
+    if specs:
+        report_settings = ReportSettings(
+            tuple(specs),
+            start,
+            history,
+            fatal_retries=report_fatal_retries,
+            timeout_seconds=report_timeout_minutes * 60,
+            max_document_bytes=max_document_bytes,
+            memory_limit=report_memory_limit,
+        )
+        documents = report_documents(clients, report_settings, failures)
+        found += [documents | report_table(s, t) for s in specs for t in s.tables]
+    if finances and "finances" in selected:
+        money = FinanceSettings(start, finances_lookback_days, finances_history_days)
+        events = financial_event_pages(clients, money, failures)
+        found += [
+            events | financial_events,
+            events | financial_event_amounts,
+            financial_event_groups(clients, money, failures),
+            financial_transactions(clients, money, failures),
+        ]
     if "marketplace_participations" in selected:
         found.append(marketplace_participations(clients, failures))
     if {"listings_items", "catalog_items"} & set(selected):

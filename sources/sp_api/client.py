@@ -22,7 +22,6 @@ from sources.common.retry import RetryPolicy
 from sources.common.session import PacedSession, Verdict
 from sources.common.stats import ApiStats
 from sources.sp_api.auth import LwaAuth, LwaSession
-from sources.sp_api.documents import DOWNLOAD_OPERATION, DocumentSession
 from sources.sp_api.exceptions import (
     AccessDeniedError,
     ConfigurationError,
@@ -32,11 +31,13 @@ from sources.sp_api.exceptions import (
     SpApiError,
     ThrottledError,
 )
+from sources.sp_api.presigned import DOWNLOAD_OPERATION, DocumentSession
 from sources.sp_api.registry import operation_for, plan_for
 from sources.sp_api.settings import (
     AWS_NOTICE,
-    DOWNLOAD_PLAN,
+    DOCUMENT_PLAN,
     ENDPOINTS,
+    HTTP_POOL_SIZE,
     LEGACY_AWS_KEYS,
     LWA_PLAN,
     USER_AGENT,
@@ -261,6 +262,13 @@ class SpApiClient:
         return self.session.server_clock.now()
 
 
+def _pool_connections(session: requests.Session) -> None:
+    """Keep a connection per concurrent request (report jobs run many), not requests' 10."""
+    adapter = requests.adapters.HTTPAdapter(pool_maxsize=HTTP_POOL_SIZE)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+
+
 def _operation_key(request: requests.PreparedRequest) -> str:
     return operation_for(request.method or "GET", urlsplit(request.url).path).key
 
@@ -305,13 +313,15 @@ def make_client(
         auth=auth,
     )
     downloads = DocumentSession(
-        Pacer(lambda key: DOWNLOAD_PLAN, clock),
+        Pacer(lambda key: DOCUMENT_PLAN, clock),
         lambda request: DOWNLOAD_OPERATION,
         clock,
         stats,
         policy,
         server_clock=server_clock,
     )
+    _pool_connections(session)
+    _pool_connections(downloads)
     base_url = account.endpoint or endpoint or ENDPOINTS[account.region]
     rest = RESTClient(
         base_url=base_url, headers={"user-agent": USER_AGENT}, auth=auth, session=session

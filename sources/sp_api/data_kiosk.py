@@ -20,10 +20,10 @@ from dlt.common.exceptions import TerminalException
 from sources.common.arrow import flat_table, struct_array
 from sources.common.failures import Failures
 from sources.sp_api.client import SpApiClient
-from sources.sp_api.documents import DocumentExpiredError, json_document, json_lines
-from sources.sp_api.exceptions import ServerError, SpApiError
+from sources.sp_api.exceptions import DocumentUrlExpiredError, ServerError, SpApiError
 from sources.sp_api.fanout import per_account
 from sources.sp_api.marketdays import DailySettings, days_to_load
+from sources.sp_api.presigned import json_document, json_lines
 from sources.sp_api.registry import plan_for
 
 log = logging.getLogger("sources.sp_api")
@@ -85,7 +85,7 @@ def document_records(client: SpApiClient, document_id: str) -> Iterator[dict[str
     """A data document's records; an URL that expired before the download is asked again."""
     try:
         yield from json_lines(client.downloads, document_url(client, document_id))
-    except DocumentExpiredError:
+    except DocumentUrlExpiredError:
         yield from json_lines(client.downloads, document_url(client, document_id))
 
 

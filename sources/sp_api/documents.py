@@ -1,62 +1,420 @@
-"""Documents at presigned URLs (S3's role): fetched without the SP-API token, paced and
-retried like every call, streamed line by line; an expired URL is told apart, so that the
-caller asks the API for a fresh one."""
+"""Report documents: a streamed download, gunzip under a size cap, decoding by the charset the
+server names, and parsing into keyed Arrow batches (TSV by DuckDB, JSON by orjson, XML by a
+hardened lxml).
+
+A document is decompressed, decoded and parsed whole before its first row is handed on, so a
+truncated or corrupt gzip, undecodable bytes or a malformed row load nothing of it.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import codecs
+import logging
+import zlib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from email.message import Message
+from pathlib import Path
 from typing import Any
 
+import duckdb
 import orjson
+import pyarrow as pa
 import requests
-from dlt.common.exceptions import TransientException
+from lxml import etree
 
-from sources.common.redact import redact_url
-from sources.common.session import PacedSession
-from sources.sp_api.exceptions import InvalidRequestError, ServerError, SpApiError
+from sources.common.arrow import column_name, flat_table, struct_array
+from sources.common.xml import UnsafeXmlError, iter_elements
+from sources.sp_api.exceptions import DocumentError, DocumentUrlExpiredError
+from sources.sp_api.report_catalog import ENGINE_COLUMNS, ReportSpec, TableSpec
 
-DOWNLOAD_OPERATION = "documents.download"
-CHUNK_BYTES = 1 << 16
+log = logging.getLogger("sources.sp_api")
 
-
-class DocumentExpiredError(SpApiError, TransientException):
-    """The presigned URL expired before the download started."""
-
-
-class DocumentFormatError(SpApiError):
-    """A document line that is not JSON."""
-
-
-class DocumentSession(PacedSession):
-    def error_for(self, response, operation, cause=None):  # type: ignore[no-untyped-def]
-        if response is None:
-            return ServerError(f"{operation}: no response ({type(cause).__name__})")
-        where = redact_url(response.url)
-        status = response.status_code
-        if status == 403 and "expired" in response.text:
-            return DocumentExpiredError(f"{operation}: the URL expired at {where}", status=status)
-        kind = ServerError if status >= 500 else InvalidRequestError
-        return kind(f"{operation} answered {status} at {where}", operation=operation, status=status)
-
-
-def json_lines(session: requests.Session, url: str) -> Iterator[dict[str, Any]]:
-    """A JSONL document's records, parsed as the bytes arrive."""
-    with session.get(url, stream=True) as response:
-        for number, line in enumerate(response.iter_lines(chunk_size=CHUNK_BYTES), start=1):
-            if not line.strip():
-                continue
-            try:
-                yield orjson.loads(line)
-            except orjson.JSONDecodeError as error:
-                raise DocumentFormatError(
-                    f"line {number} of the document at {redact_url(url)} is not JSON: {error}"
-                ) from None
+READ_CHUNK = 1 << 20
+INFLATE_CHUNK = 4 << 20  # a decompression step never yields more than this at once
+BATCH_ROWS = 32_768
+URL_ATTEMPTS = 3  # an expired URL costs one new getReportDocument, this many times at most
+# Python's codec names; IANA's Windows-31J is cp932, and Shift_JIS labels are decoded as cp932,
+# its superset, since Japanese files routinely carry cp932-only characters
+CHARSET_ALIASES = {"windows-31j": "cp932", "shift_jis": "cp932", "shift-jis": "cp932"}
+# only for a document whose Content-Type names no charset; the reference cannot confirm these
+DEFAULT_CHARSETS = {"A1VC38T7YXB528": "cp932"} | dict.fromkeys(
+    (
+        "A1F83G8C2ARO7P",
+        "A1PA6795UKMFR9",
+        "A13V1IB3VIYZZH",
+        "APJ6JRA9NG5V4",
+        "A1RKKUPIHCS9HS",
+        "A1805IZSGTT6HS",
+        "A2NODRKZP88ZB9",
+        "A1C3SOZRARQ6R3",
+        "AMEN7PMS3EDWL",
+        "A28R8C7NBKEWEA",
+    ),
+    "cp1252",
+)
 
 
-def json_document(session: requests.Session, url: str) -> Any:
-    """A whole (small) JSON document, such as an error document."""
-    response = session.get(url)
+@dataclass(frozen=True)
+class ReportRef:
+    """What names a report in errors and rows: its id, type, window and marketplaces."""
+
+    report_id: str
+    report_type: str
+    marketplace_ids: tuple[str, ...]
+    data_start: str
+    data_end: str
+
+    def __str__(self) -> str:
+        window = f" {self.data_start}..{self.data_end}" if self.data_start else ""
+        return f"{self.report_type} {self.report_id}{window} ({','.join(self.marketplace_ids)})"
+
+
+@dataclass(frozen=True)
+class Document:
+    """A document decompressed and decoded to UTF-8 on disk."""
+
+    path: Path
+    charset: str  # the codec it was decoded with
+    media_type: str
+
+
+def codec_for(content_type: str | None, marketplace_ids: tuple[str, ...], report: ReportRef) -> str:
+    """The Python codec for the charset the server names, else the marketplace's default."""
+    message = Message()
+    message["content-type"] = content_type or "application/octet-stream"
+    label = message.get_param("charset")
+    if not isinstance(label, str) or not label:
+        label = next((DEFAULT_CHARSETS[m] for m in marketplace_ids if m in DEFAULT_CHARSETS), None)
+        label = label or "utf-8"
+    name = CHARSET_ALIASES.get(label.lower(), label)
     try:
-        return orjson.loads(response.content)
-    except orjson.JSONDecodeError:
-        return {"text": response.text[:2000]}
+        return codecs.lookup(name).name
+    except LookupError:
+        raise DocumentError(f"report {report}: unknown charset {label!r}") from None
+
+
+class _Inflater:
+    """gunzip in bounded steps, refusing to grow past `cap` bytes (a decompression bomb)."""
+
+    def __init__(self, cap: int, report: ReportRef) -> None:
+        self.cap, self.report = cap, report
+        self.total = 0
+        self._inflate = zlib.decompressobj(zlib.MAX_WBITS | 16)
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        while data:
+            if self._inflate.eof:  # a gzip file may hold several members
+                self._inflate = zlib.decompressobj(zlib.MAX_WBITS | 16)
+            try:
+                out = self._inflate.decompress(data, INFLATE_CHUNK)
+            except zlib.error as error:
+                raise DocumentError(f"report {self.report}: corrupt gzip ({error})") from None
+            self.total += len(out)
+            if self.total > self.cap:
+                raise DocumentError(
+                    f"report {self.report}: the document grows past {self.cap:,} bytes when "
+                    "decompressed (max_document_bytes); refused as a possible decompression bomb"
+                )
+            if out:
+                yield out
+            inflate = self._inflate
+            data = inflate.unused_data if inflate.eof else inflate.unconsumed_tail
+
+    def finish(self) -> None:
+        if not self._inflate.eof:
+            raise DocumentError(f"report {self.report}: truncated gzip (the stream ended early)")
+
+
+class _Transcoder:
+    """Checks (UTF-8) or converts (any other charset) text to UTF-8, failing at the first
+    byte that does not decode."""
+
+    def __init__(self, codec: str, report: ReportRef) -> None:
+        self.codec, self.report = codec, report
+        self._decoder = codecs.getincrementaldecoder(codec)()
+        self.offset = 0
+
+    def convert(self, data: bytes, final: bool = False) -> bytes:
+        try:
+            text = self._decoder.decode(data, final)
+        except UnicodeDecodeError as error:
+            raise DocumentError(
+                f"report {self.report}: bytes at offset {self.offset + error.start:,} do not "
+                f"decode as {self.codec}"
+            ) from None
+        first = self.offset == 0
+        self.offset += len(data)
+        if self.codec != "utf-8":
+            return text.encode("utf-8")
+        return data[len(codecs.BOM_UTF8) :] if first and data.startswith(codecs.BOM_UTF8) else data
+
+
+def download(client: Any, document_id: str, report: ReportRef, workdir: Path, cap: int) -> Document:
+    """getReportDocument, then the document itself; an expired URL is asked for again."""
+    for _ in range(URL_ATTEMPTS):
+        info = client.rest.get(f"/reports/2021-06-30/documents/{document_id}").json()
+        try:
+            return _fetch(client.downloads, info, report, workdir, cap)
+        except DocumentUrlExpiredError:
+            log.info("report %s: the document URL expired; asking for a new one", report)
+    raise DocumentError(f"report {report}: the document URL expired {URL_ATTEMPTS} times")
+
+
+def _fetch(
+    session: requests.Session, info: Mapping[str, Any], report: ReportRef, workdir: Path, cap: int
+) -> Document:
+    # the URL is presigned: a plain GET without SP-API headers
+    response = session.get(info["url"], stream=True)
+    with response:
+        codec = codec_for(response.headers.get("Content-Type"), report.marketplace_ids, report)
+        gzipped = str(info.get("compressionAlgorithm", "")).upper() == "GZIP"
+        inflater = _Inflater(cap, report) if gzipped else None
+        transcoder = _Transcoder(codec, report)
+        path = workdir / f"{report.report_id}.txt"
+        size = 0
+        try:
+            with path.open("wb") as out:
+                for chunk in response.raw.stream(READ_CHUNK, decode_content=False):
+                    pieces = inflater.feed(chunk) if inflater else (chunk,)
+                    for piece in pieces:
+                        size += len(piece)
+                        if size > cap:
+                            raise DocumentError(
+                                f"report {report}: the document is larger than {cap:,} bytes"
+                            )
+                        out.write(transcoder.convert(piece))
+                if inflater:
+                    inflater.finish()
+                out.write(transcoder.convert(b"", final=True))
+        except (requests.RequestException, OSError) as error:
+            if isinstance(error, DocumentError):
+                raise
+            raise DocumentError(f"report {report}: the download broke off ({error})") from None
+    media = (response.headers.get("Content-Type") or "").split(";")[0].strip()
+    return Document(path, codec, media)
+
+
+def engine_columns(
+    spec: ReportSpec, report: ReportRef, seller_id: str, snapshot_date: str
+) -> dict[str, str | None]:
+    """Constants every row of a report carries."""
+    return {
+        "seller_id": seller_id,
+        "marketplace_id": report.marketplace_ids[0] if spec.scope == "marketplace" else None,
+        "report_id": report.report_id,
+        "data_start_time": report.data_start,
+        "data_end_time": report.data_end,
+        "snapshot_date": snapshot_date,
+    }
+
+
+def primary_key(spec: ReportSpec, table: TableSpec) -> tuple[str, ...]:
+    scope = ("marketplace_id",) if spec.scope == "marketplace" else ()
+    return ("seller_id", *scope, *(table.key_columns() or ("row_hash",)), "key_ordinal")
+
+
+def merge_key(table: TableSpec) -> tuple[str, ...] | None:
+    if not table.merge_key:
+        return None
+    return ("seller_id", *(column_name(key) for key in table.merge_key))
+
+
+def database(memory_limit: str, workdir: Path) -> duckdb.DuckDBPyConnection:
+    """The DuckDB that parses a run's documents, one cursor each: its memory limit holds for
+    all of them together, and it spills to `workdir` beyond it."""
+    config = {
+        "memory_limit": memory_limit,
+        "temp_directory": str(workdir),
+        "preserve_insertion_order": True,  # rows come out in document order
+    }
+    connection = duckdb.connect(config=config)
+    connection.execute("set enable_progress_bar = false")
+    return connection
+
+
+def parse(
+    document: Document,
+    spec: ReportSpec,
+    constants: Mapping[str, str | None],
+    report: ReportRef,
+    shared: duckdb.DuckDBPyConnection,
+) -> Iterator[tuple[TableSpec, pa.Table]]:
+    """Every table the document fills, in keyed Arrow batches."""
+    with shared.cursor() as connection:
+        for table in spec.tables:
+            found = _relation(connection, document, spec, table, report)
+            if found is None:
+                continue
+            relation, names = found
+            batches = _keyed(connection, spec, table, constants, relation, names, report)
+            yield from ((table, batch) for batch in batches)
+
+
+def _relation(
+    connection: duckdb.DuckDBPyConnection,
+    document: Document,
+    spec: ReportSpec,
+    table: TableSpec,
+    report: ReportRef,
+) -> tuple[str, list[str]] | None:
+    """SQL that reads one table's rows in document order, and its column names; None when
+    the document has none."""
+    if spec.decoder == "tsv":
+        names = _header(document.path)
+        if not names:
+            return None
+        # Amazon's flat files: tab-separated, one header row, no quoting, no comments; no
+        # sniffing either (it takes '#' for a comment), and a row of the wrong width fails
+        columns = ", ".join(f"{_literal(name)}: 'VARCHAR'" for name in names)
+        relation = (
+            f"read_csv({_literal(str(document.path))}, delim = '\t', header = true, "
+            "quote = '', escape = '', comment = '', auto_detect = false, "
+            f"columns = {{{columns}}}, strict_mode = true, null_padding = false)"
+        )
+        return relation, names
+    try:
+        rows = _json_rows(document, table) if spec.decoder == "json" else _xml_rows(document, table)
+    except (orjson.JSONDecodeError, etree.XMLSyntaxError, UnsafeXmlError) as error:
+        raise _malformed(report, spec, error) from None
+    if rows is None or not rows.num_rows:
+        return None
+    connection.register("doc_arrow", rows)
+    return "doc_arrow", rows.column_names
+
+
+def _malformed(report: ReportRef, spec: ReportSpec, error: Exception) -> DocumentError:
+    first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return DocumentError(f"report {report}: malformed {spec.decoder} document ({first})")
+
+
+def _header(path: Path) -> list[str]:
+    """The header row's names, made unique (some reports repeat one)."""
+    with path.open("rb") as stream:
+        line = stream.readline().decode("utf-8").rstrip("\r\n")
+    if not line:
+        return []
+    names: list[str] = []
+    for position, raw in enumerate(line.split("\t")):
+        name, n = raw or f"column_{position + 1}", 1
+        while name in names:
+            n += 1
+            name = f"{raw}_{n}"
+        names.append(name)
+    return names
+
+
+def _json_rows(document: Document, table: TableSpec) -> pa.Table | None:
+    data: Any = orjson.loads(document.path.read_bytes())
+    for part in (table.path or "").split("."):
+        data = data.get(part) if isinstance(data, dict) else None
+    if not isinstance(data, list):
+        raise orjson.JSONDecodeError(f"no list at {table.path!r}", "", 0)
+    return flat_table(struct_array(data)) if data else None
+
+
+def _xml_rows(document: Document, table: TableSpec) -> pa.Table | None:
+    """Each row element's leaves (and their attributes) as columns named by their path; a
+    path that repeats within a row holds a JSON list."""
+    rows: list[dict[str, list[str]]] = []
+    for element in iter_elements(document.path, table.path or ""):
+        row: dict[str, list[str]] = {}
+        for leaf in element.iter():
+            if not isinstance(leaf.tag, str) or len(leaf) or leaf is element:
+                continue
+            path = element.getroottree().getpath(leaf)[
+                len(element.getroottree().getpath(element)) :
+            ]
+            name = ".".join(part.split("[")[0] for part in path.strip("/").split("/"))
+            row.setdefault(name, []).append(leaf.text or "")
+            for attribute, value in leaf.attrib.items():
+                row.setdefault(f"{name}.{attribute}", []).append(value)
+        rows.append(row)
+    if not rows:
+        return None
+    names = list(dict.fromkeys(name for row in rows for name in row))
+    repeated = {name for name in names if any(len(row.get(name, ())) > 1 for row in rows)}
+    columns = {}
+    for name in names:
+        values = [row.get(name) for row in rows]
+        columns[column_name(name)] = pa.array(
+            [
+                None
+                if value is None
+                else (orjson.dumps(value).decode() if name in repeated else value[0])
+                for value in values
+            ],
+            pa.string(),
+        )
+    return pa.table(columns)
+
+
+def _keyed(
+    connection: duckdb.DuckDBPyConnection,
+    spec: ReportSpec,
+    table: TableSpec,
+    constants: Mapping[str, str | None],
+    relation: str,
+    names: list[str],
+    report: ReportRef,
+) -> Iterator[pa.Table]:
+    """The rows with the engine's columns, the documented ones (nulls where absent) and their
+    key: the natural key (or a hash of the row) plus the row's ordinal among the rows sharing
+    it, counted in document order.
+
+    A first, narrow pass reads the whole document (so a malformed row fails it before any row
+    is handed on) and numbers the rows of each key; the second streams the rows themselves.
+    """
+    select: dict[str, str] = {
+        name: "null::varchar" if value is None else _literal(value)
+        for name, value in constants.items()
+    }
+    for name in table.columns:
+        select.setdefault(column_name(name), "null::varchar")
+    document_columns: list[str] = []
+    for name in names:
+        # flat files name columns `amazon-order-id`; JSON and XML tables are named already
+        target = column_name(name) if spec.decoder == "tsv" else name
+        if target in ENGINE_COLUMNS:
+            target += "_document"
+        while target in document_columns:
+            target += "_"
+        select[target] = f'"{_quoted(name)}"'
+        document_columns.append(target)
+    keys = table.key_columns()
+    for key in keys:
+        if key not in constants:
+            select[key] = f"coalesce({select.get(key, 'null')}::varchar, '')"
+    grouped = [select[key] for key in keys if key not in constants]
+    if not keys:
+        whole = ", ".join(f"coalesce({select[c]}::varchar, '')" for c in document_columns)
+        select["row_hash"] = f"md5(concat_ws(chr(31), {whole}))"
+        grouped = [select["row_hash"]]
+    # numbered in DuckDB on narrow rows (a hash and a position), within its memory limit
+    numbered = (
+        "select (row_number() over (partition by code order by position) - 1)::integer "
+        f"as ordinal from (select hash({', '.join(grouped) or '0'}) as code, "
+        f"row_number() over () as position from {relation}) order by position"
+    )
+    try:
+        ordinals = connection.sql(numbered).fetchnumpy()["ordinal"]
+    except (duckdb.InvalidInputException, duckdb.ConversionException) as error:
+        raise _malformed(report, spec, error) from None
+    listed = ", ".join(f'{expression} as "{_quoted(name)}"' for name, expression in select.items())
+    not_null = set(primary_key(spec, table))
+    offset = 0
+    for batch in connection.sql(f"select {listed} from {relation}").to_arrow_reader(BATCH_ROWS):
+        rows = pa.Table.from_batches([batch]).append_column(
+            "key_ordinal", pa.array(ordinals[offset : offset + batch.num_rows])
+        )
+        offset += batch.num_rows
+        fields = [f.with_nullable(False) if f.name in not_null else f for f in rows.schema]
+        yield rows.cast(pa.schema(fields))
+
+
+def _literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _quoted(name: str) -> str:
+    return name.replace('"', '""')

@@ -56,3 +56,24 @@ class LwaError(SpApiError, TerminalException):
 
 class ConfigurationError(ValueError, TerminalException):
     """The source's configuration cannot work; the message names the key."""
+
+
+class ReportError(SpApiError):
+    """A report that did not load; the message names its type, window or id, and why."""
+
+
+class ReportFatalError(ReportError, TerminalException):
+    """Amazon aborted the report (FATAL) every time it was created; its error document says why."""
+
+
+class ReportTimeoutError(ReportError, TransientException):
+    """The report was still queued or in progress at the deadline; the next run resumes it."""
+
+
+class DocumentError(ReportError, TerminalException):
+    """A document that is truncated, corrupt, undecodable, too large or malformed: none of it
+    loads."""
+
+
+class DocumentUrlExpiredError(SpApiError, TransientException):
+    """A presigned document URL answered 403: it expired, so a new one is needed."""

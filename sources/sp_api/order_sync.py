@@ -13,6 +13,7 @@ from dlt.common import jsonpath
 
 from sources.common.arrow import struct_array
 from sources.sp_api.client import Account, SpApiClient
+from sources.sp_api.order_history import OrderHistory
 from sources.sp_api.paginators import EchoCursorPaginator
 from sources.sp_api.sellers import marketplace_ids
 from sources.sp_api.settings import ORDERS_BATCH_ORDERS, PAGE_SIZE
@@ -26,7 +27,7 @@ API_2026 = "orders_2026-01-01"
 
 @dataclass(frozen=True)
 class OrdersSettings:
-    start: pendulum.DateTime
+    history: OrderHistory  # a first run starts where the orders report's backfill ends
     lag_seconds: int
     api_version: str
     included_data: tuple[str, ...]
@@ -46,10 +47,13 @@ def iso(moment: pendulum.DateTime) -> str:
     return moment.in_timezone("UTC").strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def window_start(settings: OrdersSettings, high_water: str | None) -> pendulum.DateTime:
-    """The first run starts at `start`; later runs re-read `lag_seconds` before the mark."""
+def window_start(
+    settings: OrdersSettings, high_water: str | None, client: SpApiClient, splits: dict[str, str]
+) -> pendulum.DateTime:
+    """The first run starts at the history split; later runs re-read `lag_seconds` before the
+    mark."""
     if high_water is None:
-        return settings.start
+        return settings.history.split(client, splits)
     return pendulum.parse(high_water).subtract(seconds=settings.lag_seconds)  # type: ignore[union-attr]
 
 
@@ -63,11 +67,11 @@ def advance(state: dict[str, str], seller_id: str, echoed: str | None) -> None:
 
 
 def search_orders(
-    client: SpApiClient, settings: OrdersSettings, state: dict[str, str]
+    client: SpApiClient, settings: OrdersSettings, state: dict[str, str], splits: dict[str, str]
 ) -> Iterator[OrderBatch]:
     """Orders API 2026-01-01: items come inline, one call per 100 orders."""
     account = client.account
-    after = window_start(settings, state.get(account.seller_id))
+    after = window_start(settings, state.get(account.seller_id), client, splits)
     params: dict[str, Any] = {
         "lastUpdatedAfter": iso(after),
         "maxResultsPerPage": PAGE_SIZE,

@@ -18,6 +18,7 @@ from sources.common.failures import Failures
 from sources.common.memory import relaxed_gc
 from sources.sp_api.client import SpApiClient
 from sources.sp_api.fanout import per_account
+from sources.sp_api.order_history import SPLITS_STATE
 from sources.sp_api.order_sync import OrderBatch, OrdersSettings, search_orders
 from sources.sp_api.orders_v0 import get_orders_v0
 
@@ -34,10 +35,14 @@ def order_pages(
 ) -> Iterator[OrderBatch]:
     """Every account's changed orders since its high-water mark, accounts in parallel."""
     state: dict[str, str] = dlt.current.resource_state().setdefault("high_water", {})
+    splits: dict[str, str] = dlt.current.source_state().setdefault(SPLITS_STATE, {})
     fetch = search_orders if settings.api_version == "2026-01-01" else get_orders_v0
     with relaxed_gc():
         yield from per_account(
-            "orders", clients, partial(fetch, settings=settings, state=state), failures
+            "orders",
+            clients,
+            partial(fetch, settings=settings, state=state, splits=splits),
+            failures,
         )
 
 

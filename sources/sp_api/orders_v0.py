@@ -162,7 +162,7 @@ def _items(client: SpApiClient, order_id: str) -> list[dict[str, Any]]:
 
 
 def get_orders_v0(
-    client: SpApiClient, settings: OrdersSettings, state: dict[str, str]
+    client: SpApiClient, settings: OrdersSettings, state: dict[str, str], splits: dict[str, str]
 ) -> Iterator[OrderBatch]:
     """getOrders pages; each page's items are fetched concurrently within the burst."""
     account = client.account
@@ -173,7 +173,9 @@ def get_orders_v0(
             "when the account takes part in no marketplace"
         )
     params = {
-        "LastUpdatedAfter": iso(window_start(settings, state.get(account.seller_id))),
+        "LastUpdatedAfter": iso(
+            window_start(settings, state.get(account.seller_id), client, splits)
+        ),
         "MarketplaceIds": ",".join(marketplaces),
         "MaxResultsPerPage": PAGE_SIZE,
     }

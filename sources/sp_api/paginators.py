@@ -31,5 +31,8 @@ class TokenOnlyPaginator(JSONResponseCursorPaginator):
     """A cursor sent as the only parameter of the next request: getReports' rule, "Specifying
     nextToken with any other parameters will cause the request to fail"."""
 
+    def __init__(self, cursor_path: str = "nextToken", cursor_param: str = "nextToken") -> None:
+        super().__init__(cursor_path=cursor_path, cursor_param=cursor_param)
+
     def update_request(self, request: Request) -> None:
         request.params = {self.cursor_param: self._next_reference}

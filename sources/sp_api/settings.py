@@ -27,6 +27,8 @@ NAMED_RESOURCES = (
     "inventory_summaries",
     "order_metrics",
     "sales_and_traffic",
+    "reports",  # every table of `report_types`
+    "finances",  # financial event groups, events and their amounts, transactions
 )
 DEFAULT_LISTINGS_INCLUDED_DATA = ("summaries", "offers", "fulfillmentAvailability", "issues")
 DEFAULT_CATALOG_INCLUDED_DATA = (
@@ -38,7 +40,8 @@ DEFAULT_CATALOG_INCLUDED_DATA = (
     "productTypes",
 )
 LWA_PLAN = (100.0, 100)  # LWA publishes no usage plan; this only stops a runaway refresh loop
-DOWNLOAD_PLAN = (20.0, 20)  # presigned document URLs publish none either
+DOCUMENT_PLAN = (100.0, 100)  # presigned document URLs have no usage plan either
+HTTP_POOL_SIZE = 64  # connections kept per account: a report window each, at most 64
 LWA_MARGIN_SECONDS = 60.0  # refresh this early, or 1% of the lifetime when that is shorter
 LEGACY_AWS_KEYS = frozenset(
     {

@@ -1,4 +1,4 @@
--- the mart's totals equal the unioned items of orders that were not cancelled
+-- the mart's totals equal the items of every source's orders that were not cancelled
 with
 
 mart as (

@@ -1,14 +1,22 @@
-{# a raw source table, or an empty relation with `columns` when it was never loaded: a user may
-   load only some sources (`--sources sp_api`; the legacy archives are opt-in), and dbt build
-   must still pass on what is there. `columns` is a list of names (typed varchar) or a mapping
-   of name to type #}
-{% macro optional_source(source_name, table_name, columns) -%}
+{# a raw source table, or an empty relation when it was never loaded: a user may load only some
+   sources or resources (`--sources sp_api`, `report_types = []`), and dbt build must still pass
+   on what is there. The empty relation has `columns` (a list of names, typed varchar, or a
+   mapping of name to type), else the columns the source's yml declares with their data_type #}
+{% macro optional_source(source_name, table_name, columns=none) -%}
     {%- set relation = source(source_name, table_name) -%}
     {%- if execute and adapter.get_relation(relation.database, relation.schema, relation.identifier) is none -%}
         {%- set typed = {} -%}
-        {%- for column in columns -%}
-            {%- do typed.update({column: columns[column] if columns is mapping else 'varchar'}) -%}
-        {%- endfor -%}
+        {%- if columns is none -%}
+            {%- set node = graph.sources.values() | selectattr('source_name', 'equalto', source_name)
+                | selectattr('name', 'equalto', table_name) | first -%}
+            {%- for column in node.columns.values() -%}
+                {%- do typed.update({column.name: column.data_type}) -%}
+            {%- endfor -%}
+        {%- else -%}
+            {%- for column in columns -%}
+                {%- do typed.update({column: columns[column] if columns is mapping else 'varchar'}) -%}
+            {%- endfor -%}
+        {%- endif -%}
         (select {% for name, type in typed.items() %}cast(null as {{ type }}) as {{ name }}{{ ", " if not loop.last }}{% endfor %} where false)
     {%- else -%}
         {{ relation }}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,8 @@ from tests.loading import load_sp_api
 pytestmark = pytest.mark.e2e
 
 ACCESS_TOKEN_PREFIXES = ("Atza|", "Atz.sprdt|")
+# presigned report document URLs carry signature-like parameters
+PRESIGNED = re.compile(rb"X-Amz-(Signature|Security-Token|Credential)=(?!\*\*\*)[^&\s\"']+")
 
 
 def _canaries(accounts: dict) -> list[str]:
@@ -24,6 +27,7 @@ def _canaries(accounts: dict) -> list[str]:
 def _leaks(data: bytes, canaries: list[str]) -> list[str]:
     found = [c[:12] + "..." for c in canaries if c.encode() in data]
     found += [p for p in ACCESS_TOKEN_PREFIXES if p.encode() in data]
+    found += [m.group(0)[:24].decode() for m in PRESIGNED.finditer(data)]
     return found
 
 

@@ -132,6 +132,34 @@ def _created_query(url: str, token: str) -> tuple[str, str]:
     return query_id, query["dataDocumentId"]
 
 
+def _create_report(url: str, token: str, start: str) -> str:
+    return requests.post(
+        f"{url}/reports/2021-06-30/reports",
+        json={
+            "reportType": "GET_FLAT_FILE_ALL_ORDERS_DATA_BY_LAST_UPDATE_GENERAL",
+            "marketplaceIds": [US],
+            "dataStartTime": start,
+        },
+        headers={"x-amz-access-token": token},
+        timeout=30,
+    ).json()["reportId"]
+
+
+def _done_report(url: str, token: str) -> tuple[str, str]:
+    """An orders report that has finished: (report id, document id)."""
+    headers = {"x-amz-access-token": token}
+    report_id = _create_report(url, token, "2026-10-01T00:00:00Z")
+    for _ in range(10):  # minutes of processing in virtual time, within the token's hour
+        requests.post(f"{url}/_sandbox/clock/advance", json={"seconds": 300}, timeout=30)
+        report = requests.get(
+            f"{url}/reports/2021-06-30/reports/{report_id}", headers=headers, timeout=30
+        ).json()
+        if report.get("processingStatus") == "DONE":
+            break
+    assert report["processingStatus"] == "DONE", report
+    return report_id, report["reportDocumentId"]
+
+
 def _seeded_requests(url: str, token: str, world: Any, seller_id: str) -> dict[str, tuple]:
     """A request of every operation the seeded world serves, as a client would send it."""
     listing = world.catalog.listings[seller_id][0]
@@ -139,9 +167,45 @@ def _seeded_requests(url: str, token: str, world: Any, seller_id: str) -> dict[s
     order_id = world.order_books[seller_id].order_id(0)
     purchase_order = world.vendors[seller_id].numbers[-400]
     query_id, document_id = _created_query(url, token)
+    report_id, report_document_id = _done_report(url, token)
+    started_id = _create_report(url, token, "2026-09-01T00:00:00Z")
     window = {"createdAfter": "2026-10-20T00:00:00Z", "createdBefore": "2026-10-27T00:00:00Z"}
     dates = "2026-10-01T00:00:00-07:00--2026-10-08T00:00:00-07:00"
+    posted = {"PostedAfter": "2026-10-01T00:00:00Z", "PostedBefore": "2026-10-20T00:00:00Z"}
+    reports = "/reports/2021-06-30"
     return {
+        f"reports_2021-06-30.{name}": request
+        for name, request in {
+            "createReport": (
+                "POST",
+                f"{reports}/reports",
+                {},
+                {"reportType": "GET_MERCHANT_LISTINGS_ALL_DATA", "marketplaceIds": [US]},
+            ),
+            "getReports": (
+                "GET",
+                f"{reports}/reports",
+                {"reportTypes": "GET_FLAT_FILE_ALL_ORDERS_DATA_BY_LAST_UPDATE_GENERAL"},
+                None,
+            ),
+            "getReport": ("GET", f"{reports}/reports/{report_id}", {}, None),
+            "cancelReport": ("DELETE", f"{reports}/reports/{started_id}", {}, None),
+            "getReportDocument": ("GET", f"{reports}/documents/{report_document_id}", {}, None),
+        }.items()
+    } | {
+        "financesV0.listFinancialEventGroups": (
+            "GET",
+            "/finances/v0/financialEventGroups",
+            {"FinancialEventGroupStartedAfter": posted["PostedAfter"]},
+            None,
+        ),
+        "financesV0.listFinancialEvents": ("GET", "/finances/v0/financialEvents", posted, None),
+        "finances_2024-06-19.listTransactions": (
+            "GET",
+            "/finances/2024-06-19/transactions",
+            {"postedAfter": posted["PostedAfter"], "postedBefore": posted["PostedBefore"]},
+            None,
+        ),
         "orders_2026-01-01.searchOrders": (
             "GET",
             "/orders/2026-01-01/orders",
@@ -261,7 +325,8 @@ def test_every_seeded_operation_answers_what_its_model_describes(sandbox_server,
     assert set(cases) == service.routed - service.static_operations
     for key, (method, path, params, body) in cases.items():
         response = sp_send(method, sandbox_server.url, token, path, body, **params)
-        # the query is done by now, so cancelling it is refused: the error shape is checked
-        expected = 400 if key.endswith("cancelQuery") else 200
+        # the query and report have started by now, so cancelling them is refused: the error
+        # shape is checked
+        expected = 400 if key.endswith(("cancelQuery", "cancelReport")) else 200
         assert response.status_code // 100 == expected // 100, (key, response.text[:300])
         validate(key, response.status_code, response.json())

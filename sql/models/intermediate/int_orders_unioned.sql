@@ -24,6 +24,29 @@ sp_api_orders as (
 
 ),
 
+-- the orders flat file backfills history; the live Orders API wins where both know an order
+report_orders as (
+
+    select
+        seller_id,
+        order_id,
+        marketplace_id,
+        order_status,
+        fulfilled_by,
+        service_level,
+        sales_channel,
+        currency_code,
+        order_total,
+        is_prime,
+        is_cancelled,
+        purchased_at,
+        last_updated_at,
+        'sp_api_reports' as source_system,
+        2 as source_priority
+    from {{ ref('int_report_orders_rolled_up') }}
+
+),
+
 mws_orders as (
 
     select
@@ -41,7 +64,7 @@ mws_orders as (
         purchased_at,
         last_updated_at,
         'mws' as source_system,
-        2 as source_priority
+        3 as source_priority
     from {{ ref('stg_mws__orders') }}
 
 ),
@@ -64,7 +87,7 @@ aim_orders as (
         min(purchased_at) as purchased_at,
         max(coalesce(paid_at, purchased_at)) as last_updated_at,
         'aim' as source_system,
-        3 as source_priority
+        4 as source_priority
     from {{ ref('stg_aim__order_items') }}
     group by seller_id, order_id
 
@@ -73,6 +96,8 @@ aim_orders as (
 unioned as (
 
     select * from sp_api_orders
+    union all
+    select * from report_orders
     union all
     select * from mws_orders
     union all

@@ -1,6 +1,8 @@
--- FBA inventory per SKU and marketplace day (the marketplace's time zone): each day carries
--- the last summary reported by its end, from a SKU's first report through the latest day any
--- report of its seller and marketplace reached (at most two years)
+-- FBA inventory per SKU and marketplace day (the marketplace's time zone), from two sources:
+-- the FBA Inventory API's summaries, where each day carries the last summary reported by its
+-- end (from a SKU's first report through the latest day any report of its seller and
+-- marketplace reached, at most two years), and the daily FBA inventory report's snapshots.
+-- Where both know a SKU's day, the API's summary wins (as the Orders API's rows do).
 with
 
 summaries as (
@@ -59,25 +61,24 @@ days as (
 
 ),
 
-final as (
+api_days as (
 
     select
         days.seller_id,
         days.marketplace_id,
-        days.sku,
+        days.sku as seller_sku,
+        days.inventory_date,
         versions.asin,
         versions.fnsku,
-        days.inventory_date,
         versions.fulfillable_quantity,
-        versions.inbound_working_quantity,
-        versions.inbound_shipped_quantity,
-        versions.inbound_receiving_quantity,
         versions.reserved_quantity,
         versions.unfulfillable_quantity,
-        versions.researching_quantity,
+        coalesce(versions.inbound_working_quantity, 0)
+            + coalesce(versions.inbound_shipped_quantity, 0)
+            + coalesce(versions.inbound_receiving_quantity, 0) as inbound_quantity,
         versions.total_quantity,
-        versions.last_updated_at,
-        'fba_inventory_api' as source_system
+        'fba_inventory_api' as source_system,
+        1 as source_priority
 
     from days
     asof inner join day_versions as versions
@@ -85,6 +86,46 @@ final as (
         and days.marketplace_id = versions.marketplace_id
         and days.sku = versions.sku
         and days.inventory_date >= versions.changed_on
+
+),
+
+report_days as (
+
+    select
+        seller_id,
+        marketplace_id,
+        seller_sku,
+        snapshot_date as inventory_date,
+        any_value(asin) as asin,
+        any_value(fnsku) as fnsku,
+        sum(fulfillable_quantity) as fulfillable_quantity,
+        sum(reserved_quantity) as reserved_quantity,
+        sum(unsellable_quantity) as unfulfillable_quantity,
+        sum(inbound_quantity) as inbound_quantity,
+        sum(total_quantity) as total_quantity,
+        'fba_inventory_report' as source_system,
+        2 as source_priority
+    from {{ ref('stg_sp_api__report_fba_inventory') }}
+    group by seller_id, marketplace_id, seller_sku, snapshot_date
+
+),
+
+unioned as (
+
+    select * from api_days
+    union all
+    select * from report_days
+
+),
+
+final as (
+
+    select * exclude (source_priority)
+    from unioned
+    qualify row_number() over (
+        partition by seller_id, marketplace_id, seller_sku, inventory_date
+        order by source_priority
+    ) = 1
 
 )
 

@@ -1,0 +1,62 @@
+-- FBA customer returns with the marketplace, local day and value of what came back
+with
+
+returns as (
+
+    select * from {{ ref('stg_sp_api__report_fba_returns') }}
+
+),
+
+items as (
+
+    select
+        seller_id,
+        order_id,
+        seller_sku,
+        any_value(marketplace_id) as marketplace_id,
+        any_value(currency_code) as currency_code,
+        max(unit_price) as unit_price
+    from {{ ref('order_items') }}
+    group by seller_id, order_id, seller_sku
+
+),
+
+marketplaces as (
+
+    select * from {{ ref('marketplaces') }}
+
+),
+
+final as (
+
+    select
+        returns.seller_id,
+        returns.order_id,
+        returns.seller_sku,
+        returns.license_plate_number,
+        returns.return_line,
+        returns.asin,
+        items.marketplace_id,
+        returns.fulfillment_center_id,
+        returns.detailed_disposition,
+        returns.return_reason,
+        returns.return_status,
+        returns.customer_comments,
+        items.currency_code,
+        returns.quantity,
+        items.unit_price,
+        items.unit_price * returns.quantity as returned_value,
+        returns.returned_at,
+        {{ local_date('returns.returned_at', 'marketplaces.timezone') }} as return_date
+
+    from returns
+    left join items
+        on returns.seller_id = items.seller_id
+        and returns.order_id = items.order_id
+        and returns.seller_sku = items.seller_sku
+    left join marketplaces
+        on items.marketplace_id = marketplaces.marketplace_id
+
+)
+
+select * from final

@@ -1,0 +1,40 @@
+with
+
+source as (
+
+    select * from {{ optional_source('sp_api_reports', 'report_listings') }}
+
+),
+
+renamed as (
+
+    select
+        -- ids
+        seller_id,
+        marketplace_id,
+        seller_sku,
+        asin1 as asin,
+        listing_id,
+
+        -- strings
+        item_name as title,
+        fulfillment_channel,
+        status as listing_status,
+        -- local time with a zone abbreviation ("2025-03-05 10:11:12 PST"), kept as written
+        open_date as opened_at_local,
+
+        -- numerics
+        {{ money_to_decimal('price') }} as price,
+        try_cast(quantity as integer) as quantity,
+
+        -- booleans
+        coalesce(status = 'Active', false) as is_active,
+
+        -- dates
+        try_cast(snapshot_date as date) as snapshot_date
+
+    from source
+
+)
+
+select * from renamed
