@@ -37,7 +37,9 @@ class Wanted:
 
 
 def warehouse_asins(path: str | Path | None, default_domain: str) -> set[tuple[str, str]]:
-    """(ASIN, domain) of every `sp_api` table with an ASIN column (orders, listings, ...)."""
+    """(ASIN, domain) of every `sp_api` table with an ASIN column (orders, listings, ...); an
+    ASIN of a table that names no marketplace (the orders report) takes the default domain
+    only when no other table places it."""
     if not path or not Path(path).exists():
         return set()
     with duckdb.connect(str(path), read_only=True) as connection:
@@ -48,7 +50,8 @@ def warehouse_asins(path: str | Path | None, default_domain: str) -> set[tuple[s
         by_table: dict[str, set[str]] = {}
         for table, column in columns:
             by_table.setdefault(table, set()).add(column)
-        found: set[tuple[str, str]] = set()
+        placed: set[tuple[str, str]] = set()
+        unplaced: set[str] = set()
         for table, names in sorted(by_table.items()):
             asin = next((c for c in WAREHOUSE_ASIN_COLUMNS if c in names), None)
             if asin is None:
@@ -58,8 +61,10 @@ def warehouse_asins(path: str | Path | None, default_domain: str) -> set[tuple[s
                 f'select distinct "{asin}", {market} from "{WAREHOUSE_SCHEMA}"."{table}" '
                 f'where "{asin}" is not null'
             ).fetchall()
-            found |= {(a, MARKETPLACE_DOMAINS.get(m, default_domain)) for a, m in rows}
-    return found
+            placed |= {(a, MARKETPLACE_DOMAINS.get(m, default_domain)) for a, m in rows if m}
+            unplaced |= {a for a, m in rows if not m}
+    unplaced -= {a for a, _ in placed}
+    return placed | {(a, default_domain) for a in unplaced}
 
 
 def _due(

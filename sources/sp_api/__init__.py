@@ -49,6 +49,7 @@ from sources.sp_api.settings import (
     NAMED_RESOURCES,
     ORDERS_API_VERSIONS,
     PII_INCLUDED_DATA,
+    RESOURCE_GROUPS,
 )
 
 __all__ = ["sp_api_operation", "sp_api_poll", "sp_api_request", "sp_api_source"]
@@ -127,8 +128,9 @@ def sp_api_source(
             the Orders API and everything older (back to `start_date`) with the report.
         finances: load financial event groups, events and transactions.
         finances_history_days: how far back their first run reads (None: from `start_date`).
-        resources: the named resources to load (default: all of them, see NAMED_RESOURCES;
-            an empty list loads only the configured operations, polls and raw requests).
+        resources: the named resources to load (default: all of them, see NAMED_RESOURCES
+            and RESOURCE_GROUPS; an empty list loads only the configured operations, polls
+            and raw requests).
         catalog_max_age_days: catalog rows younger than this are not looked up again.
         catalog_asins: ASINs to describe besides those seen in orders and listings.
         metrics_lag_days: days before the last completed one that `order_metrics` and
@@ -155,11 +157,12 @@ def sp_api_source(
         )
     if orders_api_days < 0:
         raise ConfigurationError("sources.sp_api.orders_api_days must be 0 or more")
-    selected = tuple(NAMED_RESOURCES if resources is None else resources)
-    unknown = sorted(set(selected) - set(NAMED_RESOURCES))
+    choices = NAMED_RESOURCES + RESOURCE_GROUPS
+    selected = tuple(choices if resources is None else resources)
+    unknown = sorted(set(selected) - set(choices))
     if unknown:
         raise ConfigurationError(
-            f"sources.sp_api.resources: unknown {unknown}; choose from {list(NAMED_RESOURCES)}"
+            f"sources.sp_api.resources: unknown {unknown}; choose from {list(choices)}"
         )
     legacy = (aws_access_key, aws_secret_key, role_arn, role_session_name)
     if any(legacy):

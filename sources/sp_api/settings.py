@@ -27,9 +27,10 @@ NAMED_RESOURCES = (
     "inventory_summaries",
     "order_metrics",
     "sales_and_traffic",
-    "reports",  # every table of `report_types`
-    "finances",  # financial event groups, events and their amounts, transactions
 )
+# names for several tables each: those of `report_types`; the financial event groups, events,
+# their amounts and the transactions
+RESOURCE_GROUPS = ("reports", "finances")
 DEFAULT_LISTINGS_INCLUDED_DATA = ("summaries", "offers", "fulfillmentAvailability", "issues")
 DEFAULT_CATALOG_INCLUDED_DATA = (
     "summaries",

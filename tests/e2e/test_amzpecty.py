@@ -275,7 +275,8 @@ def test_run_py_loads_amzpecty_after_sp_api_and_builds_the_price_history(tmp_pat
         path,
         "select count(*), count(distinct rid), count(our_unit_price), "
         "count(*) filter (where buybox_price > 0), count(*) filter (where "
-        "our_price_source = 'listing') from main.asin_price_history",
+        "our_price_source = 'listing') from main.asin_price_history "
+        "where source_system = 'amzpecty'",
     )[0]
     raw = _rows(path, "select count(*) from amzpecty.asin_snapshots")[0][0]
     # every snapshot is of an ASIN we list or sold, so each has our price; most from listings

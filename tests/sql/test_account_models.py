@@ -47,19 +47,22 @@ def test_marts_build_and_agree(sandbox_server, accounts, tmp_path) -> None:
         )
         gaps = rows("""
             select count(*) from (
-                select seller_id, marketplace_id, sku, count(*) as days,
+                select seller_id, marketplace_id, seller_sku, count(*) as days,
                        date_diff('day', min(inventory_date), max(inventory_date)) + 1 as span
-                from main.inventory_daily group by 1, 2, 3
+                from main.inventory_daily where source_system = 'fba_inventory_api'
+                group by 1, 2, 3
             ) where days <> span""")
         assert gaps == [(0,)]
         latest = rows("""
             select count(*) from main.inventory_daily d
             join (
-                select seller_id, marketplace_id, sku, max(inventory_date) as last_day
-                from main.inventory_daily group by 1, 2, 3
-            ) l using (seller_id, marketplace_id, sku)
+                select seller_id, marketplace_id, seller_sku, max(inventory_date) as last_day
+                from main.inventory_daily where source_system = 'fba_inventory_api'
+                group by 1, 2, 3
+            ) l using (seller_id, marketplace_id, seller_sku)
             join staging.stg_sp_api__inventory_summaries s
-              using (seller_id, marketplace_id, sku)
+              on s.seller_id = d.seller_id and s.marketplace_id = d.marketplace_id
+              and s.sku = d.seller_sku
             where d.inventory_date = l.last_day
               and s.last_updated_at = (
                 select max(last_updated_at) from staging.stg_sp_api__inventory_summaries x
