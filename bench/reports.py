@@ -4,8 +4,9 @@ and a two-year order backfill against the usage plan.
     python bench/reports.py [--rows 1000000] [--big-rows 4000000] [--backfill-orders 100000]
 
 1. A ~1M-row orders flat-file report (~250 MB of TSV, gzip'd as Amazon serves it) is
-   downloaded, decompressed, decoded, parsed and loaded (merged) into DuckDB by the real source;
-   rows/s is set against DuckDB's read_csv of the same gzip'd file into a table, in the same run.
+   downloaded, decompressed, decoded, parsed and loaded (appended, as backfill windows are)
+   into DuckDB by the real source; rows/s is set against DuckDB's read_csv of the same gzip'd
+   file into a table, in the same run.
    The sandbox renders the document once, before the measured run (Amazon's documents are
    files waiting on S3), and the measured run reuses that DONE report through getReports.
 2. Peak RSS of the measured process at the 1M- and the 4M-row report.

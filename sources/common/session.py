@@ -27,6 +27,10 @@ TRANSIENT_NETWORK_ERRORS = (
     requests.exceptions.ChunkedEncodingError,
 )
 
+# a token can expire in flight (at high sandbox time scales it lives a second); a request
+# asks for a fresh one this many times before its 403 stands
+AUTH_REFRESHES = 3
+
 
 class Verdict(enum.Enum):
     DONE = "done"
@@ -118,7 +122,7 @@ class PacedSession(requests.Session):
         hooks, request.hooks = request.hooks, default_hooks()
         kwargs.setdefault("timeout", self.timeout)
         attempt = 0
-        refreshed = False
+        refreshes = 0
         try:
             while True:
                 waited = bucket.acquire()
@@ -141,8 +145,12 @@ class PacedSession(requests.Session):
                 if verdict is Verdict.DONE:
                     self.stats.record(operation, retried=attempt > 0, waited=waited)
                     break
-                if verdict is Verdict.REFRESH_AUTH and not refreshed and self.refresh_auth(request):
-                    refreshed = True
+                if (
+                    verdict is Verdict.REFRESH_AUTH
+                    and refreshes < AUTH_REFRESHES
+                    and self.refresh_auth(request)
+                ):
+                    refreshes += 1
                     self.stats.record(operation, retried=True, error=True, waited=waited)
                     continue
                 if verdict in (Verdict.THROTTLED, Verdict.SERVER_ERROR):

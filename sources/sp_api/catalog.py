@@ -24,10 +24,9 @@ import pyarrow as pa
 from sources.common.arrow import flat_table, struct_array
 from sources.common.clock import Clock
 from sources.common.concurrency import interleave
-from sources.common.failures import Failures
+from sources.common.failures import Failures, guarded
 from sources.sp_api.client import SpApiClient
-from sources.sp_api.exceptions import NotFoundError
-from sources.sp_api.fanout import guarded
+from sources.sp_api.exceptions import NotFoundError, SpApiError
 from sources.sp_api.listings import ListingsDone, ListingsSnapshot
 from sources.sp_api.operations import operation_items
 from sources.sp_api.sellers import marketplace_ids
@@ -199,7 +198,9 @@ def catalog_items(
             log.info("catalog: no account sells in %s; its ASINs are skipped", marketplace_id)
             continue
         lookups = partial(_lookups, client, marketplace_id, asins, refresh.settings, refresh.clock)
-        producers.append(partial(guarded, "catalog_items", client, lookups, failures))
+        producers.append(
+            partial(guarded, lookups, failures, "catalog_items", client.account.name, (SpApiError,))
+        )
     pending: list[Described] = []
     for described in interleave(producers, workers=max(1, len(producers)), buffer=64):
         pending.append(described)

@@ -3,34 +3,16 @@ recorded (and its position not advanced) while the others load."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterator
 from functools import partial
 from typing import TypeVar
 
 from sources.common.concurrency import interleave
-from sources.common.failures import Failures
+from sources.common.failures import Failures, guarded
 from sources.sp_api.client import SpApiClient
 from sources.sp_api.exceptions import SpApiError
 
-log = logging.getLogger("sources.sp_api")
 T = TypeVar("T")
-
-
-def guarded(
-    resource: str,
-    client: SpApiClient,
-    produce: Callable[[], Iterator[T]],
-    failures: Failures | None,
-) -> Iterator[T]:
-    """`produce`'s items; without a collector its error is raised, with one it is recorded."""
-    try:
-        yield from produce()
-    except SpApiError as error:
-        if failures is None:
-            raise
-        log.error("%s [%s] failed: %s", resource, client.account.name, error)
-        failures.add(resource, client.account.name, error)
 
 
 def per_account(
@@ -42,6 +24,9 @@ def per_account(
 ) -> Iterator[T]:
     """Every account's items as they arrive (see `interleave`)."""
     producers = [
-        partial(guarded, resource, client, partial(fetch, client), failures) for client in clients
+        partial(
+            guarded, partial(fetch, client), failures, resource, client.account.name, (SpApiError,)
+        )
+        for client in clients
     ]
     yield from interleave(producers, workers=max(1, len(producers)), buffer=buffer)

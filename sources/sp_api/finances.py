@@ -20,11 +20,10 @@ from dlt.common import jsonpath
 from dlt.sources.helpers.rest_client.paginators import JSONResponseCursorPaginator
 
 from sources.common.arrow import flat_table, struct_array
-from sources.common.concurrency import interleave
-from sources.common.failures import Failures, guarded
+from sources.common.failures import Failures
 from sources.common.memory import relaxed_gc
 from sources.sp_api.client import Account, SpApiClient
-from sources.sp_api.exceptions import SpApiError
+from sources.sp_api.fanout import per_account
 from sources.sp_api.report_windows import iso, parse
 
 MAX_WINDOW_DAYS = 180  # "If PostedAfter and PostedBefore are more than 180 days apart, the
@@ -168,19 +167,12 @@ def _per_account(
     """Every account's windows since its cursor (kept in the calling resource's state),
     accounts in parallel; a failed account spares the others."""
     state: dict[str, str] = dlt.current.resource_state().setdefault("posted", {})
-    producers = [
-        partial(
-            guarded,
-            partial(_incremental, client, state, settings, lookback_days, partial(fetch, client)),
-            failures,
-            name,
-            client.account.name,
-            (SpApiError,),
-        )
-        for client in clients
-    ]
+
+    def windows(client: SpApiClient) -> Iterator[Any]:
+        return _incremental(client, state, settings, lookback_days, partial(fetch, client))
+
     with relaxed_gc():
-        yield from interleave(producers, workers=len(producers), buffer=2)
+        yield from per_account(name, clients, windows, failures)
 
 
 @dlt.resource(name="financial_event_pages", selected=False)

@@ -45,7 +45,6 @@ class TableSpec:
     keys: tuple[str, ...] = ()  # natural key; empty: a hash of the whole row
     merge_key: tuple[str, ...] = ()  # a reload replaces every row sharing these values
     columns: tuple[str, ...] = ()  # documented columns; a document lacking one loads nulls
-    dedup_sort: str | None = None  # the row that wins when one load holds a key twice
     path: str | None = None  # JSON: the list holding the rows; XML: the row element's tag
 
     def key_columns(self) -> tuple[str, ...]:
@@ -209,7 +208,6 @@ CATALOG: dict[str, ReportSpec] = {
                     keys=("amazon-order-id", "sku"),
                     merge_key=("amazon-order-id",),
                     columns=ORDER_COLUMNS,
-                    dedup_sort="last-updated-date",
                 ),
             ),
         ),

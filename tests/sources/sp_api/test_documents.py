@@ -13,9 +13,16 @@ import requests
 from sources.common.ratelimit import Pacer
 from sources.common.stats import ApiStats
 from sources.sp_api import documents
-from sources.sp_api.client import DocumentSession
 from sources.sp_api.exceptions import DocumentError, DocumentUrlExpiredError
-from sources.sp_api.report_catalog import CATALOG, LISTINGS, SETTLEMENTS, ReportSpec, TableSpec
+from sources.sp_api.presigned import DocumentSession
+from sources.sp_api.report_catalog import (
+    CATALOG,
+    LISTINGS,
+    SALES_TRAFFIC,
+    SETTLEMENTS,
+    ReportSpec,
+    TableSpec,
+)
 
 REF = documents.ReportRef("50311019412", "GET_TEST_REPORT", ("ATVPDKIKX0DER",), "", "")
 
@@ -101,9 +108,7 @@ def test_transcoding_round_trips_across_chunk_boundaries(codec, text) -> None:
     assert out.decode("utf-8") == text * 50
 
 
-@pytest.mark.parametrize(
-    ("codec", "bad"), [("utf-8", b"\xff"), ("cp1252", b"\x81"), ("cp932", b"\x85\x40")]
-)
+@pytest.mark.parametrize(("codec", "bad"), [("cp1252", b"\x81"), ("cp932", b"\x85\x40")])
 def test_bytes_that_do_not_decode_are_refused_with_their_offset(codec, bad) -> None:
     data = "abc".encode(codec) * 10 + bad + b"def"
     transcoder = documents._Transcoder(codec, REF)
@@ -123,6 +128,32 @@ def _parse(tmp_path: Path, text: str, spec: ReportSpec, decoder_suffix: str = "t
         ):
             tables.setdefault(table.name, []).extend(batch.to_pylist())
     return tables
+
+
+@pytest.mark.parametrize(
+    ("kind", "data"),
+    [
+        ("tsv", b"seller-sku\tprice\nA\t1.00\nB\xff\t2.00\n"),
+        ("tsv", b"seller-sku\tpr\xffice\nA\t1.00\n"),
+        ("json", b'{"salesAndTrafficByDate": [{"date": "2026-10-01\xff"}]}'),
+    ],
+)
+def test_utf8_that_does_not_decode_rejects_the_document(tmp_path, kind, data) -> None:
+    """UTF-8 is not transcoded: the parsers refuse bytes that do not decode."""
+    spec = CATALOG[LISTINGS] if kind == "tsv" else CATALOG[SALES_TRAFFIC]
+    path = tmp_path / "doc.txt"
+    transcoder = documents._Transcoder("utf-8", REF)
+    path.write_bytes(transcoder.convert(data) + transcoder.convert(b"", final=True))
+    constants = documents.engine_columns(spec, REF, "A1SELLER", "2026-11-01")
+    with (
+        documents.database("64MB", tmp_path) as shared,
+        pytest.raises(DocumentError, match="50311019412"),
+    ):
+        list(
+            documents.parse(
+                documents.Document(path, "utf-8", "text/plain"), spec, constants, REF, shared
+            )
+        )
 
 
 def test_flat_files_keep_quotes_and_hashes_and_key_rows_by_ordinal(tmp_path) -> None:
