@@ -1,5 +1,6 @@
-"""The `aim` dlt source: Amazon Inventory Management (2004-2010) batches, error logs, order
-and open listings reports for every account, and saved AIM files of an archive folder."""
+"""The `aim` dlt source: Amazon Inventory Management (2004-2010) batches, their error logs and
+quick-fix files, order, open listings and batch refund reports for every account, and saved AIM
+files of an archive folder."""
 
 from __future__ import annotations
 
@@ -45,6 +46,10 @@ ITEM_KEYS = ("seller_id", "order_id", "order_item_id")
 LISTING_KEYS = ("seller_id", "sku")
 BATCH_KEYS = ("seller_id", "batchid")
 ERROR_KEYS = ("seller_id", "batch_id", "original_record_number")
+REFUND_KEYS = ("seller_id", "order_id", "payments_transaction_id")
+# function, table and state list of the files a batch with errors or warnings has
+BATCH_FILES = (("download/errorlog", "batch_errors", "errorlogs"),
+               ("download/quickfix", "batch_quickfix", "quickfixes"))  # fmt: skip
 
 
 class AimError(Exception):
@@ -85,6 +90,15 @@ def reports(root: etree._Element) -> list[dict[str, Any]]:
             record[name] = utc_iso(record.get(name), REPORT_TIMEZONE)  # type: ignore[assignment]
         found.append(record)
     return found
+
+
+def refund_rows(text: str) -> list[dict[str, Any]]:
+    """BatchRefund report lines, keyed by order and payment transaction (blank when a line
+    names none, so that the key stays whole)."""
+    rows = tsv.rows(text)
+    for row in rows:
+        row["payments-transaction-id"] = row.get("payments-transaction-id") or ""
+    return rows
 
 
 def order_rows(text: str, include_pii: bool) -> list[dict[str, Any]]:
@@ -179,21 +193,27 @@ def _table(name: str, seller_id: str, records: list[dict[str, Any]], keys: tuple
 
 def _live(client: AimClient, state: dict[str, Any], days: int, include_pii: bool):  # type: ignore[no-untyped-def]
     seller = client.seller_id
-    done_batches = state.setdefault("errorlogs", [])
     root = xml.parse(client.post("catalog-upload/get-batches", {"NumberOfBatches": "100"}).content)
     found = batches(root)
     if found:
         yield _table("batches", seller, found, BATCH_KEYS)
     for batch in found:
-        key = f"{seller}:{batch.get('batchid')}"
-        if batch.get("status") != "Done" or key in done_batches:
+        if batch.get("status") != "Done":
             continue
-        if int(batch.get("itemsnotactivated") or 0) > 0:
-            response = client.post("download/errorlog", {"BatchID": str(batch["batchid"])})
-            yield from _errors(seller, str(batch["batchid"]), tsv.decode(response.content))
-        done_batches.append(key)
+        batch_id = str(batch["batchid"])
+        key = f"{seller}:{batch_id}"
+        problems = sum(int(batch.get(n) or 0) for n in ("itemsnotactivated", "numberofwarnings"))
+        for function, table, done in BATCH_FILES:
+            loaded = state.setdefault(done, [])
+            if key in loaded:
+                continue
+            if problems > 0:
+                response = client.post(function, {"BatchID": batch_id})
+                text = tsv.decode(response.content, _charset(response))
+                yield from _batch_file(table, seller, batch_id, text)
+            loaded.append(key)
     seen = state.setdefault("reports", [])
-    for name, table in (("Order", "order_items"), ("OpenListings", "open_listings")):
+    for name in ("Order", "OpenListings", "BatchRefund"):
         before = {r["reportid"] for r in reports(xml.parse(_status(client, name).content))}
         client.post(
             "manual-reports/generate-report-now", {"ReportName": name, "NumberOfDays": str(days)}
@@ -209,15 +229,16 @@ def _live(client: AimClient, state: dict[str, Any], days: int, include_pii: bool
             response = client.post("download/report", {"ReportID": report["reportid"]})
             text = tsv.decode(response.content, _charset(response))
             if name == "Order":
-                rows = order_rows(text, include_pii)
+                rows, table, keys = order_rows(text, include_pii), "order_items", ITEM_KEYS
+            elif name == "BatchRefund":
+                rows, table, keys = refund_rows(text), "refunds", REFUND_KEYS
+            else:
+                rows, table, keys = tsv.rows(text), "open_listings", LISTING_KEYS
+            if name != "OpenListings":
                 for row in rows:
                     row["marketplace_id"] = client.marketplace_id
-                if rows:
-                    yield _table(table, seller, rows, ITEM_KEYS)
-            else:
-                rows = tsv.rows(text)
-                if rows:
-                    yield _table(table, seller, rows, LISTING_KEYS)
+            if rows:
+                yield _table(table, seller, rows, keys)
             seen.append(key)
 
 
@@ -232,7 +253,11 @@ def _charset(response: requests.Response) -> str | None:
     return {"windows-31j": "cp932"}.get(value, value) or None
 
 
-def _errors(seller: str, batch_id: str, text: str, file: Any = None) -> Iterator[Any]:
+def _batch_file(
+    table: str, seller: str, batch_id: str, text: str, file: Any = None
+) -> Iterator[Any]:
+    """An error log or a quick-fix file (a "Feed Processing Summary" or a bare TSV); lines
+    without a record number are numbered by their place in the file."""
     summary = tsv.processing_summary(text)
     records = []
     for n, row in enumerate(summary.errors):
@@ -247,23 +272,27 @@ def _errors(seller: str, batch_id: str, text: str, file: Any = None) -> Iterator
             record.update(source_file=file.name, source_index=n)
         records.append(record)
     if records:
-        yield _table("batch_errors", seller, records, ERROR_KEYS)
+        yield _table(table, seller, records, ERROR_KEYS)
 
 
 def _archived(folder: str, state: dict[str, Any], include_pii: bool) -> Iterator[Any]:
     imported: list[str] = state.setdefault("archive_files", [])
     found = archive.scan(folder, skip=imported)
+    batch_files = {archive.AIM_BATCH_ERRORS: "batch_errors", archive.AIM_QUICKFIX: "batch_quickfix"}
     kinds = (archive.AIM_ORDER_REPORT, archive.AIM_OPEN_LISTINGS, archive.AIM_BATCHES,
-             archive.AIM_BATCH_ERRORS)  # fmt: skip
+             archive.AIM_REFUNDS, *batch_files)  # fmt: skip
     for kind, file in archive.by_kind(found, kinds):
         seller = archive.seller_of(file)
-        if kind == archive.AIM_BATCH_ERRORS:
-            yield from _errors(seller, archive.digits(file.name) or file.name, file.text(), file)
+        if kind in batch_files:
+            batch_id = archive.digits(file.name) or file.name
+            yield from _batch_file(batch_files[kind], seller, batch_id, file.text(), file)
             continue
         if kind == archive.AIM_BATCHES:
             records, table, keys = batches(file.xml()), "batches", BATCH_KEYS
         elif kind == archive.AIM_ORDER_REPORT:
             records, table, keys = order_rows(file.text(), include_pii), "order_items", ITEM_KEYS
+        elif kind == archive.AIM_REFUNDS:
+            records, table, keys = refund_rows(file.text()), "refunds", REFUND_KEYS
         else:
             records, table, keys = tsv.rows(file.text()), "open_listings", LISTING_KEYS
             for record in records:
@@ -283,8 +312,9 @@ def aim_tables(
     archive_folder: str | None,
     failures: Failures | None,
 ) -> Iterator[Any]:
-    """Tables `batches`, `batch_errors`, `order_items` (one row per order report line) and
-    `open_listings`; reports and error logs already loaded are not fetched again."""
+    """Tables `batches`, `batch_errors`, `batch_quickfix`, `order_items` (one row per order
+    report line), `open_listings` and `refunds`; reports, error logs and quick-fix files already
+    loaded are not fetched again."""
     state = dlt.current.resource_state()
     for client in clients:
         try:

@@ -29,6 +29,8 @@ AIM_ORDER_REPORT = "aim.order_report"
 AIM_OPEN_LISTINGS = "aim.open_listings"
 AIM_BATCHES = "aim.batches"
 AIM_BATCH_ERRORS = "aim.batch_errors"
+AIM_QUICKFIX = "aim.batch_quickfix"
+AIM_REFUNDS = "aim.refunds"
 OTHER = "other"  # acknowledgements, error documents, report lists: parsed, nothing to load
 
 _XML_KINDS = {
@@ -107,10 +109,14 @@ def kind(file: ArchiveFile) -> str:
         return _XML_KINDS.get(name, OTHER)
     text = file.text()
     first = text.lstrip().split("\n", 1)[0].strip()
+    lowered = file.name.lower()
+    if "quickfix" in lowered:  # its header is an inventory file's: only its name tells
+        return AIM_QUICKFIX
     if first.startswith("Feed Processing Summary"):
-        lowered = file.name.lower()
         return AIM_BATCH_ERRORS if "errorlog" in lowered or "batch" in lowered else MWS_FEED_RESULT
     header = set(first.split("\t"))
+    if {"order-id", "payments-transaction-id", "refund-amount"} <= header:
+        return AIM_REFUNDS
     if {"order-id", "order-item-id", "purchase-date"} <= header:
         return AIM_ORDER_REPORT
     if {"seller-sku", "asin1"} <= header or {"listing-id", "seller-sku"} <= header:
@@ -132,6 +138,6 @@ def seller_of(file: ArchiveFile) -> str:
 
 
 def digits(name: str) -> str | None:
-    """The id in a file name (`errorlog-2585199250.tsv` -> `2585199250`)."""
+    """The id in a file name (`errorlog-2585199250.tsv`, `quickfix-2585199250.tsv`)."""
     run = "".join(c if c.isdigit() else " " for c in Path(name).name).split()
     return max(run, key=len) if run else None

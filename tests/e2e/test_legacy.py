@@ -111,6 +111,13 @@ def test_an_archive_imported_twice_loads_once(sandbox_server, accounts, tmp_path
         )
     )
     shutil.copytree(SAMPLES / "ecs", folder / "ecs")
+    (folder / seller / "quickfix-2585199250.tsv").write_bytes(
+        b"sku\tprice\tquantity\nA\t\t\nB\t\t\n"
+    )
+    (folder / seller / "refunds.txt").write_text(
+        "order-id\tpayments-transaction-id\trefund-amount\treason\tstatus\n"
+        "002-1\tT-1\t1.00\tCouldNotShip\tSUCCESS\n"
+    )
     loads = []
     for _ in range(2):
         mws = _load(mws_source(archive_folder=str(folder)), tmp_path, "mws")
@@ -119,11 +126,88 @@ def test_an_archive_imported_twice_loads_once(sandbox_server, accounts, tmp_path
         loads.append([p.last_trace.last_normalize_info.row_counts for p in (mws, aim, paapi)])
     first, second = loads
     assert first[0]["orders"] >= 3 and first[1]["order_items"] == 1 and first[2]["items"] > 10
+    assert first[1]["batch_quickfix"] == 2 and first[1]["refunds"] == 1
+    quickfix = "select batch_id, sku, source_file, source_index from aim.batch_quickfix"
+    assert ("2585199250", "B", f"{seller}/quickfix-2585199250.tsv", 1) in _rows(tmp_path, quickfix)
+    refund = "select order_id, source_file, source_index from aim.refunds"
+    assert _rows(tmp_path, refund) == {("002-1", f"{seller}/refunds.txt", 0)}
     assert all(not {k: v for k, v in c.items() if not k.startswith("_dlt")} for c in second)
     lineage = _rows(tmp_path, "select source_file, source_index from mws.orders")
     assert (f"{seller}/orders_list_orders.xml", 0) in lineage
     counts = "select count(*), count(distinct amazon_order_id) from mws.orders"
     assert len({*_rows(tmp_path, counts).pop()}) == 1  # the gzip copy merged, no duplicate
+
+
+def _aim(accounts: dict, stats: ApiStats | None = None) -> Any:
+    homes = {a["seller_id"]: a["marketplace_ids"] for a in accounts["accounts"]}
+    return aim_source(
+        accounts=[
+            {**a, "marketplace_ids": homes[a["seller_id"]]} for a in accounts["aim"]["accounts"]
+        ],
+        endpoint=accounts["aim"]["endpoint"],
+        quota_scale=TEST_TIME_SCALE,
+        retry_backoff_seconds=0.01,
+        stats=stats,
+    )
+
+
+REFUNDS = [
+    ("002-0000001-0000001", "T-1001", "12.50", "CouldNotShip", "sorry"),
+    ("002-0000001-0000001", "T-1002", "3.99", "GeneralAdjustment", "shipping"),
+    ("002-0000002-0000002", "T-1003", "20.00", "DifferentItem", ""),
+]
+
+
+def test_aim_quickfix_files_and_batch_refunds_load_once(sandbox_server, accounts, tmp_path):
+    control(sandbox_server.url, "world/freeze", {"at": "now"})
+    target = accounts["aim"]["accounts"][0]
+    lines = ["order-id\tpayments-transaction-id\trefund-amount\treason\tmessage"]
+    body = "\r\n".join(lines + ["\t".join(row) for row in REFUNDS]) + "\r\n"
+    uploaded = requests.post(
+        f"{accounts['aim']['endpoint']}/exec/panama/seller-admin/catalog-upload/batch-refund",
+        data=body.encode(),
+        headers={"Content-Type": "text/xml;charset=utf-8"},
+        auth=(target["email"], target["password"]),
+        timeout=10,
+    )
+    assert uploaded.status_code == 200 and uploaded.text.strip() == "<Success>SUCCESS</Success>"
+    control(sandbox_server.url, "clock/advance", {"seconds": 300})  # the refund report is ready
+    stats = ApiStats()
+    first = _load(_aim(accounts, stats), tmp_path, "aim").last_trace.last_normalize_info.row_counts
+    refunds = _rows(
+        tmp_path,
+        "select seller_id, order_id, payments_transaction_id, refund_amount, reason, status "
+        "from aim.refunds",
+    )
+    assert refunds == {(target["seller_id"], *row[:4], "SUCCESS") for row in REFUNDS}
+    problems = dict(
+        _rows(
+            tmp_path,
+            "select seller_id, sum(itemsnotactivated::int + numberofwarnings::int) "
+            "from aim.batches where status = 'Done' group by 1",
+        )
+    )
+    fixes = dict(_rows(tmp_path, "select seller_id, count(*) from aim.batch_quickfix group by 1"))
+    errors = dict(_rows(tmp_path, "select seller_id, count(*) from aim.batch_errors group by 1"))
+    assert fixes == errors == problems and len(fixes) == len(accounts["aim"]["accounts"])
+    assert first["batch_quickfix"] == sum(fixes.values()) and first["refunds"] == len(REFUNDS)
+    same_skus = (
+        "select count(*) from aim.batch_quickfix q join aim.batch_errors e using "
+        "(seller_id, batch_id, sku)"
+    )
+    assert _rows(tmp_path, same_skus) == {(sum(fixes.values()),)}  # a fix per rejected line
+    batches = _rows(
+        tmp_path, "select count(distinct (seller_id, batch_id)) from aim.batch_quickfix"
+    )
+    assert {(stats.snapshot()["aim.download/quickfix"].calls,)} == batches
+
+    stats = ApiStats()
+    second = _load(_aim(accounts, stats), tmp_path, "aim").last_trace.last_normalize_info
+    assert not {"batch_quickfix", "batch_errors", "refunds"} & set(second.row_counts)
+    calls = stats.snapshot()
+    assert "aim.download/quickfix" not in calls and "aim.download/errorlog" not in calls
+    assert _rows(tmp_path, "select count(*) from aim.batch_quickfix") == {(sum(fixes.values()),)}
+    assert _rows(tmp_path, "select count(*) from aim.refunds") == {(len(REFUNDS),)}
 
 
 def test_ecs_rejects_sha1_and_stale_signatures(sandbox_server, accounts):

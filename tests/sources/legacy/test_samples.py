@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from sources.aim import batches, order_rows, reports
+from sources.aim import batches, order_rows, refund_rows, reports
 from sources.common import tsv
 from sources.common.timefmt import TimeFormatError, utc_iso
 from sources.legacy_files import files as archive
@@ -75,3 +75,30 @@ def test_aim_report_status_times_and_zone_abbreviations() -> None:
     assert utc_iso("2017-02-05T00%3A06%3A07.000Z") == "2017-02-05T00:06:07Z"
     with pytest.raises(TimeFormatError):
         utc_iso("08/07/2009 01:48:23 XST")
+
+
+def test_aim_quickfix_files_are_told_by_name_and_refund_reports_by_header() -> None:
+    errorlog = (SAMPLES / "aim/download-errorlog.tsv").read_bytes()
+    bare = b"sku\tprice\tquantity\r\nSKU-1\t\t\r\nSKU-2\t9.99\t3\r\n"
+    for data in (errorlog, bare):  # with or without a Feed Processing Summary preamble
+        file = archive.ArchiveFile("S/quickfix-2585199250.tsv", "S", "d", data)
+        assert archive.kind(file) == archive.AIM_QUICKFIX
+        assert archive.digits(file.name) == "2585199250"
+    assert tsv.processing_summary(bare.decode()).errors == [
+        {"sku": "SKU-1", "price": None, "quantity": None},
+        {"sku": "SKU-2", "price": "9.99", "quantity": "3"},
+    ]
+    errors = archive.ArchiveFile("S/errorlog-2585199250.tsv", "S", "d", errorlog)
+    assert archive.kind(errors) == archive.AIM_BATCH_ERRORS
+    report = (
+        "order-id\tpayments-transaction-id\trefund-amount\treason\tstatus\r\n"
+        "002-1234567-1234567\tT-1\t12.50\tCouldNotShip\tSUCCESS\r\n"
+        "002-1234567-7654321\t\t3.99\tGeneralAdjustment\tSUCCESS\r\n"
+    )
+    refunds = archive.ArchiveFile("S/BatchRefund.txt", "S", "d", report.encode("cp1252"))
+    assert archive.kind(refunds) == archive.AIM_REFUNDS
+    rows = refund_rows(refunds.text())
+    assert [(r["order-id"], r["payments-transaction-id"], r["refund-amount"]) for r in rows] == [
+        ("002-1234567-1234567", "T-1", "12.50"),
+        ("002-1234567-7654321", "", "3.99"),  # no transaction: a blank, so the key stays whole
+    ]

@@ -1,0 +1,28 @@
+{% set raw = source('aim', 'batch_quickfix') %}
+
+with
+
+source as (
+
+    select * from {{ optional_source('aim', 'batch_quickfix') }}
+
+),
+
+renamed as (
+
+    select
+        -- ids
+        seller_id,
+        batch_id,
+        original_record_number as record_number,
+        sku as seller_sku,
+
+        -- numerics (blank in a quick-fix file until the seller fills them in)
+        {{ money_to_decimal(column_or_null(raw, 'price')) }} as price,
+        try_cast({{ column_or_null(raw, 'quantity') }} as integer) as quantity
+
+    from source
+
+)
+
+select * from renamed

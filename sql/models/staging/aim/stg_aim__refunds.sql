@@ -1,0 +1,31 @@
+{% set raw = source('aim', 'refunds') %}
+
+with
+
+source as (
+
+    select * from {{ optional_source('aim', 'refunds') }}
+
+),
+
+renamed as (
+
+    select
+        -- ids
+        seller_id,
+        order_id,
+        payments_transaction_id,
+        {{ column_or_null(raw, 'marketplace_id') }} as marketplace_id,
+
+        -- strings
+        {{ column_or_null(raw, 'reason') }} as refund_reason,
+        {{ column_or_null(raw, 'status') }} as refund_status,
+
+        -- numerics
+        {{ money_to_decimal('refund_amount') }} as refund_amount
+
+    from source
+
+)
+
+select * from renamed
