@@ -21,6 +21,7 @@ from sources.common import tsv, xml
 MWS_ORDERS = "mws.orders"
 MWS_ORDER_ITEMS = "mws.order_items"
 MWS_REPORT_REQUESTS = "mws.report_requests"
+MWS_REPORTS = "mws.reports"
 MWS_FEED_SUBMISSIONS = "mws.feed_submissions"
 MWS_LISTINGS = "mws.listings"
 MWS_FEED_RESULT = "mws.feed_result"
@@ -31,7 +32,7 @@ AIM_BATCHES = "aim.batches"
 AIM_BATCH_ERRORS = "aim.batch_errors"
 AIM_QUICKFIX = "aim.batch_quickfix"
 AIM_REFUNDS = "aim.refunds"
-OTHER = "other"  # acknowledgements, error documents, report lists: parsed, nothing to load
+OTHER = "other"  # acknowledgements and error documents: parsed, nothing to load
 
 _XML_KINDS = {
     "ListOrdersResponse": MWS_ORDERS,
@@ -42,6 +43,8 @@ _XML_KINDS = {
     "GetReportRequestListResponse": MWS_REPORT_REQUESTS,
     "GetReportRequestListByNextTokenResponse": MWS_REPORT_REQUESTS,
     "RequestReportResponse": MWS_REPORT_REQUESTS,
+    "GetReportListResponse": MWS_REPORTS,
+    "GetReportListByNextTokenResponse": MWS_REPORTS,
     "GetFeedSubmissionListResponse": MWS_FEED_SUBMISSIONS,
     "GetFeedSubmissionListByNextTokenResponse": MWS_FEED_SUBMISSIONS,
     "SubmitFeedResponse": MWS_FEED_SUBMISSIONS,

@@ -16,7 +16,14 @@ from sources.common.stats import ApiStats
 from sources.mws.client import make_client, parse_accounts
 from sources.mws.exceptions import ConfigurationError
 from sources.mws.orders import OrdersWindow, order_batches, order_buyers, order_items, orders
-from sources.mws.reports import feed_errors, feed_submissions, listings, report_requests
+from sources.mws.reports import (
+    AVAILABLE_REPORTS,
+    FEED_SUBMISSIONS,
+    REPORT_REQUESTS,
+    feed_errors,
+    listing_resource,
+    listings,
+)
 from sources.mws.settings import DEFAULT_LAG_SECONDS, DEFAULT_START_DATE, HISTORY_DAYS
 
 __all__ = ["mws_source"]
@@ -54,8 +61,9 @@ def mws_source(
     stats: Any = None,
     failures: Any = None,
 ) -> list[DltResource]:
-    """Orders (updated between `start_date` and `end_date`), items, listings, report requests
-    and feeds of every account in `accounts`, plus `archive_folder`'s saved MWS files.
+    """Orders (updated between `start_date` and `end_date`), items, listings, report requests,
+    available reports and feeds of every account in `accounts`, plus `archive_folder`'s saved
+    MWS files.
 
     Args:
         accounts: list (or table keyed by name) of {seller_id, mws_auth_token?, region,
@@ -106,8 +114,10 @@ def mws_source(
     if reports:
         resources += [
             listings(clients, archive_folder, collector),
-            report_requests(clients, archive_folder, collector),
-            feed_submissions(clients, archive_folder, collector),
+            *[
+                listing_resource(listing, clients, archive_folder, collector)
+                for listing in (REPORT_REQUESTS, AVAILABLE_REPORTS, FEED_SUBMISSIONS)
+            ],
             feed_errors(clients, archive_folder, collector),
         ]
     return resources

@@ -14,6 +14,7 @@ PII = ("BuyerEmail", "BuyerName", "BuyerCounty", "BuyerTaxInfo", "ShippingAddres
 ORDER_TIMES = ("PurchaseDate", "LastUpdateDate", "EarliestShipDate", "LatestShipDate")
 REQUEST_TIMES = ("StartDate", "EndDate", "SubmittedDate", "StartedProcessingDate", "CompletedDate")
 FEED_TIMES = ("SubmittedDate", "StartedProcessingDate", "CompletedProcessingDate")
+REPORT_TIMES = ("AvailableDate", "AcknowledgedDate")
 
 
 def _times(record: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
@@ -39,6 +40,12 @@ def order_items(result: etree._Element) -> tuple[str | None, list[dict[str, Any]
 def report_requests(result: etree._Element) -> list[dict[str, Any]]:
     found = xml.records(xml.descendants(result, "ReportRequestInfo"))
     return [_times(record, REQUEST_TIMES) for record in found]
+
+
+def reports(result: etree._Element) -> list[dict[str, Any]]:
+    """ReportInfo of a GetReportList(ByNextToken) result: the reports ready to download."""
+    found = xml.records(xml.descendants(result, "ReportInfo"))
+    return [_times(record, REPORT_TIMES) for record in found]
 
 
 def feed_submissions(result: etree._Element) -> list[dict[str, Any]]:

@@ -1,6 +1,6 @@
 """MWS reports and feeds: the merchant listings report (request, poll, download), the
-report request and feed submission lists, and feed processing results; each also from an
-archive's saved files."""
+report request, available report and feed submission lists, and feed processing results;
+each also from an archive's saved files."""
 
 from __future__ import annotations
 
@@ -8,11 +8,14 @@ import base64
 import hashlib
 import logging
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
 import dlt
 import pyarrow as pa
+from dlt.extract.resource import DltResource
+from lxml import etree
 
 from sources.common import tsv, xml
 from sources.common.arrow import flat_table, struct_array
@@ -112,58 +115,109 @@ def listings(
             yield _rows(archive.seller_of(file), records, LISTING_KEYS)
 
 
-def _listed(
-    client: MwsClient, section: tuple[str, str], action: str, parse: Callable, keys: tuple
-) -> Iterator[pa.Table]:
-    for result in client.pages(section, action, {}):
-        records = parse(result)
+@dataclass(frozen=True)
+class Since:
+    """How a list is read incrementally: the request's lower bound, the record's time and id."""
+
+    parameter: str
+    time: str
+    key: str
+
+
+@dataclass(frozen=True)
+class Listing:
+    """An MWS list operation (HasNext/NextToken pages), its records and saved-file kind."""
+
+    resource: str
+    section: tuple[str, str]
+    action: str
+    parse: Callable[[etree._Element], list[Record]]
+    keys: tuple[str, ...]
+    kind: str
+    since: Since | None = None  # None: listed whole each run (statuses change)
+
+
+# every report request MWS remembers, and feeds submitted (read side only)
+REPORT_REQUESTS = Listing(
+    "report_requests",
+    REPORTS,
+    "GetReportRequestList",
+    documents.report_requests,
+    ("seller_id", "report_request_id"),
+    archive.MWS_REPORT_REQUESTS,
+)
+FEED_SUBMISSIONS = Listing(
+    "feed_submissions",
+    FEEDS,
+    "GetFeedSubmissionList",
+    documents.feed_submissions,
+    ("seller_id", "feed_submission_id"),
+    archive.MWS_FEED_SUBMISSIONS,
+)
+# reports ready to download, new ones since each account's last AvailableDate
+AVAILABLE_REPORTS = Listing(
+    "reports",
+    REPORTS,
+    "GetReportList",
+    documents.reports,
+    ("seller_id", "report_id"),
+    archive.MWS_REPORTS,
+    Since("AvailableFromDate", "AvailableDate", "ReportId"),
+)
+
+
+def _listed(client: MwsClient, listing: Listing, marks: dict[str, Any]) -> Iterator[pa.Table]:
+    """One account's list. Incrementally, from the account's mark (inclusive: the ids listed
+    at the mark are remembered and skipped); the mark moves once the whole list is read."""
+    seller_id, since = client.account.seller_id, listing.since
+    mark = marks.get(seller_id) or {}
+    params = {since.parameter: mark["at"]} if since and mark else {}
+    listed_before = set(mark.get("ids", ()))
+    newest, at_newest = mark.get("at"), set(listed_before)
+    for result in client.pages(listing.section, listing.action, params):
+        records = listing.parse(result)
+        if since:
+            records = [r for r in records if r.get(since.key) not in listed_before]
+            for record in records:
+                moment = record.get(since.time)
+                if moment and (newest is None or moment > newest):
+                    newest, at_newest = moment, set()
+                if moment == newest:
+                    at_newest.add(record.get(since.key))
         if records:
-            yield _rows(client.account.seller_id, records, keys)
+            yield _rows(seller_id, records, listing.keys)
+    if since and newest:
+        marks[seller_id] = {"at": newest, "ids": sorted(at_newest)}
 
 
-REQUEST_KEYS = ("seller_id", "report_request_id")
-
-
-@dlt.resource(name="report_requests", primary_key=REQUEST_KEYS, write_disposition="merge")
-def report_requests(
-    clients: list[MwsClient], archive_folder: str | None, failures: Failures | None = None
+def _listing_rows(
+    listing: Listing,
+    clients: list[MwsClient],
+    archive_folder: str | None,
+    failures: Failures | None,
 ) -> Iterator[pa.Table]:
-    """Every report request MWS remembers (HasNext/NextToken pages), and saved lists."""
-    fetch = partial(
-        _listed,
-        section=REPORTS,
-        action="GetReportRequestList",
-        parse=documents.report_requests,
-        keys=REQUEST_KEYS,
-    )
-    yield from _each_account(clients, failures, "mws report_requests", fetch)
-    for file in _archive(archive_folder, archive.MWS_REPORT_REQUESTS, "archive_files"):
-        records = _lineage(documents.report_requests(file.xml()), file)
+    marks: dict[str, Any] = dlt.current.resource_state().setdefault("marks", {})
+    fetch = partial(_listed, listing=listing, marks=marks)
+    yield from _each_account(clients, failures, f"mws {listing.resource}", fetch)
+    for file in _archive(archive_folder, listing.kind, "archive_files"):
+        records = _lineage(listing.parse(file.xml()), file)
         if records:
-            yield _rows(archive.seller_of(file), records, REQUEST_KEYS)
+            yield _rows(archive.seller_of(file), records, listing.keys)
 
 
-SUBMISSION_KEYS = ("seller_id", "feed_submission_id")
+def listing_resource(
+    listing: Listing,
+    clients: list[MwsClient],
+    archive_folder: str | None,
+    failures: Failures | None = None,
+) -> DltResource:
+    """`listing` of every account, then the archive's saved lists, merged by its keys."""
+    hints: dict[str, Any] = {"primary_key": listing.keys, "write_disposition": "merge"}
+    resource = dlt.resource(_listing_rows, name=listing.resource, **hints)
+    return resource(listing, clients, archive_folder, failures)
+
+
 ERROR_KEYS = ("seller_id", "feed_submission_id", "original_record_number")
-
-
-@dlt.resource(name="feed_submissions", primary_key=SUBMISSION_KEYS, write_disposition="merge")
-def feed_submissions(
-    clients: list[MwsClient], archive_folder: str | None, failures: Failures | None = None
-) -> Iterator[pa.Table]:
-    """Feeds submitted (read side only), and saved submission lists."""
-    fetch = partial(
-        _listed,
-        section=FEEDS,
-        action="GetFeedSubmissionList",
-        parse=documents.feed_submissions,
-        keys=SUBMISSION_KEYS,
-    )
-    yield from _each_account(clients, failures, "mws feed_submissions", fetch)
-    for file in _archive(archive_folder, archive.MWS_FEED_SUBMISSIONS, "archive_files"):
-        records = _lineage(documents.feed_submissions(file.xml()), file)
-        if records:
-            yield _rows(archive.seller_of(file), records, SUBMISSION_KEYS)
 
 
 def _errors(seller_id: str, submission_id: str, text: str, file: Any = None) -> pa.Table:

@@ -12,6 +12,7 @@ import pytest
 import requests
 
 from pipelines import transform
+from sandbox.mws.reports import HISTORY
 from sources.aim import aim_source
 from sources.common.failures import Failures
 from sources.common.sigv2 import sign, string_to_sign
@@ -85,6 +86,31 @@ def test_throttles_and_corrupted_next_tokens_lose_nothing(sandbox_server, accoun
     assert "2012" in years and min(years) < "2013"  # history SP-API no longer reaches
 
 
+REPORTS = "select seller_id, report_id, report_request_id, available_date from mws.reports"
+
+
+def test_available_reports_page_and_each_loads_once(sandbox_server, accounts, tmp_path):
+    sellers = len(accounts["mws"]["accounts"])
+    fault = {"service": "mws", "operation": "GetReportListByNextToken", "expire_tokens": True}
+    control(sandbox_server.url, "faults", {"faults": [fault]})
+    stats = ApiStats()
+    _load(_mws(accounts, stats).with_resources("reports"), tmp_path, "mws")
+    calls = stats.snapshot()
+    # ten a page: three pages a seller, and one seller's listing started again
+    assert calls["mws.GetReportList"].calls == sellers + 1
+    assert calls["mws.GetReportListByNextToken"].calls >= 2 * sellers + 1
+    first = _rows(tmp_path, REPORTS)
+    assert len(first) == HISTORY * sellers == len({row[:2] for row in first})
+    rerun = _load(_mws(accounts).with_resources("reports"), tmp_path, "mws")
+    assert "reports" not in rerun.last_trace.last_normalize_info.row_counts
+    _load(_mws(accounts).with_resources("listings"), tmp_path, "mws")  # requests new reports
+    after = _load(_mws(accounts).with_resources("reports"), tmp_path, "mws")
+    marketplaces = sum(len(a["marketplace_ids"]) for a in accounts["mws"]["accounts"])
+    assert after.last_trace.last_normalize_info.row_counts["reports"] == marketplaces
+    new = _rows(tmp_path, REPORTS) - first
+    assert len(new) == marketplaces and min(r[3] for r in new) > max(r[3] for r in first)
+
+
 def test_mws_and_sp_api_orders_meet_in_the_orders_mart(sandbox_server, accounts, tmp_path):
     control(sandbox_server.url, "world/freeze", {"at": "now"})
     load_sp_api(accounts, tmp_path)
@@ -103,7 +129,8 @@ def test_an_archive_imported_twice_loads_once(sandbox_server, accounts, tmp_path
     folder = tmp_path / "archive"
     seller = accounts["accounts"][0]["seller_id"]
     (folder / seller).mkdir(parents=True)
-    for path in [*SAMPLES.glob("mws/doc-samples/orders_*.xml"), *SAMPLES.glob("aim/*")]:
+    saved = ["mws/doc-samples/orders_*.xml", "mws/doc-samples/reports_get_report_list*", "aim/*"]
+    for path in [p for pattern in saved for p in SAMPLES.glob(pattern)]:
         shutil.copy(path, folder / seller / path.name)
     (folder / seller / "orders_list_orders.xml.gz").write_bytes(
         __import__("gzip").compress(
@@ -131,9 +158,14 @@ def test_an_archive_imported_twice_loads_once(sandbox_server, accounts, tmp_path
     assert ("2585199250", "B", f"{seller}/quickfix-2585199250.tsv", 1) in _rows(tmp_path, quickfix)
     refund = "select order_id, source_file, source_index from aim.refunds"
     assert _rows(tmp_path, refund) == {("002-1", f"{seller}/refunds.txt", 0)}
+    assert first[0]["reports"] == 1
     assert all(not {k: v for k, v in c.items() if not k.startswith("_dlt")} for c in second)
     lineage = _rows(tmp_path, "select source_file, source_index from mws.orders")
     assert (f"{seller}/orders_list_orders.xml", 0) in lineage
+    saved_reports = "select report_id, source_file, source_index from mws.reports"
+    assert _rows(tmp_path, saved_reports) == {
+        ("898899473", f"{seller}/reports_get_report_list_nt.xml", 0)
+    }
     counts = "select count(*), count(distinct amazon_order_id) from mws.orders"
     assert len({*_rows(tmp_path, counts).pop()}) == 1  # the gzip copy merged, no duplicate
 

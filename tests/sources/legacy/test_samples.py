@@ -31,6 +31,8 @@ def test_every_sample_parses(path: Path) -> None:
         assert mws_documents.order_items(file.xml())[1]
     elif kind == archive.MWS_REPORT_REQUESTS:
         assert mws_documents.report_requests(file.xml())
+    elif kind == archive.MWS_REPORTS:
+        assert all(r["ReportId"] and r["AvailableDate"] for r in mws_documents.reports(file.xml()))
     elif kind == archive.MWS_FEED_SUBMISSIONS:
         assert mws_documents.feed_submissions(file.xml())
     elif kind == archive.PAAPI_ITEMS:
@@ -54,6 +56,26 @@ def test_the_samples_cover_every_system() -> None:
     kinds = {archive.kind(_file(p)) for p in ALL}
     assert {archive.MWS_ORDERS, archive.MWS_ORDER_ITEMS, archive.PAAPI_ITEMS} <= kinds
     assert {archive.AIM_ORDER_REPORT, archive.AIM_BATCHES, archive.AIM_BATCH_ERRORS} <= kinds
+
+
+def test_report_lists_read_by_local_name_with_times_in_utc() -> None:
+    sample = _file(SAMPLES / "mws/doc-samples/reports_get_report_list_nt.xml")
+    assert archive.kind(sample) == archive.MWS_REPORTS
+    assert mws_documents.reports(sample.xml()) == [
+        {
+            "ReportId": "898899473",
+            "ReportType": "_GET_MERCHANT_LISTINGS_DATA_",
+            "ReportRequestId": "2278662938",
+            "AvailableDate": "2009-02-10T09:22:33Z",
+            "Acknowledged": "false",
+        }
+    ]
+    mock = _file(SAMPLES / "mws/client-library-mocks/GetReportListByNextTokenResponse.xml")
+    (listed,) = mws_documents.reports(mock.xml())  # another namespace, a time without a zone
+    assert (listed["AvailableDate"], listed["AcknowledgedDate"]) == (
+        "2007-10-25T23:36:28Z",
+        "2014-06-09T15:15:04Z",
+    )
 
 
 def test_partial_errors_keep_the_good_items() -> None:

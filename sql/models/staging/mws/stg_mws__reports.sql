@@ -1,0 +1,30 @@
+with
+
+source as (
+
+    select * from {{ optional_source('mws', 'reports') }}
+
+),
+
+renamed as (
+
+    select
+        -- ids
+        seller_id,
+        report_id,
+        report_request_id,
+
+        -- strings
+        report_type,
+
+        -- booleans
+        coalesce(acknowledged = 'true', false) as is_acknowledged,
+
+        -- timestamps
+        {{ utc_timestamp('available_date') }} as available_at
+
+    from source
+
+)
+
+select * from renamed
