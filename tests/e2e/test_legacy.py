@@ -247,3 +247,30 @@ def test_a_search_takes_two_pages_a_call_and_a_rerun_observes_the_same_items(
     staged = "select count(*), count(price) from staging.stg_paapi__item_prices"
     priced = "select count(*), count(lowest_new_price_minor) from paapi.items"
     assert _rows(tmp_path, staged) == _rows(tmp_path, priced)
+
+
+def test_a_refused_search_is_recorded_and_the_next_one_loads(sandbox_server, accounts, tmp_path):
+    target = accounts["paapi"]
+    lamps = {"search_index": "All", "keywords": "lamp", "max_pages": 1}
+    acme = {"search_index": "All", "brand": "Acme", "max_pages": 1}
+    fault = {"service": "paapi", "operation": "ItemSearch", "status": 403, "count": 1}
+    control(sandbox_server.url, "faults", {"faults": [fault]})
+    failures = Failures()
+    source = paapi_source(
+        access_key_id=target["access_key_id"],
+        secret_key=target["secret_key"],
+        locales=["us"],
+        searches=[lamps, acme],
+        endpoint=target["endpoint"],
+        quota_scale=TEST_TIME_SCALE,
+        retry_backoff_seconds=0.01,
+        failures=failures,
+    )
+    _load(source, tmp_path, "paapi")
+    assert [(f.resource, f.key) for f in failures] == [
+        ("paapi searches", "us SearchIndex=All&Keywords=lamp")
+    ]
+    assert "SignatureDoesNotMatch" in str(next(iter(failures)))
+    found = _rows(tmp_path, "select distinct search, item_page from paapi.items")
+    assert found == {("SearchIndex=All&Brand=Acme", 1)}
+    assert _rows(tmp_path, "select count(*) from paapi.items") == {(10,)}
