@@ -1,10 +1,10 @@
-"""The `paapi` dlt source: Product Advertising API 4 (ECS) lookups of ASINs per locale
-(title, sales rank, offers and prices at the time of asking), and saved ECS answers."""
+"""The `paapi` dlt source: Product Advertising API 4 (ECS) lookups of ASINs and searches per
+locale (title, sales rank, offers and prices at the time of asking), and saved ECS answers."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator
+from functools import partial
 from typing import Any
 
 import dlt
@@ -13,17 +13,23 @@ from lxml import etree
 
 from sources.common.arrow import flat_table, struct_array
 from sources.common.clock import SYSTEM_CLOCK
-from sources.common.failures import Failures
+from sources.common.failures import Failures, guarded
 from sources.common.retry import RetryPolicy
 from sources.common.stats import ApiStats
 from sources.legacy_files import files as archive
 from sources.paapi import documents
 from sources.paapi.client import EcsClient, make_client
 from sources.paapi.exceptions import ConfigurationError, EcsError
-from sources.paapi.settings import BATCH_SETS, IDS_PER_SET, LOCALES
+from sources.paapi.searches import Search, pages, parse_searches
+from sources.paapi.settings import (
+    BATCH_SETS,
+    IDS_PER_SET,
+    LOCALES,
+    RESPONSE_GROUP,
+    item_page_limit,
+)
 
 __all__ = ["paapi_source"]
-log = logging.getLogger("sources.paapi")
 
 ITEM_KEYS = ("marketplace_id", "asin", "observed_at")
 OFFER_KEYS = ("marketplace_id", "asin", "observed_at", "offer_listing_id")
@@ -35,7 +41,10 @@ def _lookups(client: EcsClient, asins: list[str]) -> Iterator[etree._Element]:
     step = IDS_PER_SET * BATCH_SETS
     for start in range(0, len(asins), step):
         chunk = asins[start : start + step]
-        params = {"ItemLookup.Shared.ResponseGroup": "Large", "ItemLookup.Shared.IdType": "ASIN"}
+        params = {
+            "ItemLookup.Shared.ResponseGroup": RESPONSE_GROUP,
+            "ItemLookup.Shared.IdType": "ASIN",
+        }
         for n in range(BATCH_SETS):
             ids = chunk[n * IDS_PER_SET : (n + 1) * IDS_PER_SET]
             if ids:
@@ -46,9 +55,8 @@ def _lookups(client: EcsClient, asins: list[str]) -> Iterator[etree._Element]:
 TABLES = (("items", ITEM_KEYS), ("offers", OFFER_KEYS), ("item_errors", ERROR_KEYS))
 
 
-def _tables(root: etree._Element, source_file: str | None = None) -> Iterator[Any]:
+def _tables(parsed: documents.Parsed) -> Iterator[Any]:
     """The answer's records as tables, each marked with its table name and keys."""
-    parsed = documents.parse(root, source_file)
     for (name, keys), records in zip(
         TABLES, (parsed.items, parsed.offers, parsed.errors), strict=True
     ):
@@ -59,29 +67,40 @@ def _tables(root: etree._Element, source_file: str | None = None) -> Iterator[An
             yield dlt.mark.with_hints(flat_table(struct_array(records), not_null=keys), hints)
 
 
+def _looked_up(client: EcsClient, asins: list[str]) -> Iterator[Any]:
+    for root in _lookups(client, asins):
+        yield from _tables(documents.parse(root))
+
+
+def _searched(client: EcsClient, search: Search) -> Iterator[Any]:
+    for parsed in pages(client, search):
+        yield from _tables(parsed)
+
+
 @dlt.resource(name="items", primary_key=ITEM_KEYS, write_disposition="merge")
 def items(
     clients: list[EcsClient],
     asins: list[str],
+    searches: list[Search],
     archive_folder: str | None,
     failures: Failures | None = None,
 ) -> Iterator[Any]:
-    """Items, and beside them `offers` and `item_errors` (partial errors of a 200 answer)."""
+    """Items, and beside them `offers` and `item_errors` (partial errors of a 200 answer);
+    found by a search, they carry its `search` and `item_page`."""
     for client in clients:
-        try:
-            for root in _lookups(client, asins):
-                yield from _tables(root)
-        except EcsError as error:
-            if failures is None:
-                raise
-            log.error("paapi [%s] failed: %s", client.locale, error)
-            failures.add("paapi items", client.locale, error)
+        if asins:
+            lookups = partial(_looked_up, client, asins)
+            yield from guarded(lookups, failures, "paapi items", client.locale, (EcsError,))
+        for search in (s for s in searches if client.locale in s.locales):
+            found = partial(_searched, client, search)
+            key = f"{client.locale} {search.label}"
+            yield from guarded(found, failures, "paapi searches", key, (EcsError,))
     if archive_folder:
         imported: list[str] = dlt.current.resource_state().setdefault("archive_files", [])
-        found = archive.scan(archive_folder, skip=imported)
-        for _, file in archive.by_kind(found, (archive.PAAPI_ITEMS,)):
-            yield from _tables(file.xml(), file.name)
-        imported += [f.digest for f in found]
+        found_files = archive.scan(archive_folder, skip=imported)
+        for _, file in archive.by_kind(found_files, (archive.PAAPI_ITEMS,)):
+            yield from _tables(documents.parse(file.xml(), file.name))
+        imported += [f.digest for f in found_files]
 
 
 @dlt.source(name="paapi")
@@ -91,6 +110,7 @@ def paapi_source(
     associate_tag: str | None = None,
     locales: Any = ("us",),
     asins: Any = (),
+    searches: Any = (),
     endpoint: str | None = None,
     version: str = "2011-08-01",
     archive_folder: str | None = None,
@@ -102,20 +122,26 @@ def paapi_source(
     failures: Any = None,
 ) -> list[DltResource]:
     """Item observations (sales rank, lowest new price), offers and per-id errors for `asins`
-    in each of `locales`, and `archive_folder`'s saved ECS answers.
+    and the items `searches` find in each of `locales`, and `archive_folder`'s saved ECS
+    answers.
 
     Args:
+        searches: ItemSearch tables, e.g. `{search_index = "Kitchen", keywords = "mug",
+            sort = "salesrank", max_pages = 5, locales = ["us"]}`; pages up to `max_pages`
+            (default and most: the version's ItemPage limit, 10 from 2011-08-01).
         locales: ECS locales (us, ca, uk, de, jp); `endpoint` replaces their hosts (sandbox:
             `<endpoint>/onca/xml` for us, `<endpoint>/<locale>/onca/xml` for the others).
         quota_scale: the one-request-a-second rate is multiplied by it (the sandbox's time
             scale; 1 live).
     """
-    asin_list = [a.strip() for a in (asins.split(",") if isinstance(asins, str) else asins)]
+    listed = asins.split(",") if isinstance(asins, str) else asins
+    asin_list = [a.strip() for a in listed if a.strip()]
     locale_list = [locales] if isinstance(locales, str) else list(locales)
     unknown = [loc for loc in locale_list if loc not in LOCALES]
     if unknown:
         raise ConfigurationError(f"sources.paapi.locales: unknown {unknown}; use {list(LOCALES)}")
-    if asin_list and not (access_key_id and secret_key):
+    search_list = parse_searches(searches, locale_list, item_page_limit(version))
+    if (asin_list or search_list) and not (access_key_id and secret_key):
         raise ConfigurationError("sources.paapi.access_key_id and secret_key are required")
     policy = RetryPolicy(max_attempts=max_attempts, backoff_base=retry_backoff_seconds)
     clients = [
@@ -131,7 +157,7 @@ def paapi_source(
             version,
             quota_scale,
         )
-        for locale in (locale_list if asin_list else [])
+        for locale in (locale_list if asin_list or search_list else [])
     ]
     collector = failures if isinstance(failures, Failures) else None
-    return [items(clients, [a for a in asin_list if a], archive_folder, collector)]
+    return [items(clients, asin_list, search_list, archive_folder, collector)]

@@ -1,4 +1,4 @@
-"""ECS facts the client needs: locale hosts, the rate, batch sizes."""
+"""ECS facts the client needs: locale hosts, the rate, batch sizes, search paging."""
 
 from __future__ import annotations
 
@@ -22,5 +22,13 @@ DOMAINS = {
 }
 RATE = (1.0, 1)  # one request a second per account, initially (no burst)
 IDS_PER_SET = 10
+# a batch request carries at most two parameter sets (`Op.1.*`, `Op.2.*`) of any operation
+# but the Cart ones: ItemLookup ids and ItemSearch pages alike
 BATCH_SETS = 2
 USER_AGENT = "amazon-elt/0.1 (Language=Python)"
+RESPONSE_GROUP = "Large"  # attributes, sales rank, offer summary and offers
+
+
+def item_page_limit(version: str) -> int:
+    """ItemPage runs 1-400 in the 2009-era guide and 1-10 from API version 2011-08-01."""
+    return 10 if version >= "2011-08-01" else 400

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import shutil
+from collections import Counter
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -306,3 +309,84 @@ def test_legacy_secrets_never_reach_the_warehouse_or_pipeline_folder(
         for path in tmp_path.rglob("*"):
             if path.is_file():
                 assert canary.encode() not in path.read_bytes(), path
+
+
+def test_a_search_takes_two_pages_a_call_and_a_rerun_observes_the_same_items(
+    sandbox_server, accounts, tmp_path
+):
+    control(sandbox_server.url, "world/freeze", {"at": "now"})
+    target = accounts["paapi"]
+    acme = {"search_index": "All", "brand": "Acme", "sort": "salesrank", "max_pages": 5}
+    bad_sort = {"search_index": "All", "keywords": "lamp", "sort": "newest"}
+    source = partial(
+        paapi_source,
+        access_key_id=target["access_key_id"],
+        secret_key=target["secret_key"],
+        associate_tag=target["associate_tag"],
+        locales=["us"],
+        searches=[acme, bad_sort],
+        endpoint=target["endpoint"],
+        quota_scale=TEST_TIME_SCALE,
+        retry_backoff_seconds=0.01,
+    )
+    expected = {p.asin for p in sandbox_server.app.world.catalog.products if p.brand == "Acme"}
+    pages = math.ceil(len(expected) / 10)
+    assert pages == 3  # the seed's Acme range: ten items a page
+    requests.delete(f"{sandbox_server.url}/_sandbox/calls", timeout=10)
+    counts = []
+    for _ in range(2):
+        pipeline = _load(source(), tmp_path, "paapi")
+        counts.append(pipeline.last_trace.last_normalize_info.row_counts)
+    calls = requests.get(f"{sandbox_server.url}/_sandbox/calls?detail=1", timeout=10).json()
+    searches = [c for c in calls["calls"] if c["operation"] == "ItemSearch" and c["status"] == 200]
+    # a run: pages 1+2, then page 3 (TotalPages, under max_pages), and one call for the bad
+    # sort, whose two invalid sets carry no TotalPages; twice
+    assert len(searches) == 2 * (math.ceil(pages / 2) + 1)
+    assert [c["items"] for c in counts] == [len(expected)] * 2
+    rows = _rows(tmp_path, "select asin, search, item_page, _dlt_load_id from paapi.items")
+    assert {row[0] for row in rows} == expected
+    assert {row[1] for row in rows} == {"SearchIndex=All&Brand=Acme&Sort=salesrank"}
+    assert Counter(row[2] for row in rows) == {1: 20, 2: 20, 3: 2 * (len(expected) - 20)}
+    # the rerun is a second observation of the same items (the table is a price and rank
+    # history keyed by the request's Timestamp), never a duplicate of the first
+    loads = _rows(tmp_path, "select _dlt_load_id, count(distinct asin) from paapi.items group by 1")
+    assert sorted(n for _, n in loads) == [len(expected)] * 2
+    assert _rows(tmp_path, "select count(*) from paapi.items") == {(2 * len(expected),)}
+    errors = _rows(tmp_path, "select code, search, item_page from paapi.item_errors")
+    assert errors == {
+        ("AWS.InvalidEnumeratedParameter", "SearchIndex=All&Keywords=lamp&Sort=newest", page)
+        for page in (1, 2)
+    }
+    load_sp_api(accounts, tmp_path)  # the models every build needs
+    built = transform.build(tmp_path / "warehouse.duckdb")
+    assert built.success, built.failures
+    staged = "select count(*), count(price) from staging.stg_paapi__item_prices"
+    priced = "select count(*), count(lowest_new_price_minor) from paapi.items"
+    assert _rows(tmp_path, staged) == _rows(tmp_path, priced)
+
+
+def test_a_refused_search_is_recorded_and_the_next_one_loads(sandbox_server, accounts, tmp_path):
+    target = accounts["paapi"]
+    lamps = {"search_index": "All", "keywords": "lamp", "max_pages": 1}
+    acme = {"search_index": "All", "brand": "Acme", "max_pages": 1}
+    fault = {"service": "paapi", "operation": "ItemSearch", "status": 403, "count": 1}
+    control(sandbox_server.url, "faults", {"faults": [fault]})
+    failures = Failures()
+    source = paapi_source(
+        access_key_id=target["access_key_id"],
+        secret_key=target["secret_key"],
+        locales=["us"],
+        searches=[lamps, acme],
+        endpoint=target["endpoint"],
+        quota_scale=TEST_TIME_SCALE,
+        retry_backoff_seconds=0.01,
+        failures=failures,
+    )
+    _load(source, tmp_path, "paapi")
+    assert [(f.resource, f.key) for f in failures] == [
+        ("paapi searches", "us SearchIndex=All&Keywords=lamp")
+    ]
+    assert "SignatureDoesNotMatch" in str(next(iter(failures)))
+    found = _rows(tmp_path, "select distinct search, item_page from paapi.items")
+    assert found == {("SearchIndex=All&Brand=Acme", 1)}
+    assert _rows(tmp_path, "select count(*) from paapi.items") == {(10,)}
