@@ -17,6 +17,7 @@ from lxml import etree
 _DOCTYPE = re.compile(rb"<!DOCTYPE", re.IGNORECASE)
 _ROOT = re.compile(rb"<[A-Za-z_]")
 PROLOGUE_BYTES = 64 << 10
+HARDENED = {"resolve_entities": False, "no_network": True, "load_dtd": False, "huge_tree": False}
 
 
 class XmlError(ValueError):
@@ -32,10 +33,7 @@ def parse(data: bytes, what: str = "document") -> etree._Element:
     events = etree.iterparse(
         io.BytesIO(data),
         events=("start",),
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        huge_tree=False,
+        **HARDENED,
         remove_comments=True,
         remove_pis=True,
     )
@@ -133,10 +131,7 @@ def iter_elements(path: Path, tag: str) -> Iterator[etree._Element]:
         str(path),
         events=("end",),
         tag=tag,
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        huge_tree=False,
+        **HARDENED,
     ):
         yield element
         element.clear(keep_tail=False)

@@ -267,7 +267,7 @@ def test_a_receiver_killed_around_its_durable_write_loses_and_duplicates_nothing
 
 
 def test_run_py_loads_amzpecty_after_sp_api_and_builds_the_price_history(tmp_path) -> None:
-    result = run_py(tmp_path, "--orders", "1500")
+    result = run_py(tmp_path, "--orders", "1500", "--sources", "sp_api,amzpecty")
     assert result.returncode == 0, result.stderr[-3000:]
     assert "amzpecty.asin_snapshots" in result.stdout and "dbt build: ok" in result.stdout
     path = tmp_path / "warehouse.duckdb"
@@ -283,7 +283,7 @@ def test_run_py_loads_amzpecty_after_sp_api_and_builds_the_price_history(tmp_pat
     assert history[0] == history[1] == history[2] == history[3] == raw > 50
     assert history[4] > raw / 2
     assert (tmp_path / "warehouse.amzpecty.sqlite").exists()
-    rerun = run_py(tmp_path, "--orders", "1500", "--no-dbt")
+    rerun = run_py(tmp_path, "--orders", "1500", "--sources", "sp_api,amzpecty", "--no-dbt")
     assert rerun.returncode == 0, rerun.stderr[-3000:]
     assert "amzpecty.add" not in rerun.stdout  # no second Add of a fresh ASIN
     assert _rows(path, "select count(*) from amzpecty.asin_snapshots")[0][0] == raw
@@ -293,7 +293,13 @@ def test_the_secret_key_never_reaches_logs_the_warehouse_or_dlt_files(
     sandbox_server, accounts, tmp_path
 ) -> None:
     result = run_py(
-        tmp_path, "--sandbox-url", sandbox_server.url, "--no-dbt", RUNTIME__LOG_LEVEL="DEBUG"
+        tmp_path,
+        "--sandbox-url",
+        sandbox_server.url,
+        "--sources",
+        "sp_api,amzpecty",
+        "--no-dbt",
+        RUNTIME__LOG_LEVEL="DEBUG",
     )
     assert result.returncode == 0, result.stderr[-3000:]
     secret = accounts["amzpecty"]["secret_key"].encode()

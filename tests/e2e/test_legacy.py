@@ -116,7 +116,7 @@ def test_available_reports_page_and_each_loads_once(sandbox_server, accounts, tm
 
 def test_mws_and_sp_api_orders_meet_in_the_orders_mart(sandbox_server, accounts, tmp_path):
     control(sandbox_server.url, "world/freeze", {"at": "now"})
-    load_sp_api(accounts, tmp_path)
+    load_sp_api(accounts, tmp_path, resources=["orders", "order_items"])
     _load(_mws(accounts, end_date="now"), tmp_path, "mws")
     result = transform.build(tmp_path / "warehouse.duckdb")
     assert result.success, result.failures

@@ -309,7 +309,15 @@ def test_run_py_names_the_fatal_report_and_exits_1(sandbox_server, accounts, tmp
         sandbox_server.url,
         {"kind": "fatal", "report_type": LISTINGS, "seller_id": na["seller_id"], "count": 100},
     )
-    result = run_py(tmp_path, "--sandbox-url", sandbox_server.url, "--no-dbt", **_listings_env())
+    result = run_py(
+        tmp_path,
+        "--sandbox-url",
+        sandbox_server.url,
+        "--sources",
+        "sp_api",
+        "--no-dbt",
+        **_listings_env(),
+    )
     assert result.returncode == 1
     errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
     assert len(errors) == 2 and all("report_listings" in e and "is FATAL" in e for e in errors)
@@ -322,7 +330,7 @@ def test_a_run_killed_while_a_report_is_in_progress_resumes_that_report(
 ) -> None:
     url, eu = sandbox_server.url, accounts["accounts"][1]
     _faults(url, {"kind": "stuck", "report_type": LISTINGS, "seller_id": eu["seller_id"]})
-    command = run_py_command(tmp_path, "--sandbox-url", url, "--no-dbt")
+    command = run_py_command(tmp_path, "--sandbox-url", url, "--sources", "sp_api", "--no-dbt")
     process = subprocess.Popen(
         command, stderr=subprocess.PIPE, text=True, env=environment(**_listings_env())
     )
@@ -347,7 +355,9 @@ def test_a_run_killed_while_a_report_is_in_progress_resumes_that_report(
     assert stuck is not None
     control(url, "reports/release")
     _same_day(url)
-    rerun = run_py(tmp_path, "--sandbox-url", url, "--no-dbt", **_listings_env())
+    rerun = run_py(
+        tmp_path, "--sandbox-url", url, "--sources", "sp_api", "--no-dbt", **_listings_env()
+    )
     assert rerun.returncode == 0, rerun.stderr[-2000:]
     assert _seller_calls(url, eu["seller_id"], "reports_2021-06-30.createReport") == created
     assert any(stuck in line and "reusing" in line for line in rerun.stderr.splitlines())

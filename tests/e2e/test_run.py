@@ -85,7 +85,7 @@ ORDERS_ONLY = {"SOURCES__SP_API__REPORT_TYPES": "[]", "SOURCES__SP_API__FINANCES
 
 
 def test_a_run_killed_mid_extract_then_rerun_ends_like_a_clean_run(big_sandbox, tmp_path) -> None:
-    url = ["--sandbox-url", big_sandbox.url, "--no-dbt"]
+    url = ["--sandbox-url", big_sandbox.url, "--sources", "sp_api", "--no-dbt"]
     process = subprocess.Popen(
         run_py_command(tmp_path, *url, name="killed"),
         stderr=subprocess.PIPE,
