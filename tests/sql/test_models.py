@@ -44,3 +44,14 @@ def test_a_duplicated_raw_order_fails_the_build_by_name(sandbox_server, accounts
     result = transform.build(load.duckdb_path)
     assert not result.success
     assert any("unique_combination_stg_sp_api__orders" in f for f in result.failures)
+
+
+def test_every_model_builds_on_a_warehouse_where_nothing_was_loaded(tmp_path) -> None:
+    """A user may load any subset of sources and resources: missing raw tables are empty."""
+    path = tmp_path / "empty.duckdb"
+    duckdb.connect(str(path)).close()
+    result = transform.build(path)
+    assert result.success, result.failures
+    assert result.counts.get("success", 0) >= 40
+    with duckdb.connect(str(path), read_only=True) as connection:
+        assert connection.execute("select count(*) from main.orders").fetchone() == (0,)

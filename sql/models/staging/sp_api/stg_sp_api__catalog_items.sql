@@ -4,7 +4,7 @@ with
 
 source as (
 
-    select * from {{ catalog }}
+    select * from {{ optional_source('sp_api', 'catalog_items') }}
 
 ),
 

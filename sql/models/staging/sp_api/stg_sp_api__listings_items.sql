@@ -3,7 +3,7 @@ with
 
 source as (
 
-    select * from {{ source('sp_api', 'listings_items') }}
+    select * from {{ optional_source('sp_api', 'listings_items') }}
 
 ),
 

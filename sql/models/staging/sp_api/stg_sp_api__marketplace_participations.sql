@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('sp_api', 'marketplace_participations') }}
+    select * from {{ optional_source('sp_api', 'marketplace_participations') }}
 
 ),
 

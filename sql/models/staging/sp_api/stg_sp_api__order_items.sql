@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('sp_api', 'order_items') }}
+    select * from {{ optional_source('sp_api', 'order_items') }}
 
 ),
 

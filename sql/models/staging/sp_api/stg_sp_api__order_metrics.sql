@@ -3,7 +3,7 @@ with
 
 source as (
 
-    select * from {{ source('sp_api', 'order_metrics') }}
+    select * from {{ optional_source('sp_api', 'order_metrics') }}
 
 ),
 

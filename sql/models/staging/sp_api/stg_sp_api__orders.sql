@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('sp_api', 'orders') }}
+    select * from {{ optional_source('sp_api', 'orders') }}
 
 ),
 
