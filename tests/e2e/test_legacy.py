@@ -27,7 +27,7 @@ from tests.loading import load_sp_api
 from tests.sandbox.wire import control
 
 pytestmark = pytest.mark.e2e
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "reference" / "legacy-samples"
+SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "legacy-samples"
 
 
 def _load(source: Any, workdir: Path, dataset: str) -> Any:

@@ -14,8 +14,8 @@ from sources.paapi.searches import batch_params, pages, parse_searches
 from sources.paapi.settings import item_page_limit
 
 SAMPLE = (
-    Path(__file__).resolve().parents[4]
-    / "shared/reference/legacy-samples/ecs/2011-08-01/ItemSearch-Books-Author-page-1.xml"
+    Path(__file__).resolve().parents[2]
+    / "fixtures/legacy-samples/ecs/2011-08-01/ItemSearch-Books-Author-page-1.xml"
 )
 MUGS = {"keywords": "mug", "search_index": "Kitchen", "sort": "salesrank", "max_pages": 5}
 

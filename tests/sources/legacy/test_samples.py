@@ -13,7 +13,7 @@ from sources.legacy_files import files as archive
 from sources.mws import documents as mws_documents
 from sources.paapi import documents as paapi_documents
 
-SAMPLES = Path(__file__).resolve().parents[4] / "shared" / "reference" / "legacy-samples"
+SAMPLES = Path(__file__).resolve().parents[2] / "fixtures" / "legacy-samples"
 ALL = sorted(p for p in SAMPLES.rglob("*") if p.is_file() and p.suffix in (".xml", ".tsv", ".txt"))
 
 
