@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -16,7 +15,7 @@ import nbformat
 import pytest
 
 from tests.conftest import ROOT
-from tests.e2e.runner import environment, run_py
+from tests.e2e.runner import environment
 
 NOTEBOOK = ROOT / "notebooks" / "amazon.ipynb"
 SECTIONS = {"sales", "profit", "settlements", "inventory", "competition", "coverage"}
@@ -42,14 +41,9 @@ def _printed(cell: nbformat.NotebookNode) -> str:
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def project(default_run) -> Path:
     """A checkout's layout, sql/ and notebooks/ beside the amazon.duckdb a plain run loaded."""
-    project = tmp_path_factory.mktemp("project")
-    shutil.copytree(ROOT / "sql", project / "sql", ignore=shutil.ignore_patterns("target", "logs"))
-    (project / "notebooks").mkdir()
-    result = run_py(project, "--orders", "3000", name="amazon")
-    assert result.returncode == 0, result.stderr[-2000:]
-    return project
+    return default_run.project
 
 
 def test_committed_notebook_has_no_outputs() -> None:

@@ -28,14 +28,13 @@ ORDERS_SQL = (
 ITEMS_SQL = "select seller_id, order_id, order_item_id, quantity_ordered from sp_api.order_items"
 
 
-def test_embedded_sandbox_run_loads_and_builds_the_marts(tmp_path) -> None:
-    result = run_py(tmp_path, "--orders", "2000")
-    assert result.returncode == 0, result.stderr[-2000:]
+def test_embedded_sandbox_run_loads_and_builds_the_marts(default_run) -> None:
+    result = default_run.result
     assert "sp_api.orders" in result.stdout and "searchOrders" in result.stdout
     assert "dbt build: ok" in result.stdout
     assert "sandbox serving on http://127.0.0.1:" in result.stderr
     assert "sp_api.report_order_items" in result.stdout and "settlement_lines" in result.stdout
-    path = tmp_path / "warehouse.duckdb"
+    path = default_run.warehouse
     # recent orders from the Orders API, older ones from the orders report: each once
     raw = _rows(
         path,
