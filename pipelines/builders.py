@@ -39,6 +39,7 @@ def sp_api(context: RunContext) -> DltSource:
             client_secret=target["lwa"]["client_secret"],
             lwa_token_url=target["lwa"]["token_url"],
             endpoint=target["sp_api"]["endpoint"],
+            quota_scale=target["sp_api"]["time_scale"],
         )
     return sp_api_source(**options)
 

@@ -171,7 +171,6 @@ def run(args: argparse.Namespace) -> int:
                 dataset_name=name,
                 pipelines_dir=str(args.pipelines_dir.resolve()),
             )
-            redact.install()
             with callbacks.source_arguments(name, target, duckdb_path) as arguments:
                 context.overrides[name] = arguments
                 pipeline.run(BUILDERS[name](context), loader_file_format="parquet")

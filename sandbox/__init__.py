@@ -53,6 +53,7 @@ def start(
     host: str = "127.0.0.1",
     port: int = 0,
     products: int | None = None,
+    frozen: bool = False,
 ) -> Sandbox:
     """Seed a world and serve it on a background thread (see `App` for start and origin)."""
     app = App(
@@ -62,6 +63,7 @@ def start(
         start=start,
         origin=origin,
         products=products,
+        frozen=frozen,
     )
     server = SandboxServer(app, host, port)
     server.start()

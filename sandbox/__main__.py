@@ -14,6 +14,8 @@ import pendulum
 import sandbox
 from sandbox.seed.world import DEFAULT_ORDERS
 
+DEFAULT_TIME_SCALE = 3600.0  # a usage-plan hour refills in a second
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m sandbox", description=__doc__)
@@ -30,9 +32,18 @@ def main(argv: list[str] | None = None) -> int:
         "--products", type=int, help="catalog size (default: grows with the orders)"
     )
     parser.add_argument(
-        "--time-scale", type=float, default=1.0, help="virtual seconds per real second"
+        "--time-scale",
+        type=float,
+        default=DEFAULT_TIME_SCALE,
+        help="how much faster than real time waits run: usage-plan refills, report and query "
+        "processing, callback delays (token and URL lifetimes stay real)",
     )
-    parser.add_argument("--start", help="virtual start time (ISO 8601); default: now")
+    parser.add_argument("--start", help="the world's start time (ISO 8601); default: now")
+    parser.add_argument(
+        "--frozen",
+        action="store_true",
+        help="the world's clock moves only when advanced (POST /_sandbox/clock/advance)",
+    )
     parser.add_argument("--origin", help="the world's seeding time (ISO 8601); default: start")
     args = parser.parse_args(argv)
     running = sandbox.start(
@@ -44,6 +55,7 @@ def main(argv: list[str] | None = None) -> int:
         host=args.host,
         port=args.port,
         products=args.products,
+        frozen=args.frozen,
     )
     print(running.url, flush=True)
     print(json.dumps(running.accounts(), indent=2), flush=True)

@@ -35,20 +35,24 @@ class App:
         start: pendulum.DateTime | None = None,
         origin: pendulum.DateTime | None = None,
         products: int | None = None,
+        frozen: bool = False,
     ) -> None:
-        """`start`: where the virtual clock begins (default: now); `origin`: the world's
+        """`start`: where the world's clock begins (default: now); `origin`: the world's
         "now" at seeding, which ends its two years of history (default: `start`);
-        `products`: the catalog's size (default: grows with the orders)."""
-        self.clock = SandboxClock(start, time_scale)
+        `products`: the catalog's size (default: grows with the orders); `frozen`: the
+        world's clock moves only when advanced (tests), else with the real clock."""
+        self.clock = SandboxClock(start, time_scale, frozen)
         self.initial_scale = time_scale
         self.router = Router()
         self.calls = CallLog()
         self.faults = Faults()
-        self.limiter = RateLimiter(self.clock.timestamp)
+        self.limiter = RateLimiter(self.clock.pace)
         self.tokens = AccessTokens(self.clock.timestamp)
         world_origin = origin if origin is not None else self.clock.start
         self.world: World = build_world(seed, orders, world_origin.timestamp(), products)
         self.frozen_at: float | None = None
+        # the address the server bound: document URLs point here whatever Host a client sends
+        self.base_url = "http://127.0.0.1"
         self._reset_hooks: list[Callable[[], None]] = []
         self._lock = threading.Lock()
         lwa_responses.register(self)
@@ -60,7 +64,7 @@ class App:
         control.register(self)
 
     def world_time(self) -> float:
-        """The moment the world's data is evaluated at: now, unless a test froze it."""
+        """The moment the world's data is evaluated at: now, unless a test held the data back."""
         now = self.clock.timestamp()
         return now if self.frozen_at is None else min(now, self.frozen_at)
 
@@ -109,6 +113,6 @@ class App:
             service, operation = request.service, request.operation
         if service != "_sandbox":
             self.calls.record(
-                Call(self.clock.timestamp(), service, operation, request.seller_id, response.status)
+                Call(self.clock.pace(), service, operation, request.seller_id, response.status)
             )
         return response

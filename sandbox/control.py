@@ -27,10 +27,6 @@ def control_body(request: Request) -> dict[str, Any]:
     return data
 
 
-def base_url(request: Request) -> str:
-    return f"http://{request.header('host', '127.0.0.1')}"
-
-
 def accounts(app: App, url: str) -> dict[str, Any]:
     """Test credentials for every seeded seller, for any SP-API, MWS, ECS or AIM client."""
     world = app.world
@@ -41,7 +37,7 @@ def accounts(app: App, url: str) -> dict[str, Any]:
             "client_secret": world.app.client_secret,
             "token_url": f"{url}/auth/o2/token",
         },
-        "sp_api": {"endpoint": url},
+        "sp_api": {"endpoint": url, "time_scale": app.clock.time_scale},
         "amzpecty": app.amzpecty.describe(url),
         "accounts": [
             {
@@ -95,11 +91,15 @@ def accounts(app: App, url: str) -> dict[str, Any]:
 
 
 def clock_state(app: App) -> dict[str, Any]:
+    """The world's time (`timestamp`, `now`), the pace of waits, the scale, and whether the
+    world's time stands still between advances."""
     return {
         "now": app.clock.now().isoformat(),
         "timestamp": app.clock.timestamp(),
+        "pace": app.clock.pace(),
         "start": app.clock.start.isoformat(),
         "time_scale": app.clock.time_scale,
+        "frozen": app.clock.frozen,
     }
 
 
@@ -199,7 +199,7 @@ def register(app: App) -> None:
         return {"faults": []}
 
     def list_accounts(request: Request) -> Any:
-        return accounts(app, base_url(request))
+        return accounts(app, app.base_url)
 
     routes = [
         ("POST", "reset", reset),

@@ -109,6 +109,7 @@ class SandboxServer:
 
     def __init__(self, app: App, host: str = "127.0.0.1", port: int = 0) -> None:
         self._server = _Server((host, port), app)
+        app.base_url = self.url
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="sandbox-http", daemon=True
         )

@@ -1,4 +1,8 @@
-"""One sandbox per test session on port 0, reset before every test; telemetry off."""
+"""One sandbox per test session on port 0, reset before every test; telemetry off.
+
+The sandboxes' world clocks are frozen: they move only when a test advances them, so what a
+test sees never depends on how fast the machine runs; waits (usage plans, report processing,
+callbacks) still run, at the time scale."""
 
 from __future__ import annotations
 
@@ -19,7 +23,7 @@ from tests.fakes import FakeClock  # noqa: E402
 
 WORLD_ORIGIN = pendulum.datetime(2026, 11, 1, tz="UTC")
 TEST_ORDERS = 3000  # ~15 pages for the largest seller: inside every burst, so no pacing waits
-TEST_TIME_SCALE = 3600.0  # one virtual hour per second: usage plans never make a test wait long
+TEST_TIME_SCALE = 3600.0  # waits run an hour a second: usage plans never make a test wait long
 START_DATE = "2024-10-01"  # before the seeded history (two years before the origin)
 BIG_CATALOG_PRODUCTS = 2000
 
@@ -32,6 +36,7 @@ def sandbox_server():
         time_scale=TEST_TIME_SCALE,
         start=WORLD_ORIGIN,
         origin=WORLD_ORIGIN,
+        frozen=True,
     )
     yield running
     running.stop()
@@ -48,6 +53,7 @@ def big_catalog_sandbox():
         start=WORLD_ORIGIN,
         origin=WORLD_ORIGIN,
         products=BIG_CATALOG_PRODUCTS,
+        frozen=True,
     )
     yield running
     running.stop()

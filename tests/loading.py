@@ -37,6 +37,7 @@ def sp_api_kwargs(accounts: dict[str, Any], **overrides: Any) -> dict[str, Any]:
         "client_secret": accounts["lwa"]["client_secret"],
         "lwa_token_url": accounts["lwa"]["token_url"],
         "endpoint": accounts["sp_api"]["endpoint"],
+        "quota_scale": accounts["sp_api"]["time_scale"],
         "start_date": START_DATE,
         "retry_backoff_seconds": 0.01,
         # orders only, unless a test asks for reports (report_types=None: the catalog's six)

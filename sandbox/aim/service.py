@@ -1,7 +1,7 @@
 """AIM functions under `/exec/panama/seller-admin/`: inventory uploads and their batches,
 error logs and quick-fix files, order and open listings reports, batch refunds.
 
-Answers are the tiny pseudo-XML and TSV files of the spec; statuses move on the virtual clock
+Answers are the tiny pseudo-XML and TSV files of the spec; statuses move at the clock's pace
 (Pending -> Done after two minutes: a guess, only `Done` is public). Error tokens come back
 as `<Status>TOKEN</Status>` with a 4xx status (a guess: the guide lists tokens, not bodies).
 """
@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sandbox.clock import Mark
 from sandbox.core.faults import Disconnect
 from sandbox.core.routing import Request, Response
 from sandbox.core.serialize import tsv_bytes
@@ -56,12 +57,12 @@ class AimError(Exception):
 @dataclass
 class Batch:
     batch_id: int
-    uploaded: float
+    uploaded: Mark
     rows: int
     failed: int
 
-    def status(self, now: float) -> str:
-        return "Done" if now >= self.uploaded + READY_SECONDS else "Pending"
+    def status(self, pace: float) -> str:
+        return "Done" if pace >= self.uploaded.pace + READY_SECONDS else "Pending"
 
 
 @dataclass
@@ -70,8 +71,11 @@ class Report:
     name: str
     start: float
     end: float
-    requested: float
+    requested: Mark
     refunds: list[list[str]] = field(default_factory=list)
+
+    def ready(self, pace: float) -> bool:
+        return pace >= self.requested.pace + READY_SECONDS
 
 
 @dataclass
@@ -166,7 +170,12 @@ class AimService:
                 origin = self.app.world.origin
                 base = 2_585_000_000 + 100_000 * self.app.world.sellers.index(seller)
                 history = [
-                    Batch(base + n, origin - (12 - n) * 30 * 86400.0, 80 + n, n % 3)
+                    Batch(
+                        base + n,
+                        self.app.clock.mark_at(origin - (12 - n) * 30 * 86400.0),
+                        80 + n,
+                        n % 3,
+                    )
                     for n in range(12)
                 ]
                 self._state[seller.seller_id] = SellerState(history[::-1], [])
@@ -189,7 +198,7 @@ class AimService:
             batch_id = max(b.batch_id for b in state.batches) + 1
             rows = len(lines) - 1
             failed = sum(1 for line in lines[1:] if not line.split("\t")[0].strip())
-            state.batches.insert(0, Batch(batch_id, self.app.clock.timestamp(), rows, failed))
+            state.batches.insert(0, Batch(batch_id, self.app.clock.mark(), rows, failed))
         return _xml("BatchID", str(batch_id))
 
     def _batch(self, request: Request, seller: Seller) -> Batch:
@@ -197,16 +206,16 @@ class AimService:
         found = next((b for b in self.state(seller).batches if str(b.batch_id) == wanted), None)
         if found is None:
             raise AimError("INVALID_BATCH")
-        if found.status(self.app.clock.timestamp()) != "Done":
+        if found.status(self.app.clock.pace()) != "Done":
             raise AimError("FILE_NOT_FOUND", 404)
         return found
 
     def get_batches(self, request: Request, seller: Seller) -> Response:
         count = _count(request.header("numberofbatches"))
-        now = self.app.clock.timestamp()
+        pace = self.app.clock.pace()
         lines = [
-            f"<Batch>batchid={b.batch_id} status={b.status(now)} "
-            f"dateandtime={_batch_time(b.uploaded)} activateditems={b.rows - b.failed} "
+            f"<Batch>batchid={b.batch_id} status={b.status(pace)} "
+            f"dateandtime={_batch_time(b.uploaded.world)} activateditems={b.rows - b.failed} "
             f"numberofwarnings=0 itemsnotacivated={b.failed} </Batch>"
             for b in self.state(seller).batches[:count]
         ]
@@ -238,8 +247,8 @@ class AimService:
         return self._summary(seller, self._batch(request, seller), quickfix=True)
 
     def pending_uploads_count(self, request: Request, seller: Seller) -> Response:
-        now = self.app.clock.timestamp()
-        pending = sum(1 for b in self.state(seller).batches if b.status(now) != "Done")
+        pace = self.app.clock.pace()
+        pending = sum(1 for b in self.state(seller).batches if b.status(pace) != "Done")
         return _xml("PendingUploadsCount", str(pending))
 
     def generate_report_now(self, request: Request, seller: Seller) -> Response:
@@ -251,12 +260,13 @@ class AimService:
         return _xml("Status", "SUCCESS")
 
     def _add_report(self, seller: Seller, name: str, days: int, refunds=None) -> Report:  # type: ignore[no-untyped-def]
-        now = self.app.clock.timestamp()
+        requested = self.app.clock.mark()
+        now = requested.world
         state = self.state(seller)
         with self._lock:
             number = 2_893_000_000 + 1000 * self.app.world.sellers.index(seller)
             report_id = max([r.report_id for r in state.reports] or [number]) + 1
-            report = Report(report_id, name, now - days * 86400.0, now, now, refunds or [])
+            report = Report(report_id, name, now - days * 86400.0, now, requested, refunds or [])
             state.reports.insert(0, report)
         return report
 
@@ -265,14 +275,10 @@ class AimService:
         if name not in REPORT_NAMES:
             raise AimError("INVALID_REPORT_NAME")
         count = _count(request.header("numberofreports"))
-        now = self.app.clock.timestamp()
+        pace = self.app.clock.pace()
         flavours = ("OpenListings", "OpenListingsLite", "OpenListingsLiter")
         same = flavours if name in flavours else (name,)
-        ready = [
-            r
-            for r in self.state(seller).reports
-            if r.name in same and now >= r.requested + READY_SECONDS
-        ][:count]
+        ready = [r for r in self.state(seller).reports if r.name in same and r.ready(pace)][:count]
         lines = [
             f"<Report>reportstarttime={_report_time(r.start)} reportendtime={_report_time(r.end)}"
             f" reportid={r.report_id} </Report>"
@@ -282,8 +288,8 @@ class AimService:
 
     def download_report(self, request: Request, seller: Seller) -> Response:
         wanted, name = request.header("reportid"), request.header("reportname")
-        now = self.app.clock.timestamp()
-        ready = [r for r in self.state(seller).reports if now >= r.requested + READY_SECONDS]
+        pace = self.app.clock.pace()
+        ready = [r for r in self.state(seller).reports if r.ready(pace)]
         report = next(
             (r for r in ready if str(r.report_id) == wanted or (not wanted and r.name == name)),
             None,

@@ -1,6 +1,6 @@
 """Amzpecty's state: the account (secret, credits, allowance, preferences) and the queues.
 
-A request is PENDING until its queue's delay has passed on the virtual clock; it is then
+A request is PENDING until its queue's delay has passed at the clock's pace; it is then
 processed once, in due order: credits are deducted only when data is retrieved, and a
 callback goes to the outbox when a callback URL is known.
 """
@@ -21,10 +21,11 @@ from sandbox.amzpecty.exceptions import (
     TooManyRequestsError,
 )
 from sandbox.amzpecty.products import DAY, ProductData
+from sandbox.clock import Mark
 from sandbox.seed.marketplaces import Marketplace
 
 SNAPSHOT, VARIATIONS, MATCH = "asinsnapshot", "productvariations", "matchasins"
-DEFAULT_DELAYS = {SNAPSHOT: 60.0, VARIATIONS: 120.0, MATCH: 90.0}  # virtual seconds
+DEFAULT_DELAYS = {SNAPSHOT: 60.0, VARIATIONS: 120.0, MATCH: 90.0}  # pace seconds
 DEFAULT_CREDITS = 100_000
 DEFAULT_DAILY_ALLOWANCE = 20_000
 MIN_INTERVAL = 1.0  # "at least 1-2 seconds" between requests (system-diagram page)
@@ -40,7 +41,7 @@ class Account:
     callback_url: str | None = None
     delays: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_DELAYS))
     min_interval: float = MIN_INTERVAL
-    used: dict[int, int] = field(default_factory=dict)  # virtual day -> credits used
+    used: dict[int, int] = field(default_factory=dict)  # world day -> credits used
 
     def daily_left(self, now: float) -> int | None:
         if self.daily_allowance is None:
@@ -58,12 +59,22 @@ class QueuedRequest:
     key: str  # the ASIN, parent ASIN or product id
     market: Marketplace
     options: dict[str, Any]
-    requested_at: float
-    due_at: float
+    queued: Mark
+    delay: float  # pace seconds in the queue
     callback_url: str | None
     user_agent: str | None
     status: str = "PENDING"
     envelope: dict[str, Any] | None = None
+    processed_at: float | None = None  # world
+
+    @property
+    def requested_at(self) -> float:
+        return self.queued.world
+
+    @property
+    def due_at(self) -> float:
+        """The pace at which it is processed."""
+        return self.queued.pace + self.delay
 
 
 def iso(moment: float) -> str:
@@ -71,7 +82,7 @@ def iso(moment: float) -> str:
 
 
 class Queues:
-    """The three queues of one account; thread-safe, processed lazily on the virtual clock."""
+    """The three queues of one account; thread-safe, processed lazily at the clock's pace."""
 
     def __init__(
         self,
@@ -79,24 +90,26 @@ class Queues:
         products: Callable[[], ProductData],
         data_time: Callable[[float], float],
         on_processed: Callable[[QueuedRequest], None],
+        world_at: Callable[[float], float],
     ) -> None:
         self.account = account
         self._products = products
         self._data_time = data_time  # a frozen world answers with its frozen data
         self._on_processed = on_processed
+        self._world_at = world_at  # the world's time at a pace: when a request was processed
         self._lock = threading.RLock()
         self._requests: dict[str, QueuedRequest] = {}
         self._pending: list[QueuedRequest] = []
         self._counter = itertools.count(1)
-        self._last_request_at: float | None = None
+        self._last_request_at: float | None = None  # pace
 
-    def pace(self, now: float) -> None:
+    def admit(self, pace: float, now: float) -> None:
         """Reject a request that comes sooner than `min_interval` after the last one let in."""
         with self._lock:
             last = self._last_request_at
-            if last is not None and now - last < self.account.min_interval:
+            if last is not None and pace - last < self.account.min_interval:
                 raise TooManyRequestsError(credits=self.account.envelope_credits(now))
-            self._last_request_at = now
+            self._last_request_at = pace
 
     def credits(self, now: float) -> dict[str, Any]:
         with self._lock:
@@ -116,21 +129,21 @@ class Queues:
         key: str,
         market: Marketplace,
         options: dict[str, Any],
-        now: float,
+        queued: Mark,
         callback_url: str | None,
         user_agent: str | None,
     ) -> QueuedRequest:
         with self._lock:
-            # ObjectId-like: 8 hex of (virtual) time, 16 of a counter
-            rid = f"{int(now) & 0xFFFFFFFF:08x}{next(self._counter):016x}"
+            # ObjectId-like: 8 hex of the world's time, 16 of a counter
+            rid = f"{int(queued.world) & 0xFFFFFFFF:08x}{next(self._counter):016x}"
             request = QueuedRequest(
                 rid,
                 responsefor,
                 key,
                 market,
                 options,
-                now,
-                now + self.account.delays[responsefor],
+                queued,
+                self.account.delays[responsefor],
                 callback_url or self.account.callback_url,
                 user_agent,
             )
@@ -160,10 +173,10 @@ class Queues:
         with self._lock:
             return bool(self._pending)
 
-    def process_due(self, now: float) -> int:
-        """Process every request due by `now`, oldest due first; returns how many."""
+    def process_due(self, pace: float) -> int:
+        """Process every request due by `pace`, oldest due first; returns how many."""
         with self._lock:
-            due = sorted((r for r in self._pending if r.due_at <= now), key=lambda r: r.due_at)
+            due = sorted((r for r in self._pending if r.due_at <= pace), key=lambda r: r.due_at)
             for request in due:
                 self._pending.remove(request)
                 self._process(request)
@@ -172,7 +185,7 @@ class Queues:
         return len(due)
 
     def _process(self, request: QueuedRequest) -> None:
-        at = request.due_at
+        at = request.processed_at = self._world_at(request.due_at)
         products = self._products()
         options = request.options
         if request.responsefor == SNAPSHOT:
@@ -209,9 +222,9 @@ class Queues:
             "responsefor": request.responsefor,
             # the rid rides at the top level next to `responsefor` (reference's guess)
             "rid": request.rid,
-            **self.account.envelope_credits(request.due_at),
+            **self.account.envelope_credits(request.processed_at),
             "messageId": message_id,
             "message": message,
             "data": data,
-            "dateProcessed": iso(request.due_at),
+            "dateProcessed": iso(request.processed_at),
         }

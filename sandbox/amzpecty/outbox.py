@@ -1,4 +1,4 @@
-"""Callbacks waiting to be POSTed: due at virtual times, retried with back-off, with faults.
+"""Callbacks waiting to be POSTed: due at the clock's pace, retried with back-off, with faults.
 
 A worker thread delivers what is due as the clock runs; `flush` delivers everything due now,
 synchronously, so tests and `run.py` never wait on real time. Faults act on the next
@@ -24,7 +24,7 @@ log = logging.getLogger("sandbox.amzpecty")
 
 DEFAULT_USER_AGENT = "Amzpecty-Callback/1.0"  # the service's own agent is not public: ours
 MAX_ATTEMPTS = 8
-RETRY_BASE = 30.0  # virtual seconds before the first retry; doubles per attempt
+RETRY_BASE = 30.0  # pace seconds before the first retry; doubles per attempt
 RETRY_CAP = 3600.0
 DUPLICATE_GAP = 1.0
 FAULT_KINDS = ("drop", "duplicate", "delay", "reorder")
@@ -56,7 +56,7 @@ class Delivery:
     url: str
     body: bytes
     user_agent: str
-    due_at: float
+    due_at: float  # pace
     rank: int  # order among deliveries due at the same moment
     attempts: int = 0
     statuses: list[str] = field(default_factory=list)
@@ -169,15 +169,15 @@ class Outbox:
         answered 2xx."""
         with self._lock:
             self._release_held()
-        return self._deliver_due(self.clock.timestamp())
+        return self._deliver_due(self.clock.pace())
 
-    def _deliver_due(self, now: float) -> int:
+    def _deliver_due(self, pace: float) -> int:
         delivered = 0
-        self._process(now)
+        self._process(pace)
         with self._sending:
             with self._lock:
                 due = sorted(
-                    (d for d in self._queue if d.due_at <= now), key=lambda d: (d.due_at, d.rank)
+                    (d for d in self._queue if d.due_at <= pace), key=lambda d: (d.due_at, d.rank)
                 )
                 for delivery in due:
                     self._queue.remove(delivery)
@@ -222,7 +222,7 @@ class Outbox:
             log.warning("callback %s gave up after %d attempts", delivery.rid, delivery.attempts)
             return
         backoff = min(RETRY_CAP, RETRY_BASE * 2 ** (delivery.attempts - 1))
-        delivery.due_at = self.clock.timestamp() + backoff
+        delivery.due_at = self.clock.pace() + backoff
         self._queue.append(delivery)
         self._wake.set()
 
@@ -246,6 +246,6 @@ class Outbox:
                     self._wake.wait()
             self.clock.wait_real(TICK)
             try:
-                self._deliver_due(self.clock.timestamp())
+                self._deliver_due(self.clock.pace())
             except Exception:  # the worker must outlive any one bad delivery
                 log.exception("callback worker failed")

@@ -26,7 +26,7 @@ from sandbox.amzpecty.exceptions import (
 from sandbox.amzpecty.models import MATCH, SNAPSHOT, VARIATIONS, Account, QueuedRequest, Queues
 from sandbox.amzpecty.outbox import CallbackFault, Outbox
 from sandbox.amzpecty.products import CONDITION_FACTORS, ProductData, marketplace_for
-from sandbox.control import add_control
+from sandbox.control import add_control, clock_state
 from sandbox.core.faults import Disconnect
 from sandbox.core.routing import Request, Response
 from sandbox.core.serialize import to_json
@@ -50,14 +50,14 @@ def _flag(request: Request, name: str) -> bool:
 
 
 class AmzpectyService:
-    """One account (the seed's secret key); queues and outbox on the app's virtual clock."""
+    """One account (the seed's secret key); queues and outbox at the app clock's pace."""
 
     def __init__(self, app: App) -> None:
         self.app = app
         self.outbox = Outbox(
             app.clock,
             lambda: self.account.secret_key,
-            lambda now: self.queues.process_due(now),
+            lambda pace: self.queues.process_due(pace),
             lambda: self.queues.waiting(),
         )
         self._reset()
@@ -80,7 +80,13 @@ class AmzpectyService:
     def _reset(self) -> None:
         self.outbox.clear()
         self.account = Account(_derive(self.app.world.seed, "amzpecty", 32, "0123456789abcdef"))
-        self.queues = Queues(self.account, lambda: self.products, self._data_time, self._deliver)
+        self.queues = Queues(
+            self.account,
+            lambda: self.products,
+            self._data_time,
+            self._deliver,
+            self.app.clock.world_at,
+        )
         self.__dict__.pop("products", None)
 
     @cached_property
@@ -117,8 +123,9 @@ class AmzpectyService:
                     error = kind(credits=self.queues.credits(now))
                     error.status = fault.status or 500
                     return error.to_response()
-                self.queues.pace(now)
-                self.queues.process_due(now)
+                pace = self.app.clock.pace()
+                self.queues.admit(pace, now)
+                self.queues.process_due(pace)
                 return to_json(handler(request, now))
             except AmzpectyError as error:
                 if error.responsefor is None and operation != "getbyrid":
@@ -145,7 +152,7 @@ class AmzpectyService:
             key,
             self._market(request),
             options,
-            now,
+            self.app.clock.mark(),
             request.header("AMZPECTY_CALLBACK_URL"),
             request.header("AMZPECTY-USER-AGENT"),
         )
@@ -220,8 +227,7 @@ class AmzpectyService:
         """Move the clock, then process and deliver everything due, before answering."""
         self.app.clock.advance(seconds)
         delivered = self.outbox.flush()
-        clock = {"timestamp": self.app.clock.timestamp(), "time_scale": self.app.clock.time_scale}
-        return {"delivered": delivered, "clock": clock, **self.outbox.state()}
+        return {"delivered": delivered, "clock": clock_state(self.app), **self.outbox.state()}
 
     def describe(self, url: str) -> dict[str, Any]:
         """The `amzpecty` entry of the sandbox's accounts document."""

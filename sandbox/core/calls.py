@@ -1,4 +1,4 @@
-"""The call log: every request the sandbox answered, in virtual time."""
+"""The call log: every request the sandbox answered, on the clock's pace timeline."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Call:
-    at: float  # virtual epoch seconds
+    at: float  # pace seconds (SandboxClock.pace), where usage plans refill
     service: str
     operation: str
     seller_id: str | None

@@ -1,4 +1,4 @@
-"""Documents served at presigned URLs that expire in virtual time, as S3 serves Amazon's.
+"""Documents served at presigned URLs that expire on the world's clock, as S3 serves Amazon's.
 
 A URL carries its issue time and an HMAC signature; the lifetime stays on the server, so a
 URL can be neither forged nor extended. Content is produced on download, streamed in chunks.
@@ -32,7 +32,7 @@ DATE_FORMAT = "%Y%m%dT%H%M%SZ"
 class Document:
     produce: Callable[[], Iterable[bytes]]
     content_type: str
-    lifetime: float  # virtual seconds a URL stays valid
+    lifetime: float  # world seconds a URL stays valid
 
 
 def _s3_error(status: int, code: str, message: str) -> Response:
@@ -65,8 +65,8 @@ class Documents:
     def _signature(self, key: str, date: str) -> str:
         return hmac.new(self._secret, f"{key}\n{date}".encode(), hashlib.sha256).hexdigest()
 
-    def url(self, base_url: str, key: str, told_seconds: float | int) -> str:
-        """A presigned URL; `told_seconds` is its lifetime as clients are told it."""
+    def url(self, key: str, told_seconds: float | int) -> str:
+        """A presigned URL at the sandbox's own address; `told_seconds`: its lifetime as told."""
         date = time.strftime(DATE_FORMAT, time.gmtime(self.app.clock.timestamp()))
         query = {
             "X-Amz-Algorithm": "AWS4-HMAC-SHA256",
@@ -74,7 +74,7 @@ class Documents:
             "X-Amz-Expires": str(told_seconds),
             "X-Amz-Signature": self._signature(key, date),
         }
-        return f"{base_url}{self.prefix}/{quote(key)}?{urlencode(query)}"
+        return f"{self.app.base_url}{self.prefix}/{quote(key)}?{urlencode(query)}"
 
     def download(self, request: Request) -> Response:
         key = request.path_params["key"]

@@ -12,7 +12,7 @@ from sandbox.core.exceptions import ServiceError
 from sandbox.core.serialize import to_json
 from sandbox.seed.world import World
 
-ACCESS_TOKEN_SECONDS = 3600.0  # virtual
+ACCESS_TOKEN_SECONDS = 3600  # world (real) seconds, whatever the time scale
 
 
 class LwaError(ServiceError):

@@ -14,12 +14,6 @@ if TYPE_CHECKING:
     from sandbox.app import App
 
 
-def scaled_seconds(app: App, virtual_seconds: float) -> float | int:
-    """Like x-amzn-RateLimit-Limit, lifetimes are told in real seconds at the current scale."""
-    told = round(virtual_seconds / app.clock.time_scale, 6)
-    return int(told) if told.is_integer() else told  # the models type lifetimes as integers
-
-
 def _form(request: Request) -> dict[str, str]:
     content_type = (request.header("content-type") or "").lower()
     if "json" in content_type:
@@ -43,7 +37,7 @@ def register(app: App) -> None:
             {
                 "access_token": access_token,
                 "token_type": "bearer",
-                "expires_in": scaled_seconds(app, ACCESS_TOKEN_SECONDS),
+                "expires_in": ACCESS_TOKEN_SECONDS,
                 "refresh_token": form["refresh_token"],
             },
             headers={"Cache-Control": "no-store", "Pragma": "no-cache"},

@@ -11,6 +11,7 @@ import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from sandbox.clock import Mark, SandboxClock
 from sandbox.core.pagination import TokenBook
 from sandbox.core.routing import Response
 from sandbox.mws import documents, tokens
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
 
 LISTINGS = "_GET_MERCHANT_LISTINGS_DATA_"
 REPORT_TYPES = (LISTINGS,)
-SUBMITTED_SECONDS = 60.0  # virtual seconds in _SUBMITTED_, then in _IN_PROGRESS_
+SUBMITTED_SECONDS = 60.0  # pace seconds in _SUBMITTED_, then in _IN_PROGRESS_
 PROGRESS_SECONDS = 120.0
 HISTORY = 24  # earlier requests per seller, one a quarter
 MAX_COUNT_DEFAULT, MAX_COUNT_LIMIT = 10, 100
@@ -35,38 +36,38 @@ class ReportRequest:
     marketplace_id: str
     start: float
     end: float
-    submitted: float
+    submitted: Mark
 
-    def status(self, now: float) -> str:
-        if now < self.submitted + SUBMITTED_SECONDS:
+    def status(self, pace: float) -> str:
+        if pace < self.submitted.pace + SUBMITTED_SECONDS:
             return "_SUBMITTED_"
-        if now < self.submitted + SUBMITTED_SECONDS + PROGRESS_SECONDS:
+        if pace < self.submitted.pace + SUBMITTED_SECONDS + PROGRESS_SECONDS:
             return "_IN_PROGRESS_"
         return "_DONE_"
 
-    @property
-    def completed(self) -> float:
-        return self.submitted + SUBMITTED_SECONDS + PROGRESS_SECONDS
+    def completed(self, clock: SandboxClock) -> float:
+        return clock.world_at(self.submitted.pace + SUBMITTED_SECONDS + PROGRESS_SECONDS)
 
     @property
     def report_id(self) -> str:
         return str(int(self.request_id) * 1000 + 17)
 
-    def info(self, now: float) -> dict[str, Any]:
-        status = self.status(now)
+    def info(self, clock: SandboxClock) -> dict[str, Any]:
+        status = self.status(clock.pace())
         info: dict[str, Any] = {
             "ReportType": self.report_type,
             "ReportProcessingStatus": status,
             "EndDate": iso(self.end),
             "Scheduled": False,
             "ReportRequestId": self.request_id,
-            "SubmittedDate": iso(self.submitted),
+            "SubmittedDate": iso(self.submitted.world),
             "StartDate": iso(self.start),
         }
         if status != "_SUBMITTED_":
-            info["StartedProcessingDate"] = iso(self.submitted + SUBMITTED_SECONDS)
+            started = clock.world_at(self.submitted.pace + SUBMITTED_SECONDS)
+            info["StartedProcessingDate"] = iso(started)
         if status == "_DONE_":
-            info["CompletedDate"] = iso(self.completed)
+            info["CompletedDate"] = iso(self.completed(clock))
             info["GeneratedReportId"] = self.report_id
         return info
 
@@ -111,7 +112,7 @@ class MwsReports:
                         seller.marketplace_ids[n % len(seller.marketplace_ids)],
                         origin - (HISTORY - n) * 91 * 86400.0 - 30 * 86400.0,
                         origin - (HISTORY - n) * 91 * 86400.0,
-                        origin - (HISTORY - n) * 91 * 86400.0 + 5.0,
+                        self.app.clock.mark_at(origin - (HISTORY - n) * 91 * 86400.0 + 5.0),
                     )
                     for n in range(HISTORY)
                 ][::-1]
@@ -126,7 +127,7 @@ class MwsReports:
         marketplaces = call.list_param("MarketplaceIdList.Id") or [call.seller.marketplace_ids[0]]
         if marketplaces[0] not in call.seller.marketplace_ids:
             raise InvalidParameterValueError(message=f"Invalid MarketplaceId: {marketplaces[0]}.")
-        now = self.app.clock.timestamp()
+        submitted = self.app.clock.mark()
         requests = self.requests_of(call)
         with self._lock:
             number = int(max(r.request_id for r in requests)) + 1
@@ -134,16 +135,16 @@ class MwsReports:
                 str(number),
                 report_type,
                 marketplaces[0],
-                call.time_param("StartDate") or now,
-                call.time_param("EndDate") or now,
-                now,
+                call.time_param("StartDate") or submitted.world,
+                call.time_param("EndDate") or submitted.world,
+                submitted,
             )
             requests.insert(0, request)
-        info = request.info(now)
+        info = request.info(self.app.clock)
         return respond("RequestReport", {"ReportRequestInfo": info}, REPORTS_NS)
 
     def _filtered(self, call: MwsCall) -> list[ReportRequest]:
-        now = self.app.clock.timestamp()
+        now, pace = self.app.clock.timestamp(), self.app.clock.pace()
         ids = set(call.list_param("ReportRequestIdList.Id"))
         types = set(call.list_param("ReportTypeList.Type"))
         statuses = set(call.list_param("ReportProcessingStatusList.Status"))
@@ -153,20 +154,21 @@ class MwsReports:
             for r in self.requests_of(call)
             if (not ids or r.request_id in ids)
             and (not types or r.report_type in types)
-            and (not statuses or r.status(now) in statuses)
-            and r.submitted >= since
-            and r.submitted <= now
+            and (not statuses or r.status(pace) in statuses)
+            and since <= r.submitted.world <= now
         ]
 
     def _list_page(
         self, call: MwsCall, action: str, family: str, items: list, offset: int, size: int
     ) -> Response:
-        now = self.app.clock.timestamp()
         page, rest = items[offset : offset + size], items[offset + size :]
         body: dict[str, Any] = {"HasNext": bool(rest)}
         element = "ReportRequestInfo" if family == "GetReportRequestList" else "ReportInfo"
         body[element] = [
-            r.info(now) if element == "ReportRequestInfo" else _report_info(r) for r in page
+            r.info(self.app.clock)
+            if element == "ReportRequestInfo"
+            else _report_info(r, self.app.clock)
+            for r in page
         ]
         if rest:
             # recorded on the wire: NextToken after the last info element, HasNext first
@@ -190,10 +192,10 @@ class MwsReports:
         return self._next(call, "GetReportRequestListByNextToken", "GetReportRequestList")
 
     def get_report_list(self, call: MwsCall) -> Response:
-        now = self.app.clock.timestamp()
-        done = [r for r in self._filtered(call) if r.status(now) == "_DONE_"]
+        pace = self.app.clock.pace()
+        done = [r for r in self._filtered(call) if r.status(pace) == "_DONE_"]
         since = call.time_param("AvailableFromDate") or 0.0
-        done = [r for r in done if r.completed >= since]
+        done = [r for r in done if r.completed(self.app.clock) >= since]
         return self._list_page(call, "GetReportList", "GetReportList", done, 0, _max_count(call))
 
     def get_report_list_by_next_token(self, call: MwsCall) -> Response:
@@ -203,12 +205,12 @@ class MwsReports:
         report_id = call.params.get("ReportId")
         if not report_id:
             raise MissingParameterError(message="ReportId is required.")
-        now = self.app.clock.timestamp()
+        pace = self.app.clock.pace()
         request = next(
             (
                 r
                 for r in self.requests_of(call)
-                if r.report_id == report_id and r.status(now) == "_DONE_"
+                if r.report_id == report_id and r.status(pace) == "_DONE_"
             ),
             None,
         )
@@ -225,11 +227,11 @@ def _max_count(call: MwsCall) -> int:
     return call.int_param("MaxCount", MAX_COUNT_DEFAULT, 1, MAX_COUNT_LIMIT)
 
 
-def _report_info(request: ReportRequest) -> dict[str, Any]:
+def _report_info(request: ReportRequest, clock: SandboxClock) -> dict[str, Any]:
     return {
         "ReportId": request.report_id,
         "ReportType": request.report_type,
         "ReportRequestId": request.request_id,
-        "AvailableDate": iso(request.completed),
+        "AvailableDate": iso(request.completed(clock)),
         "Acknowledged": False,
     }

@@ -37,7 +37,7 @@ from sandbox.seed.legacy import legacy
 if TYPE_CHECKING:
     from sandbox.app import App
 
-TIMESTAMP_SKEW = 900.0  # real seconds a request's Timestamp may differ from the server clock
+TIMESTAMP_SKEW = 900.0  # seconds a request's Timestamp may differ from the server's clock
 
 
 MwsHandler = Callable[[MwsCall], Response]
@@ -127,8 +127,7 @@ class MwsService:
             stamp = parse_time(params["Timestamp"])
         except ValueError:
             raise RequestExpiredError(message="Timestamp is not a valid date-time.") from None
-        # the window is told in real seconds at the current scale, like every lifetime
-        if abs(stamp - now) > TIMESTAMP_SKEW * max(1.0, self.app.clock.time_scale):
+        if abs(stamp - now) > TIMESTAMP_SKEW:
             raise RequestExpiredError(
                 message=f"Request has expired. Timestamp date is {params['Timestamp']}."
             )

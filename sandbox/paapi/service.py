@@ -119,8 +119,7 @@ class PaapiService:
             raise RequestExpiredError(message="Timestamp is not a valid date-time.") from None
         if stamp.tzinfo is None:
             stamp = stamp.replace(tzinfo=UTC)
-        window = TIMESTAMP_SKEW * max(1.0, self.app.clock.time_scale)
-        if abs(stamp.timestamp() - self.app.clock.timestamp()) > window:
+        if abs(stamp.timestamp() - self.app.clock.timestamp()) > TIMESTAMP_SKEW:
             raise RequestExpiredError()
         return store.paapi_access_key_id
 

@@ -18,11 +18,10 @@ import numpy as np
 import orjson
 import pendulum
 
-from sandbox.control import base_url
+from sandbox.clock import Mark
 from sandbox.core.documents import Document, Documents
 from sandbox.core.pagination import TokenBook, TokenError
 from sandbox.core.routing import Request, Response
-from sandbox.lwa.responses import scaled_seconds
 from sandbox.seed.marketplaces import MARKETPLACES
 from sandbox.seed.sellers import Seller
 from sandbox.sp_api.exceptions import InvalidInputError, NotFoundError
@@ -68,7 +67,7 @@ RECORD = {
 }
 AGGREGATES = {"DAY": "days", "WEEK": "weeks", "MONTH": "months"}
 STATUSES = ("CANCELLED", "DONE", "FATAL", "IN_PROGRESS", "IN_QUEUE")
-QUEUED_SECONDS, PROCESSING_SECONDS = 10.0, 60.0  # virtual, from creation
+QUEUED_SECONDS, PROCESSING_SECONDS = 10.0, 60.0  # pace seconds from creation
 DOCUMENT_RECORDS = 500  # records per document; more make the query paginate (a guess)
 URL_SECONDS = 300.0  # "the URL expires after 5 minutes"
 HISTORY_DAYS = 730  # a range reaching further back fails (FATAL): a guess
@@ -82,7 +81,7 @@ class Query:
     query_id: str
     seller_id: str
     text: str
-    created: float
+    created: Mark
     marketplaces: list[str]
     start: pendulum.Date
     end: pendulum.Date
@@ -210,7 +209,7 @@ class DataKioskApi:
                 query_id,
                 seller.seller_id,
                 text,
-                self.app.clock.timestamp(),
+                self.app.clock.mark(),
                 marketplaces,
                 start,
                 end,
@@ -289,7 +288,7 @@ class DataKioskApi:
         """What a finished query produced: a document, none (no data), or an error."""
         if query.outcome is not None:
             return query.outcome
-        done_at = query.created + PROCESSING_SECONDS
+        done_at = self.app.clock.world_at(query.created.pace + PROCESSING_SECONDS)
         oldest = pendulum.from_timestamp(done_at).subtract(days=HISTORY_DAYS).date()
         if query.start < oldest:
             message = f"The requested date range starts before {oldest.to_date_string()}."
@@ -314,25 +313,24 @@ class DataKioskApi:
         return outcome
 
     def render(self, query: Query) -> dict[str, Any]:
-        now = self.app.clock.timestamp()
-        started = query.created + QUEUED_SECONDS
-        finished = query.created + PROCESSING_SECONDS
+        clock = self.app.clock
+        waited = clock.pace() - query.created.pace
         body: dict[str, Any] = {
             "queryId": query.query_id,
             "query": query.text,
-            "createdTime": iso(query.created),
+            "createdTime": iso(query.created.world),
         }
         if query.cancelled is not None:
             body["processingStatus"] = "CANCELLED"
             return body
-        if now < started:
+        if waited < QUEUED_SECONDS:
             body["processingStatus"] = "IN_QUEUE"
             return body
-        body["processingStartTime"] = iso(started)
-        if now < finished:
+        body["processingStartTime"] = iso(clock.world_at(query.created.pace + QUEUED_SECONDS))
+        if waited < PROCESSING_SECONDS:
             body["processingStatus"] = "IN_PROGRESS"
             return body
-        body["processingEndTime"] = iso(finished)
+        body["processingEndTime"] = iso(clock.world_at(query.created.pace + PROCESSING_SECONDS))
         body.update(self._outcome(query))
         return body
 
@@ -373,8 +371,8 @@ class DataKioskApi:
             until = times.get("createdUntil", now)
             with self._lock:
                 mine = [q for q in self._queries.values() if q.seller_id == seller.seller_id]
-            mine = [q for q in mine if since <= q.created <= until]
-            mine.sort(key=lambda q: q.created, reverse=True)
+            mine = [q for q in mine if since <= q.created.world <= until]
+            mine.sort(key=lambda q: q.created.world, reverse=True)
             ids, offset = [q.query_id for q in mine], 0
         rendered = [self.render(self._queries[i]) for i in ids]
         if statuses:
@@ -390,10 +388,9 @@ class DataKioskApi:
             owner = self._document_owners.get(document_id)
         if owner != seller.seller_id:
             raise NotFoundError(f"Document {document_id} not found.")
-        told = scaled_seconds(self.app, URL_SECONDS)
         return {
             "documentId": document_id,
-            "documentUrl": self.documents.url(base_url(request), document_id, told),
+            "documentUrl": self.documents.url(document_id, URL_SECONDS),
         }
 
 

@@ -122,9 +122,7 @@ class InventoryApi:
             }
         }
         if offset + PAGE_SIZE < len(rows):
-            # 30 seconds, told in real time like every lifetime, lasts longer at a higher scale
-            ttl = TOKEN_SECONDS * max(1.0, self.app.clock.time_scale)
-            token_next = self.tokens.issue(bound, (rows, offset + PAGE_SIZE), ttl)
+            token_next = self.tokens.issue(bound, (rows, offset + PAGE_SIZE), TOKEN_SECONDS)
             body["pagination"] = {"nextToken": token_next}
         return body
 

@@ -1,5 +1,5 @@
-"""Reports API 2021-06-30: report lifecycle on the virtual clock, Amazon's settlements, and
-documents served gzip'd from presigned-style URLs that expire 5 virtual minutes after issue.
+"""Reports API 2021-06-30: report lifecycle at the clock's pace, Amazon's settlements, and
+documents served gzip'd from presigned-style URLs that expire 5 minutes after issue.
 
 A report waits IN_QUEUE, then stays IN_PROGRESS for a time that grows with its rows, then is
 DONE (or CANCELLED when it has no rows). Controls under /_sandbox/reports/ make the next
@@ -26,12 +26,12 @@ from typing import TYPE_CHECKING, Any
 
 from lxml import etree
 
-from sandbox.control import add_control, base_url, control_body
+from sandbox.clock import Mark, SandboxClock
+from sandbox.control import add_control, control_body
 from sandbox.core.faults import Fault, Faults
 from sandbox.core.pagination import TokenBook, TokenError
 from sandbox.core.routing import Request, Response
 from sandbox.core.serialize import to_json
-from sandbox.lwa.responses import scaled_seconds
 from sandbox.seed import ledger as money
 from sandbox.seed.sellers import Seller
 from sandbox.sp_api.documents import DOCUMENT_TYPES, SETTLEMENT, Scope
@@ -45,12 +45,9 @@ if TYPE_CHECKING:
 
 STATUSES = ("CANCELLED", "DONE", "FATAL", "IN_PROGRESS", "IN_QUEUE")
 RETENTION = 90 * 86400.0  # "Reports are retained for a maximum of 90 days"
-URL_LIFETIME = 300.0  # "This URL expires after 5 minutes"
-# at high time scales 5 virtual minutes shrink below what a busy client needs to start a
-# download (83 ms at 3600x); a URL then lives this many real seconds instead
-MIN_URL_REAL_SECONDS = 5.0
+URL_LIFETIME = 300.0  # "This URL expires after 5 minutes" (world seconds, at any time scale)
 TOKEN_TTL = 24 * 3600.0  # getReports nextToken lifetime: undocumented, a guess
-BASE_PROGRESS, ROWS_PER_SECOND, MAX_PROGRESS = 20.0, 2000.0, 1800.0
+BASE_PROGRESS, ROWS_PER_SECOND, MAX_PROGRESS = 20.0, 2000.0, 1800.0  # pace seconds
 SETTLEMENT_PROCESSING = 600.0
 # the issue fixes these; the reference cannot confirm which marketplace uses which
 FLAT_CHARSETS = {"na": "UTF-8", "eu": "Cp1252", "fe": "Windows-31J"}
@@ -79,39 +76,45 @@ class Report:
     data_start: float
     data_end: float
     options: dict[str, str]
-    created_at: float
-    queue_seconds: float
+    created: Mark
+    queue_seconds: float  # pace seconds, like progress_seconds
     progress_seconds: float
     outcome: str  # what it ends as: DONE, CANCELLED or FATAL
     stuck: bool = False
-    released_at: float | None = None
+    released: Mark | None = None
     cancelled_at: float | None = None
     document_id: str | None = None
     error_document_id: str | None = None
 
     @property
-    def started_at(self) -> float:
-        return self.created_at + self.queue_seconds
+    def created_at(self) -> float:
+        return self.created.world
 
     @property
-    def done_at(self) -> float:
-        if self.stuck:
-            if self.released_at is None:
-                return math.inf
-            return max(self.started_at, self.released_at) + self.progress_seconds
-        return self.started_at + self.progress_seconds
+    def started(self) -> float:
+        """The pace at which processing starts."""
+        return self.created.pace + self.queue_seconds
 
-    def status(self, now: float) -> str:
+    @property
+    def done(self) -> float:
+        """The pace at which it ends; a stuck report starts over when released."""
+        if not self.stuck:
+            return self.started + self.progress_seconds
+        if self.released is None:
+            return math.inf
+        return max(self.started, self.released.pace) + self.progress_seconds
+
+    def status(self, pace: float) -> str:
         if self.cancelled_at is not None:
             return "CANCELLED"
-        if now < self.started_at:
+        if pace < self.started:
             return "IN_QUEUE"
-        if now < self.done_at:
+        if pace < self.done:
             return "IN_PROGRESS"
         return self.outcome
 
-    def wire(self, now: float) -> dict[str, Any]:
-        status = self.status(now)
+    def wire(self, clock: SandboxClock) -> dict[str, Any]:
+        status = self.status(clock.pace())
         body: dict[str, Any] = {
             "reportId": self.report_id,
             "reportType": self.report_type,
@@ -122,9 +125,9 @@ class Report:
             "processingStatus": status,
         }
         if status not in ("IN_QUEUE",) and self.cancelled_at is None:
-            body["processingStartTime"] = report_time(self.started_at)
+            body["processingStartTime"] = report_time(clock.world_at(self.started))
         if status in ("DONE", "FATAL", "CANCELLED") and self.cancelled_at is None:
-            body["processingEndTime"] = report_time(self.done_at)
+            body["processingEndTime"] = report_time(clock.world_at(self.done))
         if status == "DONE":
             body["reportDocumentId"] = self.document_id
         if status == "FATAL":
@@ -171,7 +174,7 @@ class ReportsApi:
 
     def _scope(self, report: Report, seller: Seller) -> Scope:
         markets = tuple(seller.marketplace_ids.index(m) for m in report.marketplace_ids)
-        as_of = min(report.done_at, self.app.world_time())
+        as_of = min(self.app.clock.world_at(report.done), self.app.world_time())
         return Scope(
             self.app.world,
             seller,
@@ -193,8 +196,9 @@ class ReportsApi:
             self.state.documents[(report.seller_id, report.error_document_id)] = (report, True)
         return report
 
-    def _settlements(self, seller: Seller, now: float) -> None:
+    def _settlements(self, seller: Seller) -> None:
         """Amazon's own settlement reports: one per marketplace every 14 days, kept 90 days."""
+        now = self.app.clock.timestamp()
         first = money.period_of(now - RETENTION - money.SETTLEMENT_REPORT_DELAY)
         for period in range(first, money.period_of(now) + 1):
             start, end = money.period_bounds(period)
@@ -215,7 +219,7 @@ class ReportsApi:
                         start,
                         end,
                         {"settlement_id": settlement},
-                        created,
+                        self.app.clock.mark_at(created),
                         0.0,
                         SETTLEMENT_PROCESSING,
                         "DONE",
@@ -270,7 +274,7 @@ class ReportsApi:
             start,
             end,
             dict(options),
-            now,
+            self.app.clock.mark(),
             5.0 + 25.0 * _unit(seller.seller_id, report_id, "queue"),
             0.0,
             "DONE",
@@ -286,7 +290,7 @@ class ReportsApi:
         return to_json({"reportId": report_id}, 202)
 
     def get_reports(self, request: Request, seller: Seller, token: AccessToken) -> Any:
-        now = self.app.clock.timestamp()
+        now, pace = self.app.clock.timestamp(), self.app.clock.pace()
         query = request.query
         bound = {"_seller": seller.seller_id}
         if "nextToken" in query:
@@ -316,23 +320,23 @@ class ReportsApi:
             since = max(times.get("createdSince", now - RETENTION), now - RETENTION)
             until = times.get("createdUntil", now)
             if SETTLEMENT in types:
-                self._settlements(seller, now)
+                self._settlements(seller)
             with self.lock:
                 candidates = [
                     r for (s, _), r in self.state.reports.items() if s == seller.seller_id
                 ]
             matches = [
                 report.report_id
-                for report in sorted(candidates, key=lambda r: (-r.created_at, r.report_id))
+                for report in sorted(candidates, key=lambda r: -r.created.pace)
                 if report.report_type in types
                 and since <= report.created_at <= until
-                and (statuses is None or report.status(now) in statuses)
+                and (statuses is None or report.status(pace) in statuses)
                 and (marketplaces is None or set(marketplaces) & set(report.marketplace_ids))
             ]
             offset = 0
         page = matches[offset : offset + size]
         body: dict[str, Any] = {
-            "reports": [self._find(seller, report_id).wire(now) for report_id in page]
+            "reports": [self._find(seller, report_id).wire(self.app.clock) for report_id in page]
         }
         if offset + size < len(matches):
             body["nextToken"] = self.tokens.issue(bound, (matches, offset + size, size))
@@ -341,7 +345,7 @@ class ReportsApi:
     def _find(self, seller: Seller, report_id: str) -> Report:
         report = self.state.reports.get((seller.seller_id, report_id))
         if report is None:
-            self._settlements(seller, self.app.clock.timestamp())
+            self._settlements(seller)
             report = self.state.reports.get((seller.seller_id, report_id))
         if report is None:
             raise InvalidInputError(f"Invalid reportId {report_id}.")
@@ -349,14 +353,13 @@ class ReportsApi:
 
     def get_report(self, request: Request, seller: Seller, token: AccessToken) -> Any:
         report = self._find(seller, request.path_params["reportId"])
-        return report.wire(self.app.clock.timestamp())
+        return report.wire(self.app.clock)
 
     def cancel_report(self, request: Request, seller: Seller, token: AccessToken) -> Any:
-        now = self.app.clock.timestamp()
         report = self._find(seller, request.path_params["reportId"])
-        if report.status(now) != "IN_QUEUE":
+        if report.status(self.app.clock.pace()) != "IN_QUEUE":
             raise InvalidInputError("Only reports that are IN_QUEUE can be cancelled.")
-        report.cancelled_at = now
+        report.cancelled_at = self.app.clock.timestamp()
         return Response(status=200, body=b"")
 
     def get_report_document(self, request: Request, seller: Seller, token: AccessToken) -> Any:
@@ -367,22 +370,21 @@ class ReportsApi:
             raise InvalidInputError(f"Invalid reportDocumentId {document_id}")
         report, is_error = found
         wanted = "FATAL" if is_error else "DONE"
-        if report.status(now) != wanted:
+        if report.status(self.app.clock.pace()) != wanted:
             raise InvalidInputError(f"Invalid reportDocumentId {document_id}")
         expired = self.faults.take(report.report_type, "expire_url", seller.seller_id)
-        lifetime = max(URL_LIFETIME, MIN_URL_REAL_SECONDS * self.app.clock.time_scale)
         key = secrets.token_urlsafe(24)
         with self.lock:
             self.state.urls[key] = IssuedUrl(
-                seller.seller_id, document_id, now if expired else now + lifetime
+                seller.seller_id, document_id, now if expired else now + URL_LIFETIME
             )
         signature = hmac.new(self.url_key, key.encode(), hashlib.sha256).hexdigest()
         amz_date = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(now))
         url = (
-            f"{base_url(request)}/s3/tortuga-prod-{seller.region}/{key}"
+            f"{self.app.base_url}/s3/tortuga-prod-{seller.region}/{key}"
             f"?X-Amz-Algorithm=AWS4-HMAC-SHA256"
             f"&X-Amz-Credential=AKIASANDBOX%2F{amz_date[:8]}%2Fus-east-1%2Fs3%2Faws4_request"
-            f"&X-Amz-Date={amz_date}&X-Amz-Expires={scaled_seconds(self.app, lifetime)}"
+            f"&X-Amz-Date={amz_date}&X-Amz-Expires={URL_LIFETIME:.0f}"
             f"&X-Amz-SignedHeaders=host&X-Amz-Security-Token={secrets.token_urlsafe(32)}"
             f"&X-Amz-Signature={signature}"
         )
@@ -397,7 +399,7 @@ class ReportsApi:
         issued = self.state.urls.get(request.path_params["key"])
         if issued is None:
             return _s3_error("AccessDenied", "Access Denied")
-        if now > issued.expires_at:
+        if now >= issued.expires_at:
             return _s3_error("AccessDenied", "Request has expired")
         report, is_error = self.state.documents[(issued.seller_id, issued.document_id)]
         if is_error:
@@ -604,27 +606,26 @@ def register(service: SpApiService) -> None:
 
     def release(request: Request) -> Any:
         """Stuck reports resume now and finish after their processing time."""
-        now = app.clock.timestamp()
+        now = app.clock.mark()
         released = []
         for report in list(api.state.reports.values()):
-            if report.stuck and report.released_at is None:
-                report.released_at = now
+            if report.stuck and report.released is None:
+                report.released = now
                 released.append(report.report_id)
         return {"released": released}
 
     def list_reports(request: Request) -> Any:
-        now = app.clock.timestamp()
         with api.lock:
             reports = list(api.state.reports.values())
         return {
             "reports": [
                 {
-                    **report.wire(now),
+                    **report.wire(app.clock),
                     "sellerId": report.seller_id,
                     "reportOptions": report.options,
-                    "stuck": report.stuck and report.released_at is None,
+                    "stuck": report.stuck and report.released is None,
                 }
-                for report in sorted(reports, key=lambda r: r.created_at)
+                for report in sorted(reports, key=lambda r: r.created.pace)
                 if report.report_type != SETTLEMENT
             ]
         }

@@ -6,7 +6,6 @@ from typing import TYPE_CHECKING, Any
 
 from sandbox.core.routing import Request
 from sandbox.lwa.models import ACCESS_TOKEN_SECONDS
-from sandbox.lwa.responses import scaled_seconds
 from sandbox.seed.sellers import Seller
 from sandbox.sp_api.exceptions import InvalidInputError
 from sandbox.sp_api.params import json_body
@@ -38,7 +37,7 @@ def register(service: SpApiService) -> None:
         rdt = app.tokens.issue(seller.seller_id, "Atz.sprdt|", resources)
         return {
             "restrictedDataToken": rdt,
-            "expiresIn": scaled_seconds(app, ACCESS_TOKEN_SECONDS),
+            "expiresIn": ACCESS_TOKEN_SECONDS,
         }
 
     service.route(

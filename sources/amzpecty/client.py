@@ -41,7 +41,7 @@ from sources.amzpecty.settings import (
 )
 from sources.common.clock import Clock
 from sources.common.ratelimit import Pacer
-from sources.common.redact import install, redact_url, register_secret
+from sources.common.redact import redact_url, register_secret
 from sources.common.retry import RetryPolicy
 from sources.common.session import PacedSession, Verdict
 from sources.common.stats import ApiStats
@@ -165,7 +165,6 @@ class AmzpectyClient:
             pacer, operation_of, clock, stats, policy, bucket_key=lambda operation: "account"
         )
         self.session.auth = SecretKeyAuth(secret_key)
-        install()  # the key rides in the URL, which urllib3 logs at DEBUG
         self.session.headers["User-Agent"] = USER_AGENT
 
     def _get(

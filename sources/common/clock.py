@@ -36,52 +36,45 @@ SYSTEM_CLOCK = SystemClock()
 
 
 class ServerClock:
-    """The server's time on our clock, from the `Date` headers it sends, and how fast it runs.
+    """The server's time on our clock, learned from the times its answers carry.
 
-    Windows that end "now" must end at the server's now: a client clock running ahead of
-    the server's would move a high-water mark past data the server has not yet served. A
-    simulated server may run faster than real time; once its clock has moved ten seconds, the
-    speed is measured (1 at Amazon) and carries the server's now forward between answers.
+    Windows that end "now" must end at the server's now, and signed requests (MWS, ECS) must
+    carry a Timestamp the server accepts: a client clock that is off (or the sandbox's world,
+    which may stand still or jump) must not move a high-water mark past data the server has not
+    served yet, nor get a request refused. Between answers the server's time moves with ours.
     """
-
-    SPEED_BASELINE = 10.0  # server seconds before the speed is trusted (Date is in seconds)
 
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
         self._lock = threading.Lock()
-        self._first: tuple[float, float] | None = None  # (server time, our monotonic time)
-        self._last: tuple[float, float] | None = None
-        self._speed = 1.0
+        self._last: tuple[float, float] | None = None  # (server epoch, our monotonic time)
 
     @property
     def observed(self) -> bool:
         return self._last is not None
 
-    @property
-    def speed(self) -> float:
-        """Server seconds per second of ours (never below 1)."""
-        return self._speed
-
-    def observe(self, date_header: str | None) -> None:
-        if not date_header:
+    def observe(self, header: str | None) -> None:
+        """An HTTP date (`Date`) or an ISO time (`x-mws-timestamp`); others are ignored."""
+        if not header:
             return
         try:
-            server = parsedate_to_datetime(date_header).timestamp()
+            iso = header[:4].isdigit()
+            moment = pendulum.parse(header) if iso else parsedate_to_datetime(header)
+            server = moment.timestamp()  # type: ignore[union-attr]
         except (TypeError, ValueError):
             return
-        local = self._clock.monotonic()
         with self._lock:
-            if self._first is None:
-                self._first = (server, local)
-            elif server - self._first[0] >= self.SPEED_BASELINE and local > self._first[1]:
-                self._speed = max(1.0, (server - self._first[0]) / (local - self._first[1]))
-            self._last = (server, local)
+            self._last = (server, self._clock.monotonic())
 
     def now(self) -> pendulum.DateTime:
-        """Our clock's time when no response has told the server's yet."""
+        """Our clock's time when no answer has told the server's yet."""
         with self._lock:
-            last, speed = self._last, self._speed
+            last = self._last
         if last is None:
             return self._clock.now()
         server, local = last
-        return pendulum.from_timestamp(server + (self._clock.monotonic() - local) * speed)
+        return pendulum.from_timestamp(server + (self._clock.monotonic() - local), tz="UTC")
+
+    def stamp(self) -> str:
+        """`YYYY-MM-DDThh:mm:ssZ`, the Timestamp format both MWS and ECS accept."""
+        return self.now().strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -1,4 +1,5 @@
-"""THE set of sensitive names, URL/header/text scrubbing, and a logging filter that applies them.
+"""THE set of sensitive names, URL/header/text scrubbing, and the log record factory that
+applies them to every record.
 
 dlt's own redaction misses `secretKey`, `Signature`, `AWSAccessKeyId` and `MWSAuthToken`.
 """
@@ -8,7 +9,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 MASK = "***"
@@ -59,6 +60,7 @@ def register_secret(value: str | None) -> None:
     if value and len(value) >= 6:
         with _secrets_lock:
             _known_secrets.add(value)
+        install()
 
 
 def redact_url(url: str) -> str:
@@ -84,29 +86,33 @@ def redact_text(text: str) -> str:
     return text
 
 
-class RedactingFilter(logging.Filter):
-    """Scrubs every record that passes through a handler or logger it is attached to."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
+def scrub(record: logging.LogRecord) -> logging.LogRecord:
+    """A record whose message, traceback and stack carry no secret."""
+    try:
         message = record.getMessage()
-        scrubbed = redact_text(message)
-        if record.exc_info and record.exc_info[1] is not None:
-            record.exc_text = redact_text(logging.Formatter().formatException(record.exc_info))
-            record.exc_info = None
-        if scrubbed != message or record.args:
-            record.msg, record.args = scrubbed, None
-        return True
+    except Exception:  # a bad format string: logging would report it with its arguments
+        message = f"{record.msg} {record.args}"
+    record.msg, record.args = redact_text(message), None
+    if record.exc_info and record.exc_info[1] is not None:
+        record.exc_text = redact_text(logging.Formatter().formatException(record.exc_info))
+        record.exc_info = None
+    elif record.exc_text:
+        record.exc_text = redact_text(record.exc_text)
+    if record.stack_info:
+        record.stack_info = redact_text(record.stack_info)
+    return record
 
 
-_FILTER = RedactingFilter()
+_installed = False
 
 
-def install(logger_names: Iterable[str] = ("dlt", "sources", "urllib3", "requests", "")) -> None:
-    """Attach the filter to the named loggers and to every handler of the root logger."""
-    for name in logger_names:
-        logger = logging.getLogger(name)
-        if _FILTER not in logger.filters:
-            logger.addFilter(_FILTER)
-        for handler in logger.handlers:
-            if _FILTER not in handler.filters:
-                handler.addFilter(_FILTER)
+def install() -> None:
+    """Scrub every log record as it is made: whichever logger makes it (children included),
+    whichever handler writes it, added now or later."""
+    global _installed
+    with _secrets_lock:
+        if _installed:
+            return
+        _installed = True
+        make = logging.getLogRecordFactory()
+    logging.setLogRecordFactory(lambda *args, **kwargs: scrub(make(*args, **kwargs)))

@@ -27,9 +27,9 @@ TRANSIENT_NETWORK_ERRORS = (
     requests.exceptions.ChunkedEncodingError,
 )
 
-# a token can expire in flight (at high sandbox time scales it lives a second); a request
-# asks for a fresh one this many times before its 403 stands
-AUTH_REFRESHES = 3
+# a token can expire in flight (or a signature's Timestamp go stale): a request asks for
+# fresh credentials once before its error stands
+AUTH_REFRESHES = 1
 
 
 class Verdict(enum.Enum):

@@ -6,17 +6,13 @@ everything here reads elements by their local name and never by position.
 
 from __future__ import annotations
 
-import io
-import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from lxml import etree
 
-_DOCTYPE = re.compile(rb"<!DOCTYPE", re.IGNORECASE)
-_ROOT = re.compile(rb"<[A-Za-z_]")
-PROLOGUE_BYTES = 64 << 10
+CHUNK_BYTES = 64 << 10
 HARDENED = {"resolve_entities": False, "no_network": True, "load_dtd": False, "huge_tree": False}
 
 
@@ -28,26 +24,59 @@ class UnsafeXmlError(XmlError):
     """A document that declares a DOCTYPE or entities: refused before anything is resolved."""
 
 
-def parse(data: bytes, what: str = "document") -> etree._Element:
-    """The root of `data`; DTDs are refused at the first element, entities never expanded."""
-    events = etree.iterparse(
-        io.BytesIO(data),
-        events=("start",),
-        **HARDENED,
-        remove_comments=True,
-        remove_pis=True,
-    )
+class _Doctype(Exception):
+    pass
+
+
+class _Root(Exception):
+    pass
+
+
+class _Prologue:
+    """A parser target that stops at the root element and tells a DOCTYPE seen before it."""
+
+    def doctype(self, *declared: object) -> None:
+        raise _Doctype()
+
+    def start(self, *element: object) -> None:
+        raise _Root()
+
+    def end(self, *element: object) -> None:
+        pass
+
+    def data(self, text: str) -> None:
+        pass
+
+    def close(self) -> None:
+        return None
+
+
+def refuse_doctype(chunks: Iterable[bytes], what: str = "document") -> None:
+    """Refuse a document that declares a DOCTYPE, as the parser itself reads its prologue (in
+    any encoding, after comments and processing instructions), before the DTD is parsed: no
+    entity is declared, let alone expanded, whichever of libxml2's guards would fire later."""
+    parser = etree.XMLParser(target=_Prologue(), **HARDENED)
     try:
-        for _, element in events:
-            docinfo = element.getroottree().docinfo
-            if docinfo.doctype or docinfo.internalDTD is not None:
-                raise UnsafeXmlError(f"{what}: a DOCTYPE is not allowed")
-            break
-        for _ in events:
-            pass
+        for chunk in chunks:
+            parser.feed(chunk)
+        parser.close()
+    except _Root:
+        return
+    except _Doctype:
+        raise UnsafeXmlError(f"{what}: a DOCTYPE is not allowed") from None
     except etree.XMLSyntaxError as error:
         raise XmlError(f"{what}: not well-formed XML ({error.msg})") from None
-    return events.root
+
+
+def parse(data: bytes, what: str = "document") -> etree._Element:
+    """The root of `data`; a DOCTYPE is refused first, entities are never expanded."""
+    refuse_doctype((data,), what)
+    try:
+        return etree.fromstring(
+            data, etree.XMLParser(**HARDENED, remove_comments=True, remove_pis=True)
+        )
+    except etree.XMLSyntaxError as error:
+        raise XmlError(f"{what}: not well-formed XML ({error.msg})") from None
 
 
 def local(element: etree._Element) -> str:
@@ -115,18 +144,10 @@ def records(elements: Iterable[etree._Element]) -> list[dict[str, Any]]:
     return [_record(element, (), lists) or {} for element in items]
 
 
-def reject_doctype(path: Path) -> None:
-    """Refuse a document whose prologue declares a DOCTYPE, before any parser reads it."""
-    with path.open("rb") as stream:
-        head = stream.read(PROLOGUE_BYTES)
-    root = _ROOT.search(head)
-    if _DOCTYPE.search(head if root is None else head[: root.start()]):
-        raise UnsafeXmlError("the document declares a DOCTYPE, which is refused")
-
-
 def iter_elements(path: Path, tag: str) -> Iterator[etree._Element]:
     """Every `tag` element of a large document, streamed; each is freed once handed out."""
-    reject_doctype(path)
+    with path.open("rb") as stream:
+        refuse_doctype(iter(lambda: stream.read(CHUNK_BYTES), b""), path.name)
     for _, element in etree.iterparse(
         str(path),
         events=("end",),

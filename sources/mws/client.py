@@ -13,11 +13,10 @@ import requests
 from lxml import etree
 
 from sources.common import xml
-from sources.common.clock import Clock
+from sources.common.clock import Clock, ServerClock
 from sources.common.ratelimit import Pacer, TokenBucket
 from sources.common.redact import redact_url
 from sources.common.retry import RetryPolicy
-from sources.common.servertime import ServerTime
 from sources.common.session import PacedSession, Verdict
 from sources.common.stats import ApiStats
 from sources.mws.exceptions import (
@@ -130,9 +129,7 @@ class MwsSession(PacedSession):
 
     def observe(self, response: requests.Response, bucket: TokenBucket) -> None:
         headers = response.headers
-        self.mws_auth.server_time.learn_header(
-            headers.get("x-mws-timestamp") or headers.get("Date")
-        )
+        self.server_clock.observe(headers.get("x-mws-timestamp"))  # finer than its Date
         remaining = headers.get("x-mws-quota-remaining")
         if remaining:
             with contextlib.suppress(ValueError):
@@ -265,12 +262,13 @@ def make_client(
 ) -> MwsClient:
     """Buckets per account and quota, restore rates scaled by `quota_scale` (the sandbox's
     time scale; 1 for Amazon)."""
+    server_clock = ServerClock(clock)
     auth = MwsAuth(
         access_key_id,
         secret_key,
         account.seller_id,
         account.mws_auth_token,
-        ServerTime(clock, quota_scale),
+        server_clock,
         signature_method,
     )
 
@@ -287,6 +285,7 @@ def make_client(
         bucket_key=lambda operation: (account.name, quota_of(operation.removeprefix("mws."))),
         auth=auth,
         config_key=account.config_key,
+        server_clock=server_clock,
     )
     session.auth = auth
     base_url = (account.endpoint or endpoint or ENDPOINTS[account.region]).rstrip("/")

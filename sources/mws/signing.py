@@ -8,8 +8,8 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 import requests
 from requests.auth import AuthBase
 
+from sources.common.clock import ServerClock
 from sources.common.redact import register_secret
-from sources.common.servertime import ServerTime
 from sources.common.sigv2 import sign, signing_host, string_to_sign
 
 
@@ -22,7 +22,7 @@ class MwsAuth(AuthBase):
         secret_key: str,
         seller_id: str,
         auth_token: str | None,
-        server_time: ServerTime,
+        server_time: ServerClock,
         method: str = "HmacSHA256",
     ) -> None:
         for secret in (access_key_id, secret_key, auth_token):

@@ -12,11 +12,10 @@ from lxml import etree
 from requests.auth import AuthBase
 
 from sources.common import xml
-from sources.common.clock import Clock
-from sources.common.ratelimit import Pacer, TokenBucket
+from sources.common.clock import Clock, ServerClock
+from sources.common.ratelimit import Pacer
 from sources.common.redact import redact_url, register_secret
 from sources.common.retry import RetryPolicy
-from sources.common.servertime import ServerTime
 from sources.common.session import PacedSession, Verdict
 from sources.common.sigv2 import sign, signing_host, string_to_sign
 from sources.common.stats import ApiStats
@@ -35,7 +34,7 @@ log = logging.getLogger("sources.paapi")
 class EcsAuth(AuthBase):
     """Adds the key, Timestamp and Signature to the query; secrets registered for redaction."""
 
-    def __init__(self, access_key_id: str, secret_key: str, server_time: ServerTime) -> None:
+    def __init__(self, access_key_id: str, secret_key: str, server_time: ServerClock) -> None:
         register_secret(access_key_id)
         register_secret(secret_key)
         self._key = access_key_id
@@ -89,9 +88,6 @@ class EcsSession(PacedSession):
         ):
             return Verdict.REFRESH_AUTH
         return super().assess(response, operation)
-
-    def observe(self, response: requests.Response, bucket: TokenBucket) -> None:
-        self.ecs_auth.server_time.learn_header(response.headers.get("Date"))
 
     def before_attempt(self, request: requests.PreparedRequest) -> None:
         self.ecs_auth.sign(request)
@@ -154,7 +150,8 @@ def make_client(
         url = f"{endpoint.rstrip('/')}{prefix}/onca/xml"
     else:
         url = f"https://{host}/onca/xml"
-    auth = EcsAuth(access_key_id, secret_key, ServerTime(clock, quota_scale))
+    server_clock = ServerClock(clock)
+    auth = EcsAuth(access_key_id, secret_key, server_clock)
     rate, burst = RATE
     session = EcsSession(
         Pacer(lambda key: (rate * quota_scale, burst), clock),
@@ -166,6 +163,7 @@ def make_client(
         policy,
         bucket_key=lambda operation: "account",  # one rate for every operation
         auth=auth,
+        server_clock=server_clock,
     )
     session.auth = auth
     base = {"Service": "AWSECommerceService", "Version": version}

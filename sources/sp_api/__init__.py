@@ -93,6 +93,7 @@ def sp_api_source(
     report_memory_limit: str = "128MB",
     max_attempts: int = 8,
     retry_backoff_seconds: float = 1.0,
+    quota_scale: float = 1.0,
     resources: Sequence[str] | None = None,
     listings_included_data: Sequence[str] = DEFAULT_LISTINGS_INCLUDED_DATA,
     catalog_included_data: Sequence[str] = DEFAULT_CATALOG_INCLUDED_DATA,
@@ -139,6 +140,8 @@ def sp_api_source(
             `sp_api_request` arguments, each with an optional `accounts` list of names.
         aws_access_key, aws_secret_key, role_arn, role_session_name: accepted from older
             integrations and ignored, as Amazon ignores them since October 2023.
+        quota_scale: usage-plan rates are multiplied by it until a rate header tells the
+            server's (the sandbox's time scale; 1 at Amazon).
         clock, stats, failures: injected by `pipelines/run.py` and tests; not config.
     """
     clock = clock or SYSTEM_CLOCK
@@ -172,7 +175,15 @@ def sp_api_source(
     policy = RetryPolicy(max_attempts=max_attempts, backoff_base=retry_backoff_seconds)
     clients = [
         make_client(
-            account, client_id, client_secret, lwa_token_url, clock, stats, policy, endpoint
+            account,
+            client_id,
+            client_secret,
+            lwa_token_url,
+            clock,
+            stats,
+            policy,
+            endpoint,
+            quota_scale,
         )
         for account in parse_accounts(accounts)
     ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Hashable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -16,7 +16,7 @@ from dlt.sources.helpers.rest_client import RESTClient
 
 from sources.common.clock import Clock, ServerClock
 from sources.common.concurrency import Once
-from sources.common.ratelimit import Pacer, TokenBucket
+from sources.common.ratelimit import Pacer
 from sources.common.redact import redact_url, register_secret
 from sources.common.retry import RetryPolicy
 from sources.common.session import PacedSession, Verdict
@@ -45,7 +45,6 @@ from sources.sp_api.settings import (
 
 log = logging.getLogger("sources.sp_api")
 EXPIRED_TOKEN = "The access token you provided has expired."
-FAST_SERVER = 2.0  # server clock speeds below this are Amazon's own (1) measured coarsely
 _ACCOUNT_KEYS = frozenset(
     {
         "name",
@@ -145,7 +144,6 @@ class SpApiSession(PacedSession):
     def __init__(self, *args: Any, auth: LwaAuth, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.auth_source = auth
-        self._told: set[TokenBucket] = set()  # buckets a rate header has corrected
 
     def assess(self, response: requests.Response, operation: str) -> Verdict:
         if response.status_code == 403 and EXPIRED_TOKEN in response.text:
@@ -157,12 +155,6 @@ class SpApiSession(PacedSession):
         if value:
             with contextlib.suppress(ValueError):
                 bucket.set_rate(float(value))
-                self._told.add(bucket)
-        elif bucket not in self._told and self.server_clock.speed >= FAST_SERVER:
-            # a throttle before any rate header (429s carry none): a server whose clock runs
-            # faster than ours refills faster too, or the first wait would last a real slot
-            plan = plan_for(self.operation_of(response.request))[0]
-            bucket.set_rate(plan * self.server_clock.speed)
 
     def before_attempt(self, request: requests.PreparedRequest) -> None:
         # the pacing wait may outlast the token set when the request was prepared, and the
@@ -261,6 +253,24 @@ class SpApiClient:
             self.session.auth_source.token()  # one round trip tells it
         return self.session.server_clock.now()
 
+    def polls(
+        self, operation: str, first: float, growth: float, longest: float, limit: float
+    ) -> Iterator[None]:
+        """Waits between polls of `operation` (getReport, getQuery): `first` seconds, growing
+        by `growth` up to `longest`, at Amazon's pace; a server whose rate headers say it
+        refills faster (the sandbox) is polled as much faster. Yields before each poll, and
+        stops after the first poll once `limit` seconds (at Amazon's pace) were waited."""
+        waited, pause = 0.0, first
+        bucket = self.session.pacer.bucket(operation)
+        plan = plan_for(operation)[0]
+        while True:
+            yield
+            if waited >= limit:
+                return
+            self.session.clock.sleep(pause * plan / bucket.rate)
+            waited += pause
+            pause = min(longest, pause * growth)
+
 
 def _pool_connections(session: requests.Session) -> None:
     """Keep a connection per concurrent request (report jobs run many), not requests' 10."""
@@ -282,8 +292,10 @@ def make_client(
     stats: ApiStats,
     policy: RetryPolicy,
     endpoint: str | None = None,
+    quota_scale: float = 1.0,
 ) -> SpApiClient:
-    """One paced, authenticated client per account; buckets are per account and operation."""
+    """One paced, authenticated client per account; buckets are per account and operation,
+    their rates the usage plans' times `quota_scale` until rate headers correct them."""
     register_secret(account.refresh_token)
     server_clock = ServerClock(clock)
     lwa_session = LwaSession(
@@ -303,8 +315,13 @@ def make_client(
         lwa_session,
         clock,
     )
+
+    def scaled(operation: Hashable) -> tuple[float, int]:
+        rate, burst = plan_for(operation)  # type: ignore[arg-type]
+        return rate * quota_scale, burst
+
     session = SpApiSession(
-        Pacer(plan_for, clock),
+        Pacer(scaled, clock),
         _operation_key,
         clock,
         stats,

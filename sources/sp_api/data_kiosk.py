@@ -10,8 +10,9 @@ yesterday (a day's traffic is only complete after it).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from functools import partial
+from typing import Any, TypeVar
 
 import dlt
 import pyarrow as pa
@@ -20,17 +21,17 @@ from dlt.common.exceptions import TerminalException
 from sources.common.arrow import flat_table, struct_array
 from sources.common.failures import Failures
 from sources.sp_api.client import SpApiClient
-from sources.sp_api.exceptions import DocumentUrlExpiredError, ServerError, SpApiError
+from sources.sp_api.exceptions import ServerError, SpApiError
 from sources.sp_api.fanout import per_account
 from sources.sp_api.marketdays import DailySettings, days_to_load
-from sources.sp_api.presigned import json_document, json_lines
-from sources.sp_api.registry import plan_for
+from sources.sp_api.presigned import json_document, json_lines, with_fresh_url
 
 log = logging.getLogger("sources.sp_api")
+T = TypeVar("T")
 
 QUERIES_PATH = "/dataKiosk/2023-11-15/queries"
 DOCUMENTS_PATH = "/dataKiosk/2023-11-15/documents/{document_id}"
-CREATE_QUERY = "dataKiosk_2023-11-15.createQuery"
+GET_QUERY = "dataKiosk_2023-11-15.getQuery"
 KEYS = ("seller_id", "marketplace_id", "start_date")
 POLL_SECONDS = 30.0  # between getQuery calls, at Amazon's speed
 MAX_WAIT_SECONDS = 4 * 3600.0  # a query not done by then is given up (transient)
@@ -56,37 +57,25 @@ class DataKioskQueryError(SpApiError, TerminalException):
     """A query Data Kiosk could not process (FATAL or CANCELLED); the message says why."""
 
 
-def _speed(client: SpApiClient) -> float:
-    """How fast the server's clock runs against Amazon's: its rate header over the plan's
-    rate (1 at Amazon; the sandbox's time scale there). Polling waits shrink with it."""
-    reported = client.session.pacer.bucket(CREATE_QUERY).rate
-    return max(reported / plan_for(CREATE_QUERY)[0], 1e-9)
-
-
 def wait_for(client: SpApiClient, query_id: str) -> dict[str, Any]:
     """getQuery until the query is DONE, FATAL or CANCELLED."""
-    waited, pause = 0.0, POLL_SECONDS / _speed(client)
-    while True:
+    for _ in client.polls(GET_QUERY, POLL_SECONDS, 1.0, POLL_SECONDS, MAX_WAIT_SECONDS):
         query = client.rest.get(f"{QUERIES_PATH}/{query_id}").json()
         if query.get("processingStatus") in TERMINAL:
             return query
-        if waited >= MAX_WAIT_SECONDS / _speed(client):
-            raise ServerError(f"Data Kiosk query {query_id} was not done after {waited:.0f} s")
-        client.session.clock.sleep(pause)
-        waited += pause
+    raise ServerError(
+        f"Data Kiosk query {query_id} was not done after {MAX_WAIT_SECONDS / 3600:.0f} hours"
+    )
 
 
-def document_url(client: SpApiClient, document_id: str) -> str:
+def read_document(client: SpApiClient, document_id: str, read: Callable[[str], T]) -> T:
+    """`read` a document at its presigned URL; an URL that expired first is asked again."""
     path = DOCUMENTS_PATH.format(document_id=document_id)
-    return client.rest.get(path).json()["documentUrl"]
-
-
-def document_records(client: SpApiClient, document_id: str) -> Iterator[dict[str, Any]]:
-    """A data document's records; an URL that expired before the download is asked again."""
-    try:
-        yield from json_lines(client.downloads, document_url(client, document_id))
-    except DocumentUrlExpiredError:
-        yield from json_lines(client.downloads, document_url(client, document_id))
+    return with_fresh_url(
+        lambda: client.rest.get(path).json()["documentUrl"],
+        read,
+        f"Data Kiosk document {document_id}",
+    )
 
 
 def run_query(client: SpApiClient, text: str) -> Iterator[dict[str, Any]]:
@@ -98,12 +87,16 @@ def run_query(client: SpApiClient, text: str) -> Iterator[dict[str, Any]]:
         query = wait_for(client, query_id)
         status = query["processingStatus"]
         if status == "FATAL":
-            error = json_document(client.downloads, document_url(client, query["errorDocumentId"]))
+            error = read_document(
+                client, query["errorDocumentId"], partial(json_document, client.downloads)
+            )
             raise DataKioskQueryError(f"Data Kiosk query {query_id} failed: {error}")
         if status == "CANCELLED":
             raise DataKioskQueryError(f"Data Kiosk query {query_id} was cancelled")
         if query.get("dataDocumentId"):
-            yield from document_records(client, query["dataDocumentId"])
+            yield from read_document(
+                client, query["dataDocumentId"], partial(json_lines, client.downloads)
+            )
         token = (query.get("pagination") or {}).get("nextToken")
         if not token:
             return

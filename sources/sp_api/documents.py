@@ -25,7 +25,8 @@ from lxml import etree
 
 from sources.common.arrow import column_name, flat_table, struct_array
 from sources.common.xml import UnsafeXmlError, iter_elements
-from sources.sp_api.exceptions import DocumentError, DocumentUrlExpiredError
+from sources.sp_api.exceptions import DocumentError
+from sources.sp_api.presigned import with_fresh_url
 from sources.sp_api.report_catalog import ENGINE_COLUMNS, ReportSpec, TableSpec
 
 log = logging.getLogger("sources.sp_api")
@@ -33,7 +34,6 @@ log = logging.getLogger("sources.sp_api")
 READ_CHUNK = 1 << 20
 INFLATE_CHUNK = 4 << 20  # a decompression step never yields more than this at once
 BATCH_ROWS = 16_384
-URL_ATTEMPTS = 3  # an expired URL costs one new getReportDocument, this many times at most
 # Python's codec names; IANA's Windows-31J is cp932, and Shift_JIS labels are decoded as cp932,
 # its superset, since Japanese files routinely carry cp932-only characters
 CHARSET_ALIASES = {"windows-31j": "cp932", "shift_jis": "cp932", "shift-jis": "cp932"}
@@ -156,13 +156,11 @@ class _Transcoder:
 
 def download(client: Any, document_id: str, report: ReportRef, workdir: Path, cap: int) -> Document:
     """getReportDocument, then the document itself; an expired URL is asked for again."""
-    for _ in range(URL_ATTEMPTS):
-        info = client.rest.get(f"/reports/2021-06-30/documents/{document_id}").json()
-        try:
-            return _fetch(client.downloads, info, report, workdir, cap)
-        except DocumentUrlExpiredError:
-            log.info("report %s: the document URL expired; asking for a new one", report)
-    raise DocumentError(f"report {report}: the document URL expired {URL_ATTEMPTS} times")
+    return with_fresh_url(
+        lambda: client.rest.get(f"/reports/2021-06-30/documents/{document_id}").json(),
+        lambda info: _fetch(client.downloads, info, report, workdir, cap),
+        f"report {report}",
+    )
 
 
 def _fetch(

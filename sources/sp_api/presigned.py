@@ -4,8 +4,9 @@ fresh one. Report documents are read by `documents`; JSON documents (Data Kiosk)
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
+import logging
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 import orjson
 import requests
@@ -19,8 +20,13 @@ from sources.sp_api.exceptions import (
     SpApiError,
 )
 
+log = logging.getLogger("sources.sp_api")
+
 DOWNLOAD_OPERATION = "documents.download"
 CHUNK_BYTES = 1 << 16
+URL_ATTEMPTS = 3  # an expired URL costs one new getReportDocument / getDocument, this often
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 class DocumentFormatError(SpApiError):
@@ -43,9 +49,27 @@ class DocumentSession(PacedSession):
         return kind(f"{operation} answered {status} at {where}", operation=operation, status=status)
 
 
+def with_fresh_url(ask: Callable[[], T], read: Callable[[T], R], what: str) -> R:
+    """`read` the document `ask` points to (getReportDocument, getDocument); a URL that
+    expired before it was read costs one more `ask`, `URL_ATTEMPTS` times at most."""
+    for _ in range(URL_ATTEMPTS):
+        try:
+            return read(ask())
+        except DocumentUrlExpiredError:
+            log.info("%s: the document URL expired; asking for a new one", what)
+    raise DocumentUrlExpiredError(
+        f"{what}: the document URL expired {URL_ATTEMPTS} times", operation=DOWNLOAD_OPERATION
+    )
+
+
 def json_lines(session: requests.Session, url: str) -> Iterator[dict[str, Any]]:
-    """A JSONL document's records, parsed as the bytes arrive."""
-    with session.get(url, stream=True) as response:
+    """A JSONL document's records, parsed as the bytes arrive; an expired URL raises here,
+    before any record."""
+    return _records(session.get(url, stream=True), url)
+
+
+def _records(response: requests.Response, url: str) -> Iterator[dict[str, Any]]:
+    with response:
         for number, line in enumerate(response.iter_lines(chunk_size=CHUNK_BYTES), start=1):
             if not line.strip():
                 continue

@@ -54,9 +54,8 @@ REPORTS_PATH = "/reports/2021-06-30/reports"
 GET_REPORT = "reports_2021-06-30.getReport"
 TERMINAL = ("DONE", "CANCELLED", "FATAL")
 IN_FLIGHT = ("IN_QUEUE", "IN_PROGRESS")
-# polls are spaced in getReport slots (0.5 s each at Amazon's 2 requests/s), so they follow the
-# rate the server reports: 15 s, then half as long again each time, at most 2 minutes
-POLL_FIRST_SLOTS, POLL_GROWTH, POLL_MAX_SLOTS = 30.0, 1.5, 240.0
+# between getReport polls: 15 s, then half as long again each time, at most 2 minutes
+POLLS = (15.0, 1.5, 120.0)
 REUSE_DAYS = 7  # how far back getReports is searched for a report to reuse
 ERROR_DOCUMENT_BYTES = 1 << 20
 ERROR_TEXT_CHARS = 500
@@ -70,7 +69,7 @@ class ReportSettings:
     start: pendulum.DateTime  # where windows of types without their own history begin
     history: OrderHistory
     fatal_retries: int = 2
-    timeout_seconds: float = 7200.0  # server seconds a report may take before we stop waiting
+    timeout_seconds: float = 7200.0  # polling a run gives a report, at Amazon's pace
     max_document_bytes: int = 8 << 30
     memory_limit: str = "128MB"  # DuckDB's, for all the documents being parsed
     workers: int = 64  # reports in flight per account, at most
@@ -267,13 +266,10 @@ class Job:
         return Report({"reportId": report_id, "processingStatus": "IN_QUEUE"})
 
     def await_report(self, report: Report) -> Report:
-        """getReport until the report ends; polls back off in getReport slots."""
-        slots = 0.0
-        bucket = self.client.session.pacer.bucket(GET_REPORT)
+        """getReport until the report ends; polls back off, at the pace the server keeps."""
         announced = False
-        while True:
-            if slots:
-                self.client.session.clock.sleep(slots / bucket.rate)
+        limit = self.settings.timeout_seconds
+        for _ in self.client.polls(GET_REPORT, *POLLS, limit):
             data = self.client.rest.get(f"{REPORTS_PATH}/{report.report_id}").json()
             report = Report(data)
             if report.status in TERMINAL:
@@ -281,14 +277,11 @@ class Job:
             if report.status == "IN_PROGRESS" and not announced:
                 announced = True
                 log.info("report %s is IN_PROGRESS", report.ref())
-            waited = (self.client.server_now() - parse(data["createdTime"])).total_seconds()
-            if waited > self.settings.timeout_seconds:
-                raise ReportTimeoutError(
-                    f"report {report.ref()} is still {report.status} after {waited / 60:.0f} "
-                    "minutes; the next run resumes it",
-                    operation=GET_REPORT,
-                )
-            slots = min(POLL_MAX_SLOTS, slots * POLL_GROWTH) if slots else POLL_FIRST_SLOTS
+        raise ReportTimeoutError(
+            f"report {report.ref()} is still {report.status} after {limit / 60:.0f} minutes; "
+            "the next run resumes it",
+            operation=GET_REPORT,
+        )
 
     def error_details(self, report: Report) -> str:
         """The FATAL report's error document (its format is undocumented: shown as text)."""

@@ -60,16 +60,15 @@ def test_start_date_time_returns_only_what_changed_since(sandbox_server, account
     assert response.status_code == 400
 
 
-def test_next_tokens_expire_after_thirty_real_seconds(big_catalog_sandbox) -> None:
+def test_next_tokens_expire_after_thirty_seconds_at_any_time_scale(big_catalog_sandbox) -> None:
     url = big_catalog_sandbox.url
     accounts = big_catalog_sandbox.accounts()
     first = sp_get(url, lwa_token(accounts), SUMMARIES, **QUERY).json()
     assert len(first["payload"]["inventorySummaries"]) == 50
     next_token = first["pagination"]["nextToken"]
-    scale = big_catalog_sandbox.clock.time_scale
-    control(url, "clock/advance", {"seconds": 25 * scale})
+    control(url, "clock/advance", {"seconds": 25})
     fresh = sp_get(url, lwa_token(accounts), SUMMARIES, nextToken=next_token, **QUERY)
     assert fresh.status_code == 200
-    control(url, "clock/advance", {"seconds": 10 * scale})
+    control(url, "clock/advance", {"seconds": 10})
     stale = sp_get(url, lwa_token(accounts), SUMMARIES, nextToken=next_token, **QUERY)
     assert stale.status_code == 400 and "expired" in stale.json()["errors"][0]["details"]

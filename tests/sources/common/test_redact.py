@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import logging
 
 from sources.common.redact import (
     MASK,
-    RedactingFilter,
     redact_headers,
     redact_text,
     redact_url,
@@ -43,16 +43,21 @@ def test_registered_values_are_masked_wherever_they_appear() -> None:
     assert "canary" not in redact_text("token canary-7f3e9a1b in a traceback")
 
 
-def test_log_filter_scrubs_messages_args_and_tracebacks(caplog) -> None:
-    register_secret("canary-in-args-42")
-    logger = logging.getLogger("tests.redact")
-    logger.addFilter(RedactingFilter())
-    with caplog.at_level(logging.INFO, logger="tests.redact"):
-        logger.info("calling %s", "https://x/?Signature=topsecret")
-        try:
-            raise ValueError("boom canary-in-args-42")
-        except ValueError:
-            logger.exception("failed")
-    text = caplog.text
-    assert "topsecret" not in text and "canary-in-args-42" not in text
-    assert "boom" in text
+def test_every_record_is_scrubbed_whichever_logger_and_handler(caplog) -> None:
+    register_secret("canary-in-args-42")  # installs the scrubbing record factory
+    logger = logging.getLogger("tests.redact.child")  # no filter on it or its parents
+    late = io.StringIO()
+    handler = logging.StreamHandler(late)  # added after the secret was registered
+    logger.addHandler(handler)
+    try:
+        with caplog.at_level(logging.INFO, logger="tests.redact.child"):
+            logger.info("calling %s", "https://x/?X-Amz-Signature=topsecret&a=1")
+            try:
+                raise ValueError("boom canary-in-args-42")
+            except ValueError:
+                logger.exception("failed")
+    finally:
+        logger.removeHandler(handler)
+    for text in (caplog.text, late.getvalue()):
+        assert "topsecret" not in text and "canary-in-args-42" not in text
+        assert "boom" in text and "calling" in text

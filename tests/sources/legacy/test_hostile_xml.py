@@ -41,3 +41,30 @@ def test_malformed_and_undefined_entities_are_clear_errors() -> None:
         xml.parse(b"<r><unclosed></r>", "saved.xml")
     with pytest.raises(xml.XmlError):
         xml.parse(b"<r>&undefined;</r>")
+
+
+HIDDEN_DOCTYPES = {
+    "after-a-comment": b"<!-- <x --><!DOCTYPE r SYSTEM 'http://127.0.0.1:9/x.dtd'><r><i/></r>",
+    "after-a-pi": b"<?pi <x?><!DOCTYPE r><r><i/></r>",
+    "utf-16": '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE r [<!ENTITY a "b">]><r><i/></r>'.encode(
+        "utf-16"
+    ),
+}
+
+
+@pytest.mark.parametrize("document", HIDDEN_DOCTYPES.values(), ids=HIDDEN_DOCTYPES.keys())
+def test_a_doctype_is_refused_wherever_the_prologue_hides_it(tmp_path: Path, document) -> None:
+    with pytest.raises(xml.UnsafeXmlError):
+        xml.parse(document)
+    path = tmp_path / "saved.xml"
+    path.write_bytes(document)
+    with pytest.raises(xml.UnsafeXmlError):
+        list(xml.iter_elements(path, "i"))
+
+
+def test_a_document_without_doctype_streams_in_any_encoding(tmp_path: Path) -> None:
+    path = tmp_path / "saved.xml"
+    path.write_bytes(
+        '<?xml version="1.0" encoding="UTF-16"?><!-- c --><r><i>é</i></r>'.encode("utf-16")
+    )
+    assert [element.text for element in xml.iter_elements(path, "i")] == ["é"]

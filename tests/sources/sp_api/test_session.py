@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from email.utils import formatdate
-
 import pytest
 import requests
 
-from sources.common.clock import ServerClock
-from sources.common.ratelimit import Pacer
 from sources.common.retry import RetryPolicy
 from sources.common.stats import ApiStats
-from sources.sp_api.client import Account, SpApiSession, make_client
+from sources.sp_api.client import Account, make_client
 from sources.sp_api.exceptions import InvalidRequestError, ServerError, ThrottledError
 from sources.sp_api.registry import plan_for
 from tests.fakes import FakeClock
@@ -103,22 +99,18 @@ def test_bad_request_is_terminal_and_says_why(sandbox_server, client) -> None:
     assert client.stats.snapshot()[OPERATION].calls == 1
 
 
-def test_a_throttle_before_any_rate_header_waits_at_the_servers_speed() -> None:
-    clock = FakeClock()
-    server = ServerClock(clock)
-    session = SpApiSession(
-        Pacer(plan_for, clock),
-        lambda request: OPERATION,
-        clock,
+def test_buckets_start_at_the_quota_scale_until_the_server_tells_its_rate(accounts) -> None:
+    made = make_client(
+        Account.parse(accounts["accounts"][0], 0),
+        accounts["lwa"]["client_id"],
+        accounts["lwa"]["client_secret"],
+        accounts["lwa"]["token_url"],
+        FakeClock(),
         ApiStats(),
         RetryPolicy(),
-        server_clock=server,
-        auth=None,  # type: ignore[arg-type]
+        accounts["sp_api"]["endpoint"],
+        quota_scale=3600,
     )
-    started = clock.now().timestamp()
-    server.observe(formatdate(started, usegmt=True))
-    clock.advance(0.02)
-    server.observe(formatdate(started + 72, usegmt=True))  # the sandbox at 3600x
 
     def answer(status: int, **headers: str) -> requests.Response:
         response = requests.Response()
@@ -127,9 +119,10 @@ def test_a_throttle_before_any_rate_header_waits_at_the_servers_speed() -> None:
         response.request = requests.Request("GET", "https://x" + SEARCH).prepare()
         return response
 
-    bucket = session.pacer.bucket(OPERATION)
-    session.observe(answer(429), bucket)
-    assert bucket.rate == pytest.approx(plan_for(OPERATION)[0] * 3600)  # not 178 s a slot
-    session.observe(answer(200, **{"x-amzn-RateLimit-Limit": "7.5"}), bucket)
-    session.observe(answer(429), bucket)
+    bucket = made.session.pacer.bucket(OPERATION)
+    assert bucket.rate == pytest.approx(plan_for(OPERATION)[0] * 3600)  # not 60 s a slot
+    made.session.observe(answer(429), bucket)  # a throttle carries no rate
+    assert bucket.rate == pytest.approx(plan_for(OPERATION)[0] * 3600)
+    made.session.observe(answer(200, **{"x-amzn-RateLimit-Limit": "7.5"}), bucket)
+    made.session.observe(answer(429), bucket)
     assert bucket.rate == 7.5  # the server's own word wins from then on
