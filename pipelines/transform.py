@@ -17,7 +17,10 @@ class DbtSummary:
 
 
 def build(duckdb_path: Path) -> DbtSummary:
-    """Run `dbt build` quietly; the summary names any model or test that failed."""
+    """Run `dbt build` quietly; the summary names any model or test that failed. dbt's target
+    and logs sit beside the warehouse (`amazon.dbt/`), so builds of two warehouses (parallel
+    tests) never share them."""
+    work = duckdb_path.resolve().with_suffix(".dbt")
     os.environ["AMAZON_DUCKDB_PATH"] = str(duckdb_path.resolve())
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
@@ -31,9 +34,9 @@ def build(duckdb_path: Path) -> DbtSummary:
         "--profiles-dir",
         str(SQL_DIR),
         "--target-path",
-        str(SQL_DIR / "target"),
+        str(work / "target"),
         "--log-path",
-        str(SQL_DIR / "logs"),
+        str(work / "logs"),
     ]
     try:
         result = dbtRunner().invoke(args)

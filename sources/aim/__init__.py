@@ -18,6 +18,7 @@ from dlt.extract.resource import DltResource
 from lxml import etree
 
 from sources.common import tsv, xml
+from sources.common.accounts import account_entries
 from sources.common.arrow import flat_table, struct_array
 from sources.common.clock import SYSTEM_CLOCK, Clock
 from sources.common.failures import Failures
@@ -347,7 +348,9 @@ def aim_source(
     if not accounts and not archive_folder:
         raise AimTerminalError("sources.aim needs accounts or an archive_folder")
     policy = RetryPolicy(max_attempts=max_attempts, backoff_base=retry_backoff_seconds)
-    entries = list(accounts.values()) if isinstance(accounts, Mapping) else list(accounts or [])
+    entries = (
+        account_entries(accounts, "sources.aim.accounts", AimTerminalError) if accounts else []
+    )
     clients = [
         make_client(
             a,

@@ -13,6 +13,7 @@ import requests
 from lxml import etree
 
 from sources.common import xml
+from sources.common.accounts import account_entries
 from sources.common.clock import Clock, ServerClock
 from sources.common.ratelimit import Pacer, TokenBucket
 from sources.common.redact import redact_url
@@ -57,13 +58,8 @@ class Account:
 
 
 def parse_accounts(raw: Any) -> list[Account]:
-    """`accounts` as a list of tables, or a table of tables keyed by account name."""
-    if isinstance(raw, Mapping):
-        entries = [{"name": name, **dict(value)} for name, value in raw.items()]
-    elif isinstance(raw, list | tuple):
-        entries = [dict(value) for value in raw]
-    else:
-        raise ConfigurationError("sources.mws.accounts must be a list or table of accounts")
+    """`accounts` as a list of tables, or a table of tables keyed by account name (or JSON)."""
+    entries = account_entries(raw, "sources.mws.accounts", ConfigurationError)
     accounts = []
     for position, entry in enumerate(entries):
         name = str(entry.get("name") or entry.get("seller_id") or position)

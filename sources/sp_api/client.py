@@ -14,6 +14,7 @@ import pendulum
 import requests
 from dlt.sources.helpers.rest_client import RESTClient
 
+from sources.common.accounts import account_entries
 from sources.common.clock import Clock, ServerClock
 from sources.common.concurrency import Once
 from sources.common.ratelimit import Pacer
@@ -122,13 +123,8 @@ def warn_legacy_aws() -> None:
 
 
 def parse_accounts(raw: Any) -> list[Account]:
-    """`accounts` as a list of tables, or a table of tables keyed by account name."""
-    if isinstance(raw, Mapping):
-        entries = [{"name": name, **dict(value)} for name, value in raw.items()]
-    elif isinstance(raw, list | tuple):
-        entries = [dict(value) for value in raw]
-    else:
-        raise ConfigurationError("sources.sp_api.accounts must be a list or table of accounts")
+    """`accounts` as a list of tables, or a table of tables keyed by account name (or JSON)."""
+    entries = account_entries(raw, "sources.sp_api.accounts", ConfigurationError)
     if not entries:
         raise ConfigurationError("sources.sp_api.accounts is empty")
     accounts = [Account.parse(entry, n) for n, entry in enumerate(entries)]

@@ -43,12 +43,11 @@ def test_malformed_and_undefined_entities_are_clear_errors() -> None:
         xml.parse(b"<r>&undefined;</r>")
 
 
+UTF16 = '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE r [<!ENTITY a "b">]><r><i/></r>'
 HIDDEN_DOCTYPES = {
     "after-a-comment": b"<!-- <x --><!DOCTYPE r SYSTEM 'http://127.0.0.1:9/x.dtd'><r><i/></r>",
     "after-a-pi": b"<?pi <x?><!DOCTYPE r><r><i/></r>",
-    "utf-16": '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE r [<!ENTITY a "b">]><r><i/></r>'.encode(
-        "utf-16"
-    ),
+    "utf-16": UTF16.encode("utf-16"),
 }
 
 

@@ -34,9 +34,18 @@ def test_table_of_accounts_keyed_by_name() -> None:
         ([{"seller_id": "A1", "refresh_token": "t", "region": "mars"}], "region must be one of"),
         ([{"seller_id": "A1", "refresh_token": "t", "colour": "red"}], "unknown key(s) ['colour']"),
         ([], "accounts is empty"),
-        ("A1", "must be a list or table"),
+        ("A1", "not a JSON list or object: Expecting value at line 1, column 1"),
+        ('{"us": "A1"}', "must be a list or table"),
     ],
-    ids=["no-refresh-token", "no-seller-id", "bad-region", "typo", "empty", "not-a-list"],
+    ids=[
+        "no-refresh-token",
+        "no-seller-id",
+        "bad-region",
+        "typo",
+        "empty",
+        "not-json",
+        "not-tables",
+    ],
 )
 def test_bad_accounts_name_the_key(raw, message) -> None:
     with pytest.raises(ConfigurationError) as raised:
