@@ -16,11 +16,11 @@ from sources.common.clock import SYSTEM_CLOCK, Clock
 
 
 class SandboxTime:
-    """A `Clock` whose time is the sandbox's and whose sleep advances it.
+    """A `Clock` whose time is the sandbox world's and whose sleep advances it.
 
-    `monotonic` is the sandbox's pace (where waits run, at its time scale) and `now` its
-    world's time; between syncs both run on their own from a real monotonic clock, so reading
-    them costs no request.
+    Between syncs it runs on its own as the world does (with the real clock, or not at all
+    while frozen), so reading the time costs no request. A sleep advances both of the
+    sandbox's timelines, so whatever a client waits for (callbacks, queues) comes due.
     """
 
     def __init__(self, url: str, real: Clock = SYSTEM_CLOCK) -> None:
@@ -35,19 +35,15 @@ class SandboxTime:
     def _sync(self, clock: dict[str, Any]) -> None:
         with self._lock:
             self._world = float(clock["timestamp"])
-            self._pace = float(clock["pace"])
-            self._scale = float(clock["time_scale"])
-            self._world_rate = 0.0 if clock["frozen"] else 1.0
+            self._rate = 0.0 if clock["frozen"] else 1.0
             self._real_base = self._real.monotonic()
 
     def monotonic(self) -> float:
         with self._lock:
-            return self._pace + (self._real.monotonic() - self._real_base) * self._scale
+            return self._world + (self._real.monotonic() - self._real_base) * self._rate
 
     def now(self) -> pendulum.DateTime:
-        with self._lock:
-            elapsed = self._real.monotonic() - self._real_base
-            return pendulum.from_timestamp(self._world + elapsed * self._world_rate, tz="UTC")
+        return pendulum.from_timestamp(self.monotonic(), tz="UTC")
 
     def sleep(self, seconds: float) -> None:
         """Advance the sandbox's clock and deliver every Amzpecty callback then due."""

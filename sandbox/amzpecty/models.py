@@ -104,7 +104,8 @@ class Queues:
         self._last_request_at: float | None = None  # pace
 
     def admit(self, pace: float, now: float) -> None:
-        """Reject a request that comes sooner than `min_interval` after the last one let in."""
+        """Reject a request that comes sooner than `min_interval` after the last one let in
+        (a usage plan: it refills at the clock's pace)."""
         with self._lock:
             last = self._last_request_at
             if last is not None and pace - last < self.account.min_interval:
