@@ -96,8 +96,8 @@ def test_generator_reads_the_models_quirks(tmp_path: Path) -> None:
 
 def test_committed_registry_covers_every_model_operation() -> None:
     found = operations()
-    assert len(found) == 62
-    assert len({op.api for op in found.values()}) == 14
+    assert len(found) == 370
+    assert len({op.api for op in found.values()}) == 66
     search = operation("orders_2026-01-01", "searchOrders")
     assert (search.rate, search.burst) == (0.0056, 20)
     assert search.pagination == {
