@@ -11,6 +11,21 @@ writes three compact data files from the same models:
   without importing `sources/`;
 - `tests/cases/sp_api_response_schemas.json`: each model's response schemas and the
   definitions they use, for the contract test.
+
+Operations are named `<model file stem>.<operationId>`. The models' quirks, as read here:
+- an operationId that repeats within a model (shippingV2's `linkCarrierAccount` is both a PUT
+  and a POST) keeps its name on its first path and gets its method appended after that
+  (`linkCarrierAccount_post`), as code generators rename duplicates;
+- a usage plan is the `| rate | burst |` table in the operation's description; `plan_source`
+  says where a plan comes from: `model` (the table), `sandbox` (a sandbox-only operation:
+  Amazon's sandbox plan, documented for every sandbox call) or `guess` (no table, or one of
+  `| n | n |` placeholders: the plan most of the model's operations state, else the sandbox
+  plan; the `x-amzn-RateLimit-Limit` header corrects a client's pace on the first answer);
+- static examples are `x-amzn-api-sandbox.static`, and `x-amazon-spds-sandbox-behaviors` (the
+  same shape, in vendorShipments and vendorTransactionStatus); an example without a
+  `response` answers an empty body, and its `responseHeaders` are answered too;
+- a `collectionFormat: multi` array repeats its key (`mskus=a&mskus=b`); its type says so
+  (`array<string>|multi`); other arrays are comma-separated (Swagger's `csv` default).
 """
 
 from __future__ import annotations
@@ -19,7 +34,8 @@ import argparse
 import json
 import re
 import sys
-from collections import deque
+from collections import Counter, deque
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,26 +47,38 @@ SOURCE = (
     "amzn/selling-partner-api-models@34dc93fe45f37c9a0b2e56823c808f68b4f81754, "
     "Apache License 2.0, Copyright Amazon.com, Inc. or its affiliates"
 )
-TOKEN_PARAMETERS = ("nextToken", "NextToken", "paginationToken", "pageToken")
-TOKEN_FIELDS = ("nextToken", "NextToken")
+TOKEN_PARAMETERS = ("nextToken", "NextToken", "paginationToken", "pageToken", "nextPageToken")
+TOKEN_FIELDS = ("nextToken", "NextToken", "nextPageToken")
+NOT_ITEMS = ("errors", "warnings")  # beside the items: what went wrong, not what was asked
 PLAN = re.compile(r"\|\s*([\d.]+)\s*\|\s*(\d+)\s*\|")
 METHODS = ("get", "put", "post", "delete", "patch")
 MAX_WINDOW = re.compile(
     r"(?:must not (?:exceed|be more than)|more than) (\d+) days(?: apart)?", re.IGNORECASE
 )
 HISTORY = re.compile(r"from the past (\d+) months", re.IGNORECASE)
+# "rate = five requests per second; burst = 15" for every sandbox call (docs: sp-api-sandbox)
+SANDBOX_PLAN = [5.0, 15]
+SANDBOX_ONLY = "x-amzn-api-sandbox-only"
+EXAMPLE_KEYS = ("x-amzn-api-sandbox", "x-amazon-spds-sandbox-behaviors")
 DOCUMENTATION_KEYS = frozenset(
     {"description", "example", "x-example", "x-docgen-enum-table-extension", "x-amzn-api-sandbox"}
 )
 
 
-def _resolve(model: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+def _resolve(model: dict[str, Any], schema: dict[str, Any], depth: int = 0) -> dict[str, Any]:
+    """A schema with its `$ref`s followed and an `allOf` merged into one object (A+ Content
+    composes its responses so)."""
     seen = set()
     while "$ref" in schema and schema["$ref"] not in seen:
         seen.add(schema["$ref"])
         name = schema["$ref"].rsplit("/", 1)[-1]
         schema = model.get("definitions", {}).get(name, {})
-    return schema
+    if "allOf" not in schema or depth > 8:
+        return schema
+    properties: dict[str, Any] = {}
+    for part in schema["allOf"]:
+        properties |= _resolve(model, part, depth + 1).get("properties") or {}
+    return {"type": "object", "properties": properties | (schema.get("properties") or {})}
 
 
 def _walk(model: dict[str, Any], schema: dict[str, Any]):  # type: ignore[no-untyped-def]
@@ -86,7 +114,7 @@ def _list_in(model: dict[str, Any], node: dict[str, Any]) -> str | None:
     properties = {
         name: _resolve(model, child)
         for name, child in (node.get("properties") or {}).items()
-        if name != "errors"
+        if name not in NOT_ITEMS
     }
     lists = [name for name, child in properties.items() if _is_object_list(model, child)]
     others = [child for name, child in properties.items() if name not in lists]
@@ -112,7 +140,7 @@ def _items_path(model: dict[str, Any], schema: dict[str, Any], single: bool) -> 
     found = None if single else _list_in(model, root)
     if found:
         return found
-    named = [n for n in properties if n not in ("errors", "pagination")]
+    named = [n for n in properties if n not in (*NOT_ITEMS, "pagination")]
     only = _resolve(model, properties[named[0]]) if len(named) == 1 else {}
     return named[0] if only.get("properties") else "$"
 
@@ -130,6 +158,8 @@ def _parameter(model: dict[str, Any], parameter: dict[str, Any]) -> list[Any]:
     kind = parameter.get("type") or ("object" if parameter.get("in") == "body" else "string")
     if kind == "array":
         kind = f"array<{parameter.get('items', {}).get('type', 'string')}>"
+        if parameter.get("collectionFormat") == "multi":
+            kind += "|multi"
     return [parameter.get("name"), parameter.get("in"), bool(parameter.get("required")), kind]
 
 
@@ -146,86 +176,129 @@ def _window(operation: dict[str, Any]) -> dict[str, int] | None:
     }
 
 
-def _operations(model_path: Path):  # type: ignore[no-untyped-def]
-    """(model, api, path, method, operation, parameters) for every operation of a model."""
-    model = json.loads(model_path.read_text())
-    for path, item in model.get("paths", {}).items():
-        shared = item.get("parameters", [])
-        for method in METHODS:
-            operation = item.get(method)
-            if not isinstance(operation, dict) or "operationId" not in operation:
-                continue
-            raw = shared + operation.get("parameters", [])
-            parameters = [_parameter(model, p) for p in raw]
-            yield model, model_path.stem, path, method, {**operation, "_raw": raw}, parameters
-
-
-def _plan(operation: dict[str, Any]) -> list[Any] | None:
+def _stated_plan(operation: dict[str, Any]) -> list[Any] | None:
     plan = PLAN.search(operation.get("description", ""))
     return [float(plan.group(1)), int(plan.group(2))] if plan else None
 
 
-def _pagination(
-    model: dict[str, Any], operation: dict[str, Any], parameters: list[Any], schema: dict[str, Any]
-) -> dict[str, Any] | None:
+@dataclass(frozen=True)
+class Found:
+    """One operation of a model, named uniquely within it, with its usage plan."""
+
+    model: dict[str, Any]
+    api: str  # the model file stem
+    name: str  # the operationId, with its method appended when the id repeats in the model
+    path: str
+    method: str
+    operation: dict[str, Any]
+    raw: list[dict[str, Any]]  # the path's and the operation's parameters, as written
+    plan: list[Any]  # [rate, burst]
+    plan_source: str  # model, sandbox or guess
+
+    @property
+    def parameters(self) -> list[list[Any]]:
+        return [_parameter(self.model, p) for p in self.raw]
+
+    @property
+    def key(self) -> str:
+        return f"{self.api}.{self.name}"
+
+
+def _operations(model_path: Path) -> list[Found]:
+    """Every operation of a model, in the model's order."""
+    model = json.loads(model_path.read_text())
+    listed = []
+    for path, item in model.get("paths", {}).items():
+        for method in METHODS:
+            operation = item.get(method)
+            if isinstance(operation, dict) and "operationId" in operation:
+                sandbox_only = bool(item.get(SANDBOX_ONLY) or operation.get(SANDBOX_ONLY))
+                listed.append((path, method, operation, item.get("parameters", []), sandbox_only))
+    stated = [plan for _, _, op, _, _ in listed if (plan := _stated_plan(op))]
+    common = Counter(map(tuple, stated)).most_common(1)
+    guess = list(common[0][0]) if common else SANDBOX_PLAN
+    found, seen = [], set()
+    for path, method, operation, shared, sandbox_only in listed:
+        name = operation["operationId"]
+        if name in seen:
+            name = f"{name}_{method}"
+        seen.add(name)
+        plan = _stated_plan(operation)
+        source = "model" if plan else "sandbox" if sandbox_only else "guess"
+        plan = plan or (SANDBOX_PLAN if sandbox_only else guess)
+        raw = shared + operation.get("parameters", [])
+        found.append(
+            Found(model, model_path.stem, name, path, method, operation, raw, plan, source)
+        )
+    return found
+
+
+def _pagination(found: Found, schema: dict[str, Any]) -> dict[str, Any] | None:
+    parameters = found.parameters
     token = next((p for p in parameters if p[0] in TOKEN_PARAMETERS and p[1] == "query"), None)
     if token is None:
         return None
     description = next(
-        (p.get("description", "") for p in operation["_raw"] if p.get("name") == token[0]), ""
+        (p.get("description", "") for p in found.raw if p.get("name") == token[0]), ""
     )
     return {
         "request": token[0],
-        "response": _token_path(model, schema),
+        "response": _token_path(found.model, schema),
         "token_only": "the only parameter" in description,
     }
 
 
 def operations(model_path: Path) -> list[dict[str, Any]]:
-    found = []
-    for model, api, path, method, operation, parameters in _operations(model_path):
-        status, schema = _success(operation)
-        found.append(
+    entries = []
+    for found in _operations(model_path):
+        status, schema = _success(found.operation)
+        entries.append(
             {
-                "api": api,
-                "operation": operation["operationId"],
-                "method": method.upper(),
-                "path": path,
-                "deprecated": bool(operation.get("deprecated")),
-                "parameters": parameters,
-                "usage_plan": _plan(operation),
+                "api": found.api,
+                "operation": found.name,
+                "method": found.method.upper(),
+                "path": found.path,
+                "deprecated": bool(found.operation.get("deprecated")),
+                "parameters": found.parameters,
+                "usage_plan": found.plan,
+                "plan_source": found.plan_source,
                 "status": status,
-                "pagination": _pagination(model, operation, parameters, schema),
-                "items": _items_path(model, schema, single=path.endswith("}")),
-                "window": _window(operation),
+                "pagination": _pagination(found, schema),
+                "items": _items_path(found.model, schema, single=found.path.endswith("}")),
+                "window": _window(found.operation),
             }
         )
-    return found
+    return entries
 
 
 def _examples(operation: dict[str, Any]) -> list[list[Any]]:
-    """[status, {parameter: value}, response] per static example; a parameter an example
-    names without a value matches any value, so it is left out."""
+    """[status, {parameter: value}, response(, {header: value})] per static example; a
+    parameter an example names without a value matches any value, so it is left out."""
     found = []
     for status, response in operation.get("responses", {}).items():
-        for example in response.get("x-amzn-api-sandbox", {}).get("static", []):
+        sandbox = response.get(EXAMPLE_KEYS[0], {}).get("static", [])
+        for example in [*sandbox, *response.get(EXAMPLE_KEYS[1], [])]:
             parameters = (example.get("request") or {}).get("parameters") or {}
             values = {name: spec["value"] for name, spec in parameters.items() if "value" in spec}
-            found.append([int(status), values, example.get("response")])
+            entry = [int(status), values, example.get("response")]
+            headers = example.get("responseHeaders") or {}
+            if headers:
+                entry.append({name: spec["value"] for name, spec in headers.items()})
+            found.append(entry)
     return found
 
 
 def sandbox_operations(model_path: Path) -> dict[str, dict[str, Any]]:
     """What the sandbox needs of every operation: route, parameters, plan, static examples."""
     return {
-        f"{api}.{operation['operationId']}": {
-            "method": method.upper(),
-            "path": path,
-            "parameters": parameters,
-            "usage_plan": _plan(operation),
-            "examples": _examples(operation),
+        found.key: {
+            "method": found.method.upper(),
+            "path": found.path,
+            "parameters": found.parameters,
+            "usage_plan": found.plan,
+            "examples": _examples(found.operation),
         }
-        for _, api, path, method, operation, parameters in _operations(model_path)
+        for found in _operations(model_path)
     }
 
 
@@ -251,11 +324,11 @@ def response_schemas(model_path: Path) -> dict[str, Any]:
     model = json.loads(model_path.read_text())
     definitions = _documentation_free(model.get("definitions", {}))
     responses: dict[str, dict[str, Any]] = {}
-    for _, _, _, _, operation, _ in _operations(model_path):
-        for status, response in operation.get("responses", {}).items():
+    for found in _operations(model_path):
+        for status, response in found.operation.get("responses", {}).items():
             if response.get("schema"):
                 schema = _documentation_free(response["schema"])
-                responses.setdefault(operation["operationId"], {})[status] = schema
+                responses.setdefault(found.name, {})[status] = schema
     needed: set[str] = set()
     pending = _references(responses)
     while pending:
@@ -298,10 +371,11 @@ def main(argv: list[str] | None = None) -> int:
     schemas = {path.stem: response_schemas(path) for path in models}
     args.schemas_output.write_text(_lines({"source": SOURCE, **schemas}))
     examples = sum(len(op["examples"]) for op in sandbox.values())
+    plans = Counter(op["plan_source"] for op in registry)
     print(
         f"{len(registry)} operations from {len({op['api'] for op in registry})} models "
-        f"-> {args.output}; {examples} static examples -> {args.sandbox_output}; "
-        f"response schemas -> {args.schemas_output}"
+        f"(usage plans: {dict(plans)}) -> {args.output}; {examples} static examples -> "
+        f"{args.sandbox_output}; response schemas -> {args.schemas_output}"
     )
     return 0
 

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import json
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
 
 from sandbox.core.routing import Request, Response
 from sandbox.core.serialize import to_json
 from sandbox.seed.sellers import Seller
 from sandbox.sp_api.exceptions import InvalidInputError
-from sandbox.sp_api.registry import ModelOperation, operations
+from sandbox.sp_api.registry import Example, ModelOperation, operations
 
 if TYPE_CHECKING:
     from sandbox.lwa.models import AccessToken
@@ -41,6 +42,7 @@ def request_values(operation: ModelOperation, request: Request) -> dict[str, Any
         value: Any = None
         if where == "path":
             value = request.path_params.get(name)
+            value = None if value is None else unquote(value)
         elif where == "query":
             value = (
                 request.query_list(name) if kind.startswith("array") else request.query.get(name)
@@ -65,20 +67,20 @@ def answer(operation: ModelOperation, request: Request) -> Response:
     missing = [p[0] for p in operation.parameters if p[2] and p[0] not in values]
     if missing:
         raise InvalidInputError(f"Missing required parameter(s): {', '.join(missing)}.")
-    best: tuple[int, Any] | None = None
-    best_size = -1
-    for status, expected, body in operation.examples:
-        if len(expected) > best_size and all(
+    best: Example | None = None
+    for example in operation.examples:
+        expected = example.parameters
+        if (best is None or len(expected) > len(best.parameters)) and all(
             name in values and _text(values[name]) == _text(value)
             for name, value in expected.items()
         ):
-            best, best_size = (status, body), len(expected)
+            best = example
     if best is None:
         raise InvalidInputError(message=NO_MATCH)
-    status, body = best
-    if status == 204:
-        return Response(status=204)
-    return to_json(body, status)
+    headers = {name: str(value) for name, value in best.headers.items()}
+    if best.status == 204 or best.body is None:  # Amazon's example has no body
+        return Response(status=best.status, headers=headers)
+    return to_json(best.body, best.status, headers)
 
 
 def register(service: SpApiService) -> set[str]:

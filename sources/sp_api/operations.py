@@ -43,7 +43,7 @@ from sources.sp_api.settings import MIN_LAG_SECONDS, USER_AGENT
 
 _NAMING = NamingConvention()
 EPOCH = "1970-01-01T00:00:00Z"  # the poller's default start, as integration users know it
-MARKETPLACE_PARAMETERS = ("marketplaceIds", "marketplaceId", "MarketplaceIds")
+MARKETPLACE_PARAMETERS = ("marketplaceIds", "marketplaceId", "MarketplaceIds", "MarketplaceId")
 WINDOW_PAIRS = (("After", "Before"), ("Since", "Until"))
 EMITS = ("items", "pages")
 
@@ -53,7 +53,7 @@ class Call:
     """One request of an operation, as the registry says to send it."""
 
     path: str
-    query: dict[str, str]
+    query: dict[str, str | list[str]]
     body: Any
     headers: dict[str, str]
     marketplace_id: str | None
@@ -79,6 +79,13 @@ def _text(value: Any) -> str:
     if isinstance(value, pendulum.DateTime):
         return iso(value)
     return str(value)
+
+
+def _query_value(kind: str, value: Any) -> str | list[str]:
+    """A `collectionFormat: multi` array repeats its key (requests sends a list so)."""
+    if kind.endswith("|multi") and isinstance(value, list | tuple):
+        return [_text(v) for v in value]
+    return _text(value)
 
 
 def check_parameters(found: Operation, params: Mapping[str, Any], where: str) -> None:
@@ -124,7 +131,11 @@ def _call(
     body = values.get("body")
     for name in body_names:
         body = values.get(name, body)
-    query = {n: _text(values[n]) for n in found.parameter_names("query") if n in values}
+    query = {
+        name: _query_value(kind, values[name])
+        for name, where, _, kind in found.parameters
+        if where == "query" and name in values
+    }
     headers = {n: _text(values[n]) for n in found.parameter_names("header") if n in values}
     return Call(path, query, body, headers, marketplace_id)
 

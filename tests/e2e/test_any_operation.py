@@ -96,6 +96,28 @@ def test_any_operation_loads_its_items_per_account(sandbox_server, accounts, tmp
     assert again.count("premium_items") == sum(per_marketplace.values())
 
 
+def test_a_model_operation_outside_the_seeded_world_is_named_and_paced_by_its_plan(
+    sandbox_server, accounts, tmp_path
+) -> None:
+    """Product Pricing answers its models' static examples; its 429 is counted under its own
+    name and retried at its own plan, not as `unknown.unknown`."""
+    pricing = "productPricingV0.getPricing"
+    fault = {"operation": pricing, "status": 429, "count": 1}
+    control(sandbox_server.url, "faults", {"faults": [fault]})
+    operation = {
+        "api": "productPricingV0",
+        "operation": "getPricing",
+        "params": {"MarketplaceId": "ATVPDKIKX0DER", "ItemType": "Asin", "Asins": ["B00V5DG6IQ"]},
+        "accounts": ["Sandbox Outfitters NA"],
+    }
+    load = load_sp_api(accounts, tmp_path, resources=[], operations=[operation])
+    stats = load.stats.snapshot()
+    assert "unknown.unknown" not in stats
+    assert (stats[pricing].calls, stats[pricing].throttled) == (2, 1)
+    asins = load.query("select asin from sp_api.product_pricing_v0_get_pricing order by 1")
+    assert asins == [("B00551Q3CS",), ("B00V5DG6IQ",)]  # the example's payload
+
+
 def test_raw_requests_load_status_headers_and_body(sandbox_server, accounts, tmp_path) -> None:
     raw = [
         {"method": "GET", "path": "/sellers/v1/marketplaceParticipations"},

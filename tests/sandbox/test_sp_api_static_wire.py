@@ -3,8 +3,12 @@ on their parameters as Amazon's sandbox does, and are paced by their models' usa
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
+from sandbox.sp_api.plans import USAGE_PLANS
+from sandbox.sp_api.registry import operations
 from tests.conftest import TEST_TIME_SCALE
 from tests.sandbox.wire import lwa_token, sp_get, sp_send
 
@@ -63,3 +67,33 @@ def test_unseeded_operations_carry_their_models_usage_plan(sandbox_server, token
     response = sp_get(sandbox_server.url, token, "/notifications/v1/destinations")
     assert response.status_code == 200
     assert float(response.headers["x-amzn-RateLimit-Limit"]) == 1.0 * TEST_TIME_SCALE
+
+
+def test_every_model_operation_routes_to_itself_with_its_plan(sandbox_server) -> None:
+    """Seeded and static routes share one router: none shadows another operation's."""
+    assert set(USAGE_PLANS) == set(operations())
+    for key, op in operations().items():
+        found = sandbox_server.app.router.match(op.method, re.sub(r"\{[^}]+\}", "A1b2", op.path))
+        assert found is not None and found[0].operation == key
+
+
+def test_examples_answer_their_headers_and_bodies_as_written(sandbox_server, token) -> None:
+    url = sandbox_server.url
+    body = {"productsToOutbound": [{"quantity": 20, "sku": "TEST_SKU"}]}
+    created = sp_send("POST", url, token, "/awd/2024-05-09/outboundOrders", body)
+    assert created.status_code == 201 and created.headers["location"] == "TEST_ORDER_ID"
+    # an example without a response answers no body
+    cancelled = sp_send("DELETE", url, token, "/feeds/2021-06-30/feeds/ID1")
+    assert cancelled.status_code == 200 and cancelled.content == b""
+    # path parameters match decoded: the 400 example's orderId is a space
+    blank = sp_get(url, token, "/awd/2024-05-09/inboundOrders/%20")
+    assert blank.status_code == 400 and blank.json()["errors"][0]["code"] == "BAD_REQUEST"
+    # a `collectionFormat: multi` array, its key repeated
+    prep = sp_get(
+        url,
+        token,
+        "/inbound/fba/2024-03-20/items/prepDetails",
+        marketplaceId="ATVPDKIKX0DER",
+        mskus=["msku1", "msku2"],
+    )
+    assert [d["msku"] for d in prep.json()["mskuPrepDetails"]] == ["msku1", "msku2"]

@@ -29,10 +29,16 @@ def sp_get(url: str, token: str | None, path: str, **params: Any) -> requests.Re
 
 
 def sp_send(
-    method: str, url: str, token: str, path: str, body: Any = None, **params: Any
+    method: str,
+    url: str,
+    token: str,
+    path: str,
+    body: Any = None,
+    headers: dict[str, str] | None = None,
+    **params: Any,
 ) -> requests.Response:
-    """Any SP-API request, with a JSON body when one is given."""
-    headers = {"x-amz-access-token": token}
+    """Any SP-API request, with a JSON body and header parameters when they are given."""
+    headers = {**(headers or {}), "x-amz-access-token": token}
     return requests.request(
         method, url + path, params=params, json=body, headers=headers, timeout=30
     )
