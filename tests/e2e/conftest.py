@@ -32,3 +32,11 @@ def default_run(tmp_path_factory: pytest.TempPathFactory) -> DefaultRun:
     result = run_py(project, "--orders", "3000", name="amazon")
     assert result.returncode == 0, result.stderr[-2000:]
     return DefaultRun(project, result)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests of the default run share one worker under xdist (`--dist loadgroup`), so that the
+    run happens once per suite, not once per worker."""
+    for item in items:
+        if "default_run" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("default_run"))

@@ -123,7 +123,8 @@ def test_a_load_takes_every_result_once_and_a_rerun_adds_nothing(
         {"kind": "drop", "count": 5},
         {"kind": "duplicate", "count": 6},
         {"kind": "reorder", "count": 8},
-        {"kind": "delay", "count": 4, "seconds": 2000},
+        # ten days of pace: far beyond what a run takes at the time scale, so they come late
+        {"kind": "delay", "count": 4, "seconds": 864_000},
     ],
     ids=["lost", "duplicated", "reordered", "late"],
 )
@@ -137,7 +138,7 @@ def test_faulty_callbacks_still_load_every_rid_once(
             accounts, tmp_path, trusted.url, callback_url=running.url, asins=_asins(trusted)
         )
         if fault["kind"] == "delay":  # the late ones arrive after they were polled
-            control(trusted.url, "advance", {"seconds": 3000})
+            control(trusted.url, "advance", {"seconds": 865_000})
             load = load_amzpecty(accounts, tmp_path, trusted.url, callback_url=running.url)
     _assert_every_rid_once(trusted, load.duckdb_path)
     via = dict(

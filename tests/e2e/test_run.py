@@ -49,7 +49,7 @@ def test_embedded_sandbox_run_loads_and_builds_the_marts(default_run) -> None:
     systems = _rows(path, "select distinct source_system from main.orders")
     assert {("sp_api_orders",), ("sp_api_reports",), ("mws",)} <= systems
     assert systems <= {("sp_api_orders",), ("sp_api_reports",), ("mws",), ("aim",)}
-    assert next(iter(_rows(path, "select count(*) from aim.orders")))[0] > 0
+    assert next(iter(_rows(path, "select count(*) from aim.order_items")))[0] > 0
     orders = _rows(path, "select count(*), count(distinct (seller_id, order_id)) from main.orders")
     assert len({n for row in orders for n in row}) == 1
     assert next(iter(raw))[0] > 1900
