@@ -22,11 +22,11 @@ from sandbox.clock import Mark
 from sandbox.core.faults import Disconnect
 from sandbox.core.routing import Request, Response
 from sandbox.core.serialize import tsv_bytes
-from sandbox.mws.documents import charset, local_time, processing_summary
 from sandbox.seed.legacy import legacy
 from sandbox.seed.marketplaces import MARKETPLACES
 from sandbox.seed.sellers import Seller
-from sandbox.sp_api.orders import OrderRenderer, amount
+from sandbox.world.orders import OrderRenderer, amount
+from sandbox.world.seller_central import charset, local_time, summary_document
 
 if TYPE_CHECKING:
     from sandbox.app import App
@@ -232,12 +232,7 @@ class AimService:
                 (n + 1, f.sku, 8026, "Error", "Seller is not authorized to list products in "
                  "this category.") for n, f in enumerate(failed)
             ]  # fmt: skip
-            body = tsv_bytes(
-                ("original-record-number", "sku", "error-code", "error-type", "error-message"),
-                errors,
-                codec,
-                preamble=processing_summary(batch.rows, errors),
-            )
+            body = summary_document(batch.rows, errors, codec)
         return Response(body=body, content_type=f"text/plain;charset={wire}")
 
     def errorlog(self, request: Request, seller: Seller) -> Response:
@@ -337,9 +332,9 @@ class AimService:
             indices = np.arange(lo, hi)[book.marketplace[lo:hi] == home]
             if not len(indices):
                 continue
-            renderer = OrderRenderer(book, indices, at, products, {})
+            renderer = OrderRenderer(book, indices, at, products)
             for k, index in enumerate(renderer.indices):
-                name, (city, state, postal), email = renderer._person(index, market)
+                name, (city, state, postal), email = renderer.person(index, market)
                 bought = local_time(renderer.created[k], marketplace_id)
                 for item in renderer.items_v0(k):
                     if "ItemPrice" not in item:

@@ -11,6 +11,7 @@ from sandbox.core.routing import Response
 from sandbox.mws import documents, tokens
 from sandbox.mws.exceptions import REPORTS_NS, InvalidParameterValueError, MissingParameterError
 from sandbox.mws.wire import MwsCall, iso, respond
+from sandbox.world import seller_central
 
 if TYPE_CHECKING:
     from sandbox.app import App
@@ -117,7 +118,7 @@ class MwsFeeds:
         errors = [
             (row + 1, listings[row % len(listings)].sku, *ERROR) for row in range(found.failed)
         ]
-        wire, codec = documents.charset(call.seller.marketplace_ids[0])
+        wire, codec = seller_central.charset(call.seller.marketplace_ids[0])
         return documents.text_response(
-            documents.summary_document(found.records, errors, codec), wire
+            seller_central.summary_document(found.records, errors, codec), wire
         )

@@ -18,20 +18,15 @@ from sandbox.mws.exceptions import ORDERS_NS, InvalidParameterValueError, Missin
 from sandbox.mws.wire import MwsCall, iso, respond
 from sandbox.seed.legacy import legacy
 from sandbox.seed.orders import OrderBook
-from sandbox.sp_api.orders import (
-    TWO_MINUTES,
-    V0_ITEMS_PAGE_SIZE,
-    V0_STATUS_NAMES,
-    OrderQuery,
-    OrderRenderer,
-    run_query,
-)
+from sandbox.world.orders import V0_STATUS_NAMES, OrderQuery, OrderRenderer, run_query
 
 if TYPE_CHECKING:
     from sandbox.app import App
 
 PAGE_SIZE = 100
+ITEMS_PAGE_SIZE = 3  # undocumented; a guess, small so that clients must follow NextToken
 GET_ORDER_MAX = 50
+TWO_MINUTES = 120.0  # the latest CreatedBefore/LastUpdatedBefore: two minutes before the call
 PII = {"buyerInfo", "shippingAddress"}  # MWS served buyer and address without extra tokens
 _NOT_IN_MWS = (
     "IsReplacementOrder",
@@ -98,9 +93,7 @@ class MwsOrders:
         for number, book in enumerate(listing.books):
             chosen = indices[which == number]
             if len(chosen):
-                renderer = OrderRenderer(
-                    book, chosen, listing.at, self.app.world.catalog.products, {}
-                )
+                renderer = OrderRenderer(book, chosen, listing.at, self.app.world.catalog.products)
                 rendered += [_order(o) for o in renderer.orders_v0(PII)]
         return rendered
 
@@ -173,7 +166,7 @@ class MwsOrders:
             found = self._find(call, order_id)
             if found is not None:
                 renderer = OrderRenderer(
-                    found[0], np.array([found[1]]), call.now, self.app.world.catalog.products, {}
+                    found[0], np.array([found[1]]), call.now, self.app.world.catalog.products
                 )
                 rendered += [_order(o) for o in renderer.orders_v0(PII)]
         return _respond("GetOrder", {"Orders": {"Order": rendered}})
@@ -183,11 +176,11 @@ class MwsOrders:
         if found is None:
             raise InvalidParameterValueError(message=f"Invalid AmazonOrderId: {order_id}.")
         renderer = OrderRenderer(
-            found[0], np.array([found[1]]), call.now, self.app.world.catalog.products, {}
+            found[0], np.array([found[1]]), call.now, self.app.world.catalog.products
         )
         items = renderer.items_v0(0)
         body: dict[str, Any] = {}
-        stop = offset + V0_ITEMS_PAGE_SIZE
+        stop = offset + ITEMS_PAGE_SIZE
         if stop < len(items):
             body["NextToken"] = tokens.issue(
                 self.tokens, "ListOrderItems", call.seller.seller_id, (order_id, stop)

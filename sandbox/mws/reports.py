@@ -17,6 +17,7 @@ from sandbox.core.routing import Response
 from sandbox.mws import documents, tokens
 from sandbox.mws.exceptions import REPORTS_NS, InvalidParameterValueError, MissingParameterError
 from sandbox.mws.wire import MwsCall, iso, respond
+from sandbox.world import seller_central
 
 if TYPE_CHECKING:
     from sandbox.app import App
@@ -220,7 +221,7 @@ class MwsReports:
         body = documents.listings_report(
             world.catalog, call.seller, request.marketplace_id, min(request.end, call.now)
         )
-        return documents.text_response(body, documents.charset(request.marketplace_id)[0])
+        return documents.text_response(body, seller_central.charset(request.marketplace_id)[0])
 
 
 def _max_count(call: MwsCall) -> int:

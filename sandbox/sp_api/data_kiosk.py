@@ -27,8 +27,8 @@ from sandbox.seed.sellers import Seller
 from sandbox.sp_api.exceptions import InvalidInputError, NotFoundError
 from sandbox.sp_api.graphql import Field, GraphQLError, parse
 from sandbox.sp_api.order_figures import figures
-from sandbox.sp_api.orders import amount
 from sandbox.sp_api.params import int_param, iso, json_body, parse_times
+from sandbox.world.orders import amount
 
 if TYPE_CHECKING:
     from sandbox.lwa.models import AccessToken

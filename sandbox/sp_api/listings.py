@@ -17,8 +17,8 @@ from sandbox.seed.sellers import Seller
 from sandbox.seed.stock import Stock, price_minor
 from sandbox.sp_api.catalog import image, product_type
 from sandbox.sp_api.exceptions import InvalidInputError, NotFoundError, UnauthorizedError
-from sandbox.sp_api.orders import amount
 from sandbox.sp_api.params import enum_list, int_param, iso, parse_times
+from sandbox.world.orders import amount
 
 if TYPE_CHECKING:
     from sandbox.lwa.models import AccessToken

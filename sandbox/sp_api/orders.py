@@ -6,7 +6,6 @@ pagination token carries that snapshot, bound to the request's filters.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -28,6 +27,7 @@ from sandbox.seed.orders import (
 from sandbox.seed.sellers import Seller
 from sandbox.sp_api.exceptions import InvalidInputError, NotFoundError
 from sandbox.sp_api.params import enum_list, int_param, iso, parse_times
+from sandbox.world.orders import V0_STATUS_NAMES, OrderQuery, OrderRenderer, amount, run_query
 
 if TYPE_CHECKING:
     from sandbox.lwa.models import AccessToken
@@ -47,7 +47,6 @@ INCLUDED_DATA = (
     "FULFILLMENT_ORDERS",
 )
 FULFILLED_BY = ("MERCHANT", "AMAZON")
-V0_STATUS_NAMES = ("Pending", "Unshipped", "Shipped", "Canceled")
 V0_STATUSES = (
     "PendingAvailability",
     "Pending",
@@ -58,31 +57,9 @@ V0_STATUSES = (
     "Canceled",
     "Unfulfillable",
 )
-V0_SERVICE_CATEGORIES = ("Standard", "Expedited", "NextDay")
 TWO_MINUTES = 120.0
 TOKEN_TTL = 24 * 3600.0  # searchOrders: "token expires after 24 hours"
 V0_ITEMS_PAGE_SIZE = 3  # undocumented; a guess, small so that clients must follow NextToken
-
-_NAMES = {
-    "en": ("Jane Doe", "John Smith", "Maria Garcia", "Wei Chen", "Aisha Khan", "Tom O'Brien"),
-    "de": ("Jürgen Müller", "Sophie Weiß", "Lukas Schäfer", "Anna Groß", "Mehmet Öztürk"),
-    "ja": ("山田 太郎", "佐藤 花子", "鈴木 一郎", "高橋 美咲"),
-}
-PLACES = {
-    "US": (("Seattle", "WA", "98101"), ("Austin", "TX", "78701"), ("Brooklyn", "NY", "11201")),
-    "CA": (("Toronto", "ON", "M5V 2T6"), ("Montréal", "QC", "H2X 1Y4")),
-    "GB": (("London", "England", "SW1A 1AA"), ("Manchester", "England", "M1 1AE")),
-    "DE": (("München", "Bayern", "80331"), ("Köln", "Nordrhein-Westfalen", "50667")),
-    "JP": (("渋谷区", "東京都", "150-0002"), ("大阪市", "大阪府", "530-0001")),
-}
-
-
-def amount(minor: int, market: Marketplace) -> str:
-    if market.minor_digits == 0:
-        return str(minor)
-    sign = "-" if minor < 0 else ""
-    whole, cents = divmod(abs(minor), 100)
-    return f"{sign}{whole}.{cents:02d}"
 
 
 @lru_cache(maxsize=65536)
@@ -90,16 +67,6 @@ def money(minor: int, marketplace_id: str) -> dict[str, str]:
     """A 2026-01-01 Money object; shared between orders, so never mutate it."""
     market = MARKETPLACES[marketplace_id]
     return {"amount": amount(minor, market), "currencyCode": market.currency}
-
-
-@dataclass(frozen=True)
-class OrderQuery:
-    mode: str  # "created" or "updated"
-    after: float
-    before: float
-    marketplaces: tuple[int, ...] | None
-    statuses: tuple[int, ...] | None
-    amazon_fulfilled: bool | None
 
 
 @dataclass(frozen=True)
@@ -134,28 +101,8 @@ class Snapshot:
     offset: int
 
 
-def run_query(book: OrderBook, query: OrderQuery, at: float) -> np.ndarray:
-    """Indices of matching orders, sorted by the time they are selected on, then by index."""
-    if query.mode == "created":
-        lo = int(np.searchsorted(book.created, query.after, side="left"))
-        hi = int(np.searchsorted(book.created, min(query.before, at), side="right"))
-        keys = book.created[lo:hi]
-    else:
-        lo, hi = book.window(query.after, query.before, at)
-        keys = book.last_updated(at, lo, hi)
-    mask = (keys >= query.after) & (keys <= query.before)
-    if query.marketplaces is not None:
-        mask &= np.isin(book.marketplace[lo:hi], query.marketplaces)
-    if query.statuses is not None:
-        mask &= np.isin(book.status(at, lo, hi), query.statuses)
-    if query.amazon_fulfilled is not None:
-        mask &= book.amazon_fulfilled[lo:hi] == query.amazon_fulfilled
-    selected = np.flatnonzero(mask)
-    return selected[np.lexsort((selected, keys[selected]))] + lo
-
-
-class OrderRenderer:
-    """Turns order-book rows into either wire shape, as of one virtual moment."""
+class OrderRenderer2026(OrderRenderer):
+    """The v0 shape and the 2026-01-01 one, whose product blocks are shared between orders."""
 
     def __init__(
         self,
@@ -165,36 +112,8 @@ class OrderRenderer:
         products: list,
         product_blocks: dict[tuple[int, str, str], dict[str, Any]],
     ) -> None:
-        self.book, self.at, self.products = book, at, products
+        super().__init__(book, indices, at, products)
         self.product_blocks = product_blocks
-        self.indices = indices.tolist()
-        created, t1, t2 = book.created[indices], book.t1[indices], book.t2[indices]
-        self.updated = np.where(at >= t2, t2, np.where(at >= t1, t1, created)).tolist()
-        self.status = np.where(
-            at >= t2, book.s2[indices], np.where(at >= t1, book.s1[indices], PENDING)
-        ).tolist()
-        self.created = created.tolist()
-        self.shipping = dict(zip(self.indices, book.shipping_minor(indices).tolist(), strict=True))
-
-    def _market(self, index: int) -> Marketplace:
-        seller = self.book.seller
-        return MARKETPLACES[seller.marketplace_ids[int(self.book.marketplace[index])]]
-
-    def _lines(self, index: int, market: Marketplace) -> list[tuple[int, Any, Any, int, int]]:
-        book = self.book
-        lines = []
-        for item in book.items(index):
-            listing = book.listings[int(book.item_listing[item])]
-            lines.append(
-                (
-                    item,
-                    listing,
-                    self.products[listing.product_index],
-                    int(book.item_quantity[item]),
-                    listing.prices_minor[market.marketplace_id],
-                )
-            )
-        return lines
 
     def _product_block(self, listing: Any, product: Any, market: Marketplace) -> dict[str, Any]:
         """The item's `product` object: the same for every order of a SKU in a marketplace."""
@@ -214,27 +133,19 @@ class OrderRenderer:
             }
         return block
 
-    def _person(self, index: int, market: Marketplace) -> tuple[str, tuple[str, str, str], str]:
-        digest = hashlib.blake2b(f"{self.book.seller.seller_id}:{index}".encode(), digest_size=8)
-        number = int.from_bytes(digest.digest(), "big")
-        names = _NAMES.get(market.language[:2], _NAMES["en"])
-        places = PLACES[market.country_code]
-        email = f"{number:016x}@marketplace.{market.domain.removeprefix('www.')}"
-        return names[number % len(names)], places[number % len(places)], email
-
     def orders_2026(self, included: set[str]) -> list[dict[str, Any]]:
         return [self._order_2026(k, included) for k in range(len(self.indices))]
 
     def _order_2026(self, k: int, included: set[str]) -> dict[str, Any]:
         index, status = self.indices[k], self.status[k]
         book = self.book
-        market = self._market(index)
+        market = self.market(index)
         shipping = self.shipping[index]
         priced = status != PENDING
         items = []
         total = 0
         for position, (item, listing, product, quantity, unit) in enumerate(
-            self._lines(index, market)
+            self.lines(index, market)
         ):
             line_total = unit * quantity + (shipping if position == 0 else 0)
             total += line_total
@@ -301,7 +212,7 @@ class OrderRenderer:
         if "PROCEEDS" in included and priced:
             order["proceeds"] = {"grandTotal": money(total, market.marketplace_id)}
         if "BUYER" in included or "RECIPIENT" in included:
-            name, (city, state, postal), email = self._person(index, market)
+            name, (city, state, postal), email = self.person(index, market)
             if "BUYER" in included:
                 order["buyer"] = {"buyerName": name, "buyerEmail": email}
             if "RECIPIENT" in included and status in (UNSHIPPED, SHIPPED):
@@ -318,94 +229,6 @@ class OrderRenderer:
                 }
         return order
 
-    def orders_v0(self, data_elements: set[str]) -> list[dict[str, Any]]:
-        return [self._order_v0(k, data_elements) for k in range(len(self.indices))]
-
-    def _order_v0(self, k: int, data_elements: set[str]) -> dict[str, Any]:
-        index, status = self.indices[k], self.status[k]
-        book = self.book
-        market = self._market(index)
-        lines = self._lines(index, market)
-        units = sum(line[3] for line in lines)
-        total = sum(line[3] * line[4] for line in lines) + self.shipping[index]
-        level = int(book.service_level[index])
-        order: dict[str, Any] = {
-            "AmazonOrderId": book.order_id(index),
-            "PurchaseDate": iso(self.created[k]),
-            "LastUpdateDate": iso(self.updated[k]),
-            "OrderStatus": V0_STATUS_NAMES[status],
-            "FulfillmentChannel": "AFN" if book.amazon_fulfilled[index] else "MFN",
-            "SalesChannel": market.name,
-            "ShipServiceLevel": f"{V0_SERVICE_CATEGORIES[level]} {market.country_code}",
-            "NumberOfItemsShipped": units if status == SHIPPED else 0,
-            "NumberOfItemsUnshipped": 0 if status in (SHIPPED, CANCELLED) else units,
-            "PaymentMethod": "Other",
-            "PaymentMethodDetails": ["Standard"],
-            "MarketplaceId": market.marketplace_id,
-            "ShipmentServiceLevelCategory": V0_SERVICE_CATEGORIES[level],
-            "OrderType": "StandardOrder",
-            "EarliestShipDate": iso(self.created[k]),
-            "LatestShipDate": iso(self.created[k] + 2 * 86400),
-            "IsBusinessOrder": False,
-            "IsPrime": bool(book.prime[index]),
-            "IsPremiumOrder": False,
-            "IsGlobalExpressEnabled": False,
-            "IsReplacementOrder": False,
-            "IsSoldByAB": False,
-            "IsISPU": False,
-            "IsAccessPointOrder": False,
-            "HasRegulatedItems": False,
-        }
-        if status != PENDING:  # while Pending, amounts are omitted
-            order["OrderTotal"] = {"CurrencyCode": market.currency, "Amount": amount(total, market)}
-        if data_elements:
-            name, (city, state, postal), email = self._person(index, market)
-            if "buyerInfo" in data_elements:
-                order["BuyerInfo"] = {"BuyerEmail": email, "BuyerName": name}
-            if "shippingAddress" in data_elements and status in (UNSHIPPED, SHIPPED):
-                order["ShippingAddress"] = {
-                    "Name": name,
-                    "AddressLine1": f"{100 + index % 900} Sandbox Street",
-                    "City": city,
-                    "StateOrRegion": state,
-                    "PostalCode": postal,
-                    "CountryCode": market.country_code,
-                    "AddressType": "Residential",
-                }
-        return order
-
-    def items_v0(self, k: int) -> list[dict[str, Any]]:
-        index, status = self.indices[k], self.status[k]
-        market = self._market(index)
-        shipping = self.shipping[index]
-        result = []
-        for position, (item, listing, product, quantity, unit) in enumerate(
-            self._lines(index, market)
-        ):
-            entry: dict[str, Any] = {
-                "ASIN": product.asin,
-                "OrderItemId": self.book.item_id(item),
-                "SellerSKU": listing.sku,
-                "Title": product.title(market.marketplace_id),
-                "QuantityOrdered": quantity,
-                "QuantityShipped": quantity if status == SHIPPED else 0,
-                "ProductInfo": {"NumberOfItems": "1"},
-                "IsGift": "false",
-                "ConditionId": "New",
-                "ConditionSubtypeId": "New",
-                "IsTransparency": False,
-                "SerialNumberRequired": False,
-            }
-            if status != PENDING:
-                money = {"CurrencyCode": market.currency}
-                entry["ItemPrice"] = {**money, "Amount": amount(unit * quantity, market)}
-                entry["ItemTax"] = {**money, "Amount": amount(0, market)}
-                entry["PromotionDiscount"] = {**money, "Amount": amount(0, market)}
-                if position == 0 and shipping:
-                    entry["ShippingPrice"] = {**money, "Amount": amount(shipping, market)}
-            result.append(entry)
-        return result
-
 
 class OrdersApi:
     """Handlers for both versions; the registry of live searches is this object's only state."""
@@ -417,11 +240,11 @@ class OrdersApi:
         self._blocks_world: object = None
         self._product_blocks: dict[tuple[int, str, str], dict[str, Any]] = {}
 
-    def _renderer(self, book: OrderBook, indices: np.ndarray, at: float) -> OrderRenderer:
+    def _renderer(self, book: OrderBook, indices: np.ndarray, at: float) -> OrderRenderer2026:
         world = self.app.world
         if self._blocks_world is not world:
             self._blocks_world, self._product_blocks = world, {}
-        return OrderRenderer(book, indices, at, world.catalog.products, self._product_blocks)
+        return OrderRenderer2026(book, indices, at, world.catalog.products, self._product_blocks)
 
     def _book(self, seller: Seller) -> OrderBook:
         return self.app.world.order_books[seller.seller_id]

@@ -32,11 +32,11 @@ from sandbox.core.faults import Fault, Faults
 from sandbox.core.pagination import TokenBook, TokenError
 from sandbox.core.routing import Request, Response
 from sandbox.core.serialize import to_json
-from sandbox.seed import ledger as money
 from sandbox.seed.sellers import Seller
-from sandbox.sp_api.documents import DOCUMENT_TYPES, SETTLEMENT, Scope
+from sandbox.sp_api.documents import DOCUMENT_TYPES, SETTLEMENT
 from sandbox.sp_api.exceptions import InvalidInputError
 from sandbox.sp_api.params import enum_list, int_param, json_body, parse_times
+from sandbox.world.reports import Scope, settlement_reports
 
 if TYPE_CHECKING:
     from sandbox.app import App
@@ -199,32 +199,24 @@ class ReportsApi:
     def _settlements(self, seller: Seller) -> None:
         """Amazon's own settlement reports: one per marketplace every 14 days, kept 90 days."""
         now = self.app.clock.timestamp()
-        first = money.period_of(now - RETENTION - money.SETTLEMENT_REPORT_DELAY)
-        for period in range(first, money.period_of(now) + 1):
-            start, end = money.period_bounds(period)
-            created = end + money.SETTLEMENT_REPORT_DELAY
-            if not now - RETENTION <= created <= now:
+        for found in settlement_reports(seller, now, RETENTION):
+            if (seller.seller_id, found.report_id) in self.state.reports:
                 continue
-            for marketplace_id in seller.marketplace_ids:
-                settlement = money.settlement_id(seller.seller_id, marketplace_id, period)
-                report_id = str(40_000_000_000 + int(settlement) % 9_999_999_999)
-                if (seller.seller_id, report_id) in self.state.reports:
-                    continue
-                self._add(
-                    Report(
-                        report_id,
-                        seller.seller_id,
-                        SETTLEMENT,
-                        (marketplace_id,),
-                        start,
-                        end,
-                        {"settlement_id": settlement},
-                        self.app.clock.mark_at(created),
-                        0.0,
-                        SETTLEMENT_PROCESSING,
-                        "DONE",
-                    )
+            self._add(
+                Report(
+                    found.report_id,
+                    seller.seller_id,
+                    SETTLEMENT,
+                    (found.marketplace_id,),
+                    found.start,
+                    found.end,
+                    {"settlement_id": found.settlement_id},
+                    self.app.clock.mark_at(found.created),
+                    0.0,
+                    SETTLEMENT_PROCESSING,
+                    "DONE",
                 )
+            )
 
     def create_report(self, request: Request, seller: Seller, token: AccessToken) -> Any:
         now = self.app.clock.timestamp()

@@ -14,7 +14,7 @@ from sandbox.seed.marketplaces import MARKETPLACES
 from sandbox.seed.sellers import Seller
 from sandbox.sp_api.exceptions import InvalidInputError
 from sandbox.sp_api.order_figures import edges, figures
-from sandbox.sp_api.orders import amount
+from sandbox.world.orders import amount
 
 if TYPE_CHECKING:
     from sandbox.lwa.models import AccessToken
