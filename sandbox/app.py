@@ -11,13 +11,13 @@ from sandbox import control
 from sandbox.aim.service import AimService
 from sandbox.amzpecty.service import AmzpectyService
 from sandbox.clock import SandboxClock
+from sandbox.core.access_tokens import AccessTokens
 from sandbox.core.calls import Call, CallLog
 from sandbox.core.faults import Faults
 from sandbox.core.ratelimit import RateLimiter
 from sandbox.core.routing import Request, Response, Router
 from sandbox.core.serialize import to_json
 from sandbox.lwa import responses as lwa_responses
-from sandbox.lwa.models import AccessTokens
 from sandbox.mws.service import MwsService
 from sandbox.paapi.service import PaapiService
 from sandbox.seed.world import DEFAULT_ORDERS, World, build_world

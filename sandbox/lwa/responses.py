@@ -6,9 +6,10 @@ import json
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl
 
+from sandbox.core.access_tokens import ACCESS_TOKEN_SECONDS
 from sandbox.core.routing import Request, Response
 from sandbox.core.serialize import to_json
-from sandbox.lwa.models import ACCESS_TOKEN_SECONDS, InvalidRequestError, LwaError
+from sandbox.lwa.models import InvalidRequestError, LwaError, exchange
 
 if TYPE_CHECKING:
     from sandbox.app import App
@@ -29,7 +30,7 @@ def register(app: App) -> None:
     def token(request: Request) -> Response:
         try:
             form = _form(request)
-            access_token = app.tokens.exchange(app.world, form)
+            access_token = exchange(app.tokens, app.world, form)
         except LwaError as error:
             return error.to_response()
         request.seller_id = app.tokens.resolve(access_token).seller_id  # type: ignore[union-attr]

@@ -16,7 +16,7 @@ from sandbox.sp_api.exceptions import InvalidInputError, NotFoundError
 from sandbox.sp_api.params import enum_list, int_param
 
 if TYPE_CHECKING:
-    from sandbox.lwa.models import AccessToken
+    from sandbox.core.access_tokens import AccessToken
     from sandbox.sp_api.service import SpApiService
 
 INCLUDED_DATA = (

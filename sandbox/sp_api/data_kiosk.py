@@ -31,7 +31,7 @@ from sandbox.sp_api.params import int_param, iso, json_body, parse_times
 from sandbox.world.orders import amount
 
 if TYPE_CHECKING:
-    from sandbox.lwa.models import AccessToken
+    from sandbox.core.access_tokens import AccessToken
     from sandbox.sp_api.service import SpApiService
 
 DATASET = "analytics_salesAndTraffic_2024_04_24"

@@ -22,7 +22,7 @@ from sandbox.sp_api.exceptions import InvalidInputError
 from sandbox.sp_api.params import int_param, parse_times
 
 if TYPE_CHECKING:
-    from sandbox.lwa.models import AccessToken
+    from sandbox.core.access_tokens import AccessToken
     from sandbox.sp_api.service import SpApiService
 
 TWO_MINUTES = 120.0

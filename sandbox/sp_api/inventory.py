@@ -14,7 +14,7 @@ from sandbox.sp_api.exceptions import InvalidInputError
 from sandbox.sp_api.params import iso, parse_times
 
 if TYPE_CHECKING:
-    from sandbox.lwa.models import AccessToken
+    from sandbox.core.access_tokens import AccessToken
     from sandbox.sp_api.service import SpApiService
 
 PAGE_SIZE = 50  # not documented; a guess

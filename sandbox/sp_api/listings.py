@@ -21,7 +21,7 @@ from sandbox.sp_api.params import enum_list, int_param, iso, parse_times
 from sandbox.world.orders import amount
 
 if TYPE_CHECKING:
-    from sandbox.lwa.models import AccessToken
+    from sandbox.core.access_tokens import AccessToken
     from sandbox.sp_api.service import SpApiService
 
 INCLUDED_DATA = (

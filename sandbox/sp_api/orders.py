@@ -30,7 +30,7 @@ from sandbox.sp_api.params import enum_list, int_param, iso, parse_times
 from sandbox.world.orders import V0_STATUS_NAMES, OrderQuery, OrderRenderer, amount, run_query
 
 if TYPE_CHECKING:
-    from sandbox.lwa.models import AccessToken
+    from sandbox.core.access_tokens import AccessToken
     from sandbox.sp_api.service import SpApiService
 
 INCLUDED_DATA = (

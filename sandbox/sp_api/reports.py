@@ -40,7 +40,7 @@ from sandbox.world.reports import Scope, settlement_reports
 
 if TYPE_CHECKING:
     from sandbox.app import App
-    from sandbox.lwa.models import AccessToken
+    from sandbox.core.access_tokens import AccessToken
     from sandbox.sp_api.service import SpApiService
 
 STATUSES = ("CANCELLED", "DONE", "FATAL", "IN_PROGRESS", "IN_QUEUE")

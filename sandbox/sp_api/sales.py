@@ -17,7 +17,7 @@ from sandbox.sp_api.order_figures import edges, figures
 from sandbox.world.orders import amount
 
 if TYPE_CHECKING:
-    from sandbox.lwa.models import AccessToken
+    from sandbox.core.access_tokens import AccessToken
     from sandbox.sp_api.service import SpApiService
 
 GRANULARITIES = ("Hour", "Day", "Week", "Month", "Year", "Total")

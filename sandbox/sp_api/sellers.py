@@ -9,7 +9,7 @@ from sandbox.seed.marketplaces import MARKETPLACES
 from sandbox.seed.sellers import Seller
 
 if TYPE_CHECKING:
-    from sandbox.lwa.models import AccessToken
+    from sandbox.core.access_tokens import AccessToken
     from sandbox.sp_api.service import SpApiService
 
 # a marketplace of its region a seller is registered in but does not sell in, so that

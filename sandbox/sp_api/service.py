@@ -38,7 +38,7 @@ from sandbox.sp_api.plans import USAGE_PLANS
 
 if TYPE_CHECKING:
     from sandbox.app import App
-    from sandbox.lwa.models import AccessToken
+    from sandbox.core.access_tokens import AccessToken
 
 SpApiHandler = Callable[[Request, Seller, "AccessToken"], Any]
 RATE_LIMIT_STATUSES = {200, 201, 202, 204, 400, 404}  # the header's documented statuses

@@ -18,7 +18,7 @@ from sandbox.sp_api.exceptions import InvalidInputError
 from sandbox.sp_api.registry import Example, ModelOperation, operations
 
 if TYPE_CHECKING:
-    from sandbox.lwa.models import AccessToken
+    from sandbox.core.access_tokens import AccessToken
     from sandbox.sp_api.service import SpApiService
 
 NO_MATCH = "Could not match input arguments"  # Amazon's sandbox (jlevers/selling-partner-api#592)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from sandbox.core.access_tokens import ACCESS_TOKEN_SECONDS
 from sandbox.core.routing import Request
-from sandbox.lwa.models import ACCESS_TOKEN_SECONDS
 from sandbox.seed.sellers import Seller
 from sandbox.sp_api.exceptions import InvalidInputError
 from sandbox.sp_api.params import json_body
 
 if TYPE_CHECKING:
-    from sandbox.lwa.models import AccessToken
+    from sandbox.core.access_tokens import AccessToken
     from sandbox.sp_api.service import SpApiService
 
 DATA_ELEMENTS = ("buyerInfo", "shippingAddress", "buyerTaxInformation")

@@ -16,7 +16,7 @@ from sandbox.sp_api.exceptions import InvalidInputError, NotFoundError, Unauthor
 from sandbox.sp_api.params import int_param, iso, parse_times
 
 if TYPE_CHECKING:
-    from sandbox.lwa.models import AccessToken
+    from sandbox.core.access_tokens import AccessToken
     from sandbox.sp_api.service import SpApiService
 
 WINDOW = 7 * 86400.0  # "The date range must not exceed 7 days"
