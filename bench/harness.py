@@ -46,6 +46,16 @@ def control(url: str, method: str, path: str, body: dict[str, Any] | None = None
     return response.json()
 
 
+def access_headers(accounts: dict[str, Any], index: int = 0) -> dict[str, str]:
+    """SP-API headers for the `index`th seller: the refresh_token grant at the sandbox's LWA."""
+    lwa, seller = accounts["lwa"], accounts["accounts"][index]
+    grant = {"client_id": lwa["client_id"], "client_secret": lwa["client_secret"]}
+    grant.update(grant_type="refresh_token", refresh_token=seller["refresh_token"])
+    response = requests.post(lwa["token_url"], data=grant, timeout=60)
+    response.raise_for_status()
+    return {"x-amz-access-token": response.json()["access_token"]}
+
+
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 

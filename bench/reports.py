@@ -31,8 +31,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.harness import control, emit, peak_rss_mb, run_worker, sandbox_process
-from tests.sandbox.wire import lwa_token
+from bench.harness import access_headers, control, emit, peak_rss_mb, run_worker, sandbox_process
 
 ORDERS_REPORT = "GET_FLAT_FILE_ALL_ORDERS_DATA_BY_LAST_UPDATE_GENERAL"
 ORIGIN = "2026-11-01T00:00:00Z"
@@ -48,7 +47,7 @@ def warm_up(url: str, path: Path) -> int:
     """The report the measured run will reuse, rendered and saved as served (gzip'd)."""
     accounts = control(url, "GET", "accounts")
     account = accounts["accounts"][0]
-    headers = {"x-amz-access-token": lwa_token(accounts, 0)}
+    headers = access_headers(accounts)
     import pendulum
 
     split = pendulum.parse(ORIGIN).subtract(days=API_DAYS)
@@ -61,7 +60,7 @@ def warm_up(url: str, path: Path) -> int:
     reports = f"{url}/reports/2021-06-30/reports"
     report_id = requests.post(reports, json=body, headers=headers, timeout=600).json()["reportId"]
     control(url, "POST", "clock/advance", {"seconds": 3600})
-    headers = {"x-amz-access-token": lwa_token(accounts, 0)}
+    headers = access_headers(accounts)
     report = requests.get(f"{reports}/{report_id}", headers=headers, timeout=60).json()
     assert report["processingStatus"] == "DONE", report
     document = requests.get(
