@@ -100,7 +100,7 @@ class App:
         self.reset()
 
     def handle(self, request: Request) -> Response:
-        found = self.router.match(request.method, request.path)
+        found = self.router.match(request)
         if found is None:
             response = to_json({"message": f"no route for {request.method} {request.path}"}, 404)
             service, operation = "unknown", "unknown"

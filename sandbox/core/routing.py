@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
 Handler = Callable[["Request"], "Response"]
+ANY = "*"  # a route's method that matches every method
 
 
 @dataclass
@@ -61,6 +62,7 @@ class Route:
     handler: Handler
     operation: str
     service: str
+    accepts: Callable[[Request], bool] | None = None  # None: every request on the path
 
 
 class Router:
@@ -69,18 +71,27 @@ class Router:
     def __init__(self) -> None:
         self._routes: list[Route] = []
 
-    def add(self, method: str, path: str, handler: Handler, operation: str, service: str) -> None:
-        """Register `path` (a regex with named groups, anchored at both ends)."""
+    def add(
+        self,
+        method: str,
+        path: str,
+        handler: Handler,
+        operation: str,
+        service: str,
+        accepts: Callable[[Request], bool] | None = None,
+    ) -> None:
+        """Register `path` (a regex with named groups, anchored at both ends) for `method` (or
+        `ANY`); `accepts` lets services share a path by what else a request carries."""
         self._routes.append(
-            Route(method.upper(), re.compile(f"^{path}$"), handler, operation, service)
+            Route(method.upper(), re.compile(f"^{path}$"), handler, operation, service, accepts)
         )
 
-    def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
+    def match(self, request: Request) -> tuple[Route, dict[str, str]] | None:
         for route in self._routes:
-            if route.method != method.upper():
+            if route.method not in (ANY, request.method.upper()):
                 continue
-            found = route.pattern.match(path)
-            if found is not None:
+            found = route.pattern.match(request.path)
+            if found is not None and (route.accepts is None or route.accepts(request)):
                 return route, found.groupdict()
         return None
 

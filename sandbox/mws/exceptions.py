@@ -35,9 +35,13 @@ class MissingParameterError(MwsError):
     status, code, message = 400, "MissingParameter", "A required parameter is missing."
 
 
-class InvalidActionError(MwsError):
-    # not recorded: AWS query services answer unknown actions so
-    status, code, message = 400, "InvalidAction", "The action is not valid for this endpoint."
+class InvalidAddressError(MwsError):
+    # [doc] the developer guide's common errors: "An invalid API section or operation value
+    # was used, or an invalid path was used"; an unserved HTTP method answers so too (a guess).
+    # No body is recorded: `RequestID` spelled as in the recorded throttle, a front-end answer
+    request_id_name = "RequestID"
+    status, code = 404, "InvalidAddress"
+    message = "An invalid API section or operation value was used, or an invalid path was used."
 
 
 class NextTokenCorruptedError(MwsError):

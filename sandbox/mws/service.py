@@ -1,5 +1,6 @@
-"""What every MWS call shares: form parameters, SigV2 verification, throttling, faults and
-headers; the `Action` parameter picks the handler on a section's path."""
+"""What every MWS call shares: parameters (a GET's query or a POST's form), SigV2 verified
+with the request's own verb, throttling, faults, headers and XML errors everywhere in MWS's
+URL space; the `Action` parameter picks the handler on a section's path."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 from sandbox.core.faults import Disconnect
-from sandbox.core.routing import Request, Response
+from sandbox.core.routing import ANY, Request, Response
 from sandbox.core.sigv2 import ALGORITHMS, expected_signature, matches
 from sandbox.mws.exceptions import (
     BY_STATUS,
@@ -20,7 +21,7 @@ from sandbox.mws.exceptions import (
     REPORTS_NS,
     AccessDeniedError,
     InvalidAccessKeyIdError,
-    InvalidActionError,
+    InvalidAddressError,
     MissingParameterError,
     MwsError,
     RequestExpiredError,
@@ -38,6 +39,24 @@ if TYPE_CHECKING:
     from sandbox.app import App
 
 TIMESTAMP_SKEW = 900.0  # seconds a request's Timestamp may differ from the server's clock
+SIGNED_METHODS = ("GET", "POST")  # the string to sign starts with the request's own verb
+# MWS's API sections, as python-amazon-mws names their paths (mws/apis/*.py URI @ad12565b);
+# any path under them that the sandbox does not serve answers InvalidAddress
+SECTION_NAMES = (
+    "EasyShip",
+    "Feeds",
+    "Finances",
+    "FulfillmentInboundShipment",
+    "FulfillmentInventory",
+    "FulfillmentOutboundShipment",
+    "MerchantFulfillment",
+    "Orders",
+    "Products",
+    "Recommendations",
+    "Reports",
+    "Sellers",
+    "Subscriptions",
+)
 
 
 MwsHandler = Callable[[MwsCall], Response]
@@ -51,7 +70,10 @@ class Section:
 
 
 class MwsService:
-    """Routes each section's path; the call log names the Action as the operation."""
+    """Routes MWS's URL space: each served section's path, `/` for requests shaped like MWS's,
+    and every other path of MWS's sections (InvalidAddress); the call log names the Action as
+    the operation. GET (parameters in the query) and POST (in the form body) are both served,
+    each signed with its own verb."""
 
     def __init__(self, app: App) -> None:
         self.app = app
@@ -64,22 +86,28 @@ class MwsService:
             # Reports and Feeds were recorded both at their own path and at `/`
             "/Reports/2009-01-01": Section(REPORTS_NS, True, report_handlers),
             "/Feeds/2009-01-01": Section(REPORTS_NS, True, report_handlers),
-            "/": Section(REPORTS_NS, True, report_handlers),
         }
         for path, section in sections.items():
-            app.router.add("POST", path, self._endpoint(path, section), "dispatch", "mws")
+            app.router.add(ANY, path, self._endpoint(path, section), "dispatch", "mws")
+        root = Section(REPORTS_NS, True, report_handlers)
+        app.router.add(ANY, "/", self._endpoint("/", root), "dispatch", "mws", _shaped_like_mws)
+        unknown = f"/(?:{'|'.join(SECTION_NAMES)})(?:/.*)?"
+        app.router.add(ANY, unknown, self._unknown_address, "dispatch", "mws")
 
     def _endpoint(self, path: str, section: Section) -> Callable[[Request], Response]:
         def endpoint(request: Request) -> Response:
-            params = dict(parse_qsl(request.query_string, keep_blank_values=True))
-            params.update(parse_qsl(request.body.decode("utf-8", "replace"), True))
-            request.operation = params.get("Action", "unknown")
+            params = _params(request)
+            request.operation = params.get("Action") or "unknown"
             try:
+                if request.method not in SIGNED_METHODS:
+                    raise InvalidAddressError(message=f"{request.method} {path} is not served.")
                 call = self._authorize(request, path, params)
                 request.seller_id = call.seller.seller_id
                 handler = section.handlers.get(request.operation)
                 if handler is None:
-                    raise InvalidActionError(message=f"Invalid action {request.operation}.")
+                    raise InvalidAddressError(
+                        message=f"Invalid action {request.operation} for {path}."
+                    )
                 self._fault(request.operation, call)
                 quota = QUOTAS[quota_of(request.operation)]
                 key = (call.seller.seller_id, quota_of(request.operation))
@@ -93,6 +121,12 @@ class MwsService:
             return self._finish(response)
 
         return endpoint
+
+    def _unknown_address(self, request: Request) -> Response:
+        """A path of MWS's sections that the sandbox does not serve, whatever the method."""
+        request.operation = _params(request).get("Action") or "unknown"
+        error = InvalidAddressError(message=f"Invalid address {request.path}.")
+        return self._finish(error.to_response(REPORTS_NS))
 
     def _fault(self, operation: str, call: MwsCall) -> None:
         fault = self.app.faults.take("mws", operation, call.seller.seller_id)
@@ -119,7 +153,9 @@ class MwsService:
         if method not in ALGORITHMS or params.get("SignatureVersion") != "2":
             raise SignatureDoesNotMatchError()
         host = request.header("host", "")
-        expected = expected_signature(store.mws_secret_key, "POST", host, path, params, method)
+        expected = expected_signature(
+            store.mws_secret_key, request.method, host, path, params, method
+        )
         if not matches(params["Signature"], expected):
             raise SignatureDoesNotMatchError()
         now = self.app.clock.timestamp()
@@ -153,3 +189,18 @@ class MwsService:
             secrets.token_bytes(48)
         ).decode()
         return response
+
+
+def _params(request: Request) -> dict[str, str]:
+    """A GET's query; a POST's query and form body (SubmitFeed signs its query, sends a file)."""
+    params = dict(parse_qsl(request.query_string, keep_blank_values=True))
+    if request.method != "GET":
+        params.update(parse_qsl(request.body.decode("utf-8", "replace"), True))
+    return params
+
+
+def _shaped_like_mws(request: Request) -> bool:
+    """`/` is MWS's for Reports and Feeds only when a request carries MWS's parameters; any
+    other request there is nobody's (the sandbox's plain 404)."""
+    params = _params(request)
+    return "AWSAccessKeyId" in params or "Action" in params

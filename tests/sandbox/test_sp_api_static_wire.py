@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from sandbox.core.routing import Request
 from sandbox.sp_api.plans import USAGE_PLANS
 from sandbox.sp_api.registry import operations
 from tests.conftest import TEST_TIME_SCALE
@@ -73,7 +74,8 @@ def test_every_model_operation_routes_to_itself_with_its_plan(sandbox_server) ->
     """Seeded and static routes share one router: none shadows another operation's."""
     assert set(USAGE_PLANS) == set(operations())
     for key, op in operations().items():
-        found = sandbox_server.app.router.match(op.method, re.sub(r"\{[^}]+\}", "A1b2", op.path))
+        path = re.sub(r"\{[^}]+\}", "A1b2", op.path)
+        found = sandbox_server.app.router.match(Request(op.method, path, "", {}))
         assert found is not None and found[0].operation == key
 
 
