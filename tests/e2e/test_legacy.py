@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from pipelines import transform
-from sandbox.mws.reports import HISTORY
+from sandbox.mws.reports import HISTORY, SETTLEMENT
 from sources.aim import aim_source
 from sources.common.failures import Failures
 from sources.common.sigv2 import sign, string_to_sign
@@ -89,31 +89,35 @@ def test_throttles_and_corrupted_next_tokens_lose_nothing(sandbox_server, accoun
     assert "2012" in years and min(years) < "2013"  # history SP-API no longer reaches
 
 
-REPORTS = "select seller_id, report_id, report_request_id, available_date from mws.reports"
+REPORTS = "select seller_id, report_id, report_type, available_date from mws.reports"
 
 
 def test_available_reports_page_and_each_loads_once(sandbox_server, accounts, tmp_path):
     sellers = len(accounts["mws"]["accounts"])
+    marketplaces = sum(len(a["marketplace_ids"]) for a in accounts["mws"]["accounts"])
     fault = {"service": "mws", "operation": "GetReportListByNextToken", "expire_tokens": True}
     control(sandbox_server.url, "faults", {"faults": [fault]})
     stats = ApiStats()
     _load(_mws(accounts, stats).with_resources("reports"), tmp_path, "mws")
     calls = stats.snapshot()
-    # ten a page: three pages a seller, and one seller's listing started again; each seller's
-    # first call was signed on its own clock, refused (the test's world lies in the past) and
-    # signed again on the server's
+    # ten a page: three pages or more a seller, and one seller's listing started again; each
+    # seller's first call was signed on its own clock, refused (the test's world lies in the
+    # past) and signed again on the server's
     listing = calls["mws.GetReportList"]
     assert (listing.calls - listing.errors, listing.errors) == (sellers + 1, sellers)
     assert calls["mws.GetReportListByNextToken"].calls >= 2 * sellers + 1
     first = _rows(tmp_path, REPORTS)
-    assert len(first) == HISTORY * sellers == len({row[:2] for row in first})
+    assert len(first) == len({row[:2] for row in first})
+    requested = [row for row in first if row[2] != SETTLEMENT]
+    assert len(requested) == HISTORY * sellers
+    assert len(first) - len(requested) >= marketplaces  # Amazon's settlement reports too
     rerun = _load(_mws(accounts).with_resources("reports"), tmp_path, "mws")
     assert "reports" not in rerun.last_trace.last_normalize_info.row_counts
     _load(_mws(accounts).with_resources("listings"), tmp_path, "mws")  # requests new reports
     after = _load(_mws(accounts).with_resources("reports"), tmp_path, "mws")
-    marketplaces = sum(len(a["marketplace_ids"]) for a in accounts["mws"]["accounts"])
     assert after.last_trace.last_normalize_info.row_counts["reports"] == marketplaces
     new = _rows(tmp_path, REPORTS) - first
+    assert {r[2] for r in new} == {"_GET_MERCHANT_LISTINGS_DATA_"}
     assert len(new) == marketplaces and min(r[3] for r in new) > max(r[3] for r in first)
 
 
