@@ -28,6 +28,11 @@ class Sandbox:
         return self.server.url
 
     @property
+    def ca_file(self) -> str | None:
+        """The CA file to trust when started with `tls=True`."""
+        return self.server.ca_file
+
+    @property
     def clock(self) -> SandboxClock:
         return self.app.clock
 
@@ -54,8 +59,10 @@ def start(
     port: int = 0,
     products: int | None = None,
     frozen: bool = False,
+    tls: bool = False,
 ) -> Sandbox:
-    """Seed a world and serve it on a background thread (see `App` for start and origin)."""
+    """Seed a world and serve it on a background thread (see `App` for start and origin);
+    `tls` serves HTTPS with a certificate from a fresh CA (`Sandbox.ca_file`)."""
     app = App(
         seed=seed,
         orders=orders,
@@ -65,6 +72,6 @@ def start(
         products=products,
         frozen=frozen,
     )
-    server = SandboxServer(app, host, port)
+    server = SandboxServer(app, host, port, tls)
     server.start()
     return Sandbox(app, server)

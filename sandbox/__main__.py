@@ -45,6 +45,11 @@ def main(argv: list[str] | None = None) -> int:
         help="the world's clock moves only when advanced (POST /_sandbox/clock/advance)",
     )
     parser.add_argument("--origin", help="the world's seeding time (ISO 8601); default: start")
+    parser.add_argument(
+        "--tls",
+        action="store_true",
+        help="serve HTTPS with a certificate from a fresh CA (its file is printed as ca_file)",
+    )
     args = parser.parse_args(argv)
     running = sandbox.start(
         seed=args.seed,
@@ -56,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         port=args.port,
         products=args.products,
         frozen=args.frozen,
+        tls=args.tls,
     )
     print(running.url, flush=True)
     print(json.dumps(running.accounts(), indent=2), flush=True)

@@ -53,6 +53,7 @@ class App:
         self.frozen_at: float | None = None
         # the address the server bound: document URLs point here whatever Host a client sends
         self.base_url = "http://127.0.0.1"
+        self.ca_file: str | None = None  # the CA of base_url's certificate, served over HTTPS
         self._reset_hooks: list[Callable[[], None]] = []
         self._lock = threading.Lock()
         lwa_responses.register(self)

@@ -28,10 +28,12 @@ def control_body(request: Request) -> dict[str, Any]:
 
 
 def accounts(app: App, url: str) -> dict[str, Any]:
-    """Test credentials for every seeded seller, for any SP-API, MWS, ECS or AIM client."""
+    """Test credentials for every seeded seller, for any SP-API, MWS, ECS or AIM client, and
+    the CA file to trust when the sandbox serves HTTPS (None over HTTP)."""
     world = app.world
     old = legacy(world)
     return {
+        "ca_file": app.ca_file,
         "lwa": {
             "client_id": world.app.client_id,
             "client_secret": world.app.client_secret,

@@ -1,9 +1,11 @@
-"""One threaded HTTP server on 127.0.0.1 that hands every request to the sandbox app."""
+"""One threaded HTTP(S) server on 127.0.0.1 that hands every request to the sandbox app."""
 
 from __future__ import annotations
 
 import logging
 import socket
+import ssl
+import sys
 import threading
 import traceback
 from email.utils import formatdate
@@ -14,6 +16,7 @@ from urllib.parse import urlsplit
 from sandbox.core.faults import Disconnect
 from sandbox.core.routing import Request, Response
 from sandbox.core.serialize import to_json
+from sandbox.tls import Certificates, certificates
 
 if TYPE_CHECKING:
     from sandbox.app import App
@@ -26,6 +29,17 @@ class _Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True  # else every response stalls ~40 ms on delayed ACKs
     server_version = "amazon-elt-sandbox"
     server: _Server
+
+    def setup(self) -> None:
+        if self.server.tls is not None:
+            # the handshake runs here, on the connection's thread, not in the accept loop
+            self.request = self.server.tls.wrap_socket(self.request, server_side=True)
+        super().setup()
+
+    def finish(self) -> None:
+        super().finish()
+        if self.server.tls is not None:
+            self.request.close()  # the server only knows the plain socket the TLS one took over
 
     def do_GET(self) -> None:
         self._dispatch()
@@ -99,17 +113,29 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 128
 
-    def __init__(self, address: tuple[str, int], app: App) -> None:
+    def __init__(self, address: tuple[str, int], app: App, tls: ssl.SSLContext | None) -> None:
         self.app = app
+        self.tls = tls
         super().__init__(address, _Handler)
+
+    def handle_error(self, request: object, client_address: tuple[str, int]) -> None:
+        error = sys.exc_info()[1]
+        if isinstance(error, OSError):  # a client hung up or failed the TLS handshake
+            log.debug("connection from %s failed: %s", client_address[0], error)
+            return
+        log.error("sandbox connection failed:\n%s", traceback.format_exc())
 
 
 class SandboxServer:
-    """Serves `app` on a background thread; port 0 picks a free port."""
+    """Serves `app` on a background thread; port 0 picks a free port; `tls` serves HTTPS with
+    a certificate from a fresh CA (`ca_file`)."""
 
-    def __init__(self, app: App, host: str = "127.0.0.1", port: int = 0) -> None:
-        self._server = _Server((host, port), app)
+    def __init__(self, app: App, host: str = "127.0.0.1", port: int = 0, tls: bool = False) -> None:
+        self._certificates: Certificates | None = certificates(host) if tls else None
+        context = self._certificates.context if self._certificates else None
+        self._server = _Server((host, port), app, context)
         app.base_url = self.url
+        app.ca_file = self.ca_file
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="sandbox-http", daemon=True
         )
@@ -117,7 +143,13 @@ class SandboxServer:
     @property
     def url(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        scheme = "https" if self._certificates else "http"
+        return f"{scheme}://{host}:{port}"
+
+    @property
+    def ca_file(self) -> str | None:
+        """The CA that signed the server's certificate (None over plain HTTP)."""
+        return self._certificates.ca_file if self._certificates else None
 
     def start(self) -> None:
         self._thread.start()
@@ -126,3 +158,5 @@ class SandboxServer:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
+        if self._certificates:
+            self._certificates.remove()

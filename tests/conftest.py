@@ -26,18 +26,27 @@ TEST_ORDERS = 3000  # ~15 pages for the largest seller: inside every burst, so n
 TEST_TIME_SCALE = 3600.0  # waits run an hour a second: usage plans never make a test wait long
 START_DATE = "2024-10-01"  # before the seeded history (two years before the origin)
 BIG_CATALOG_PRODUCTS = 2000
+TEST_WORLD = {
+    "seed": 42,
+    "orders": TEST_ORDERS,
+    "time_scale": TEST_TIME_SCALE,
+    "start": WORLD_ORIGIN,
+    "origin": WORLD_ORIGIN,
+    "frozen": True,
+}
 
 
 @pytest.fixture(scope="session")
 def sandbox_server():
-    running = sandbox.start(
-        seed=42,
-        orders=TEST_ORDERS,
-        time_scale=TEST_TIME_SCALE,
-        start=WORLD_ORIGIN,
-        origin=WORLD_ORIGIN,
-        frozen=True,
-    )
+    running = sandbox.start(**TEST_WORLD)
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="session")
+def tls_sandbox():
+    """The same world served over HTTPS, for clients that only speak HTTPS; trust `ca_file`."""
+    running = sandbox.start(**TEST_WORLD, tls=True)
     yield running
     running.stop()
 
@@ -46,25 +55,19 @@ def sandbox_server():
 def big_catalog_sandbox():
     """A catalog large enough that the North America seller has over 1,000 listings (the most
     a listings search pages through) and FBA summaries take several pages."""
-    running = sandbox.start(
-        seed=7,
-        orders=TEST_ORDERS,
-        time_scale=TEST_TIME_SCALE,
-        start=WORLD_ORIGIN,
-        origin=WORLD_ORIGIN,
-        products=BIG_CATALOG_PRODUCTS,
-        frozen=True,
-    )
+    running = sandbox.start(**{**TEST_WORLD, "seed": 7}, products=BIG_CATALOG_PRODUCTS)
     yield running
     running.stop()
 
 
 @pytest.fixture(autouse=True)
 def _reset_sandbox(request: pytest.FixtureRequest) -> None:
-    for name in ("sandbox_server", "big_catalog_sandbox"):
+    for name in ("sandbox_server", "big_catalog_sandbox", "tls_sandbox"):
         if name in request.fixturenames:
             server = request.getfixturevalue(name)
-            requests.post(f"{server.url}/_sandbox/reset", timeout=10).raise_for_status()
+            requests.post(
+                f"{server.url}/_sandbox/reset", timeout=10, verify=server.ca_file or True
+            ).raise_for_status()
 
 
 @pytest.fixture

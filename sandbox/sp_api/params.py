@@ -17,13 +17,17 @@ def iso(ts: float) -> str:
 
 
 def parse_times(request: Request, names: list[str]) -> dict[str, float]:
-    """ISO 8601 date-times; all bad ones are named in one `Invalid date-time field(s)` 400."""
+    """ISO 8601 date-times in the query; see `parse_time_values`."""
+    query = request.query
+    return parse_time_values({name: query[name] for name in names if name in query})
+
+
+def parse_time_values(values: dict[str, str]) -> dict[str, float]:
+    """ISO 8601 date-times (a query's or a JSON body's), any UTC offset; all bad ones are
+    named in one `Invalid date-time field(s)` 400."""
     parsed: dict[str, float] = {}
     bad = []
-    for name in names:
-        value = request.query.get(name)
-        if value is None:
-            continue
+    for name, value in values.items():
         try:
             moment = datetime.fromisoformat(value.replace("z", "Z"))
         except ValueError:

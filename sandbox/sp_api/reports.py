@@ -35,7 +35,7 @@ from sandbox.core.serialize import to_json
 from sandbox.seed.sellers import Seller
 from sandbox.sp_api.documents import DOCUMENT_TYPES, SETTLEMENT
 from sandbox.sp_api.exceptions import InvalidInputError
-from sandbox.sp_api.params import enum_list, int_param, json_body, parse_times
+from sandbox.sp_api.params import enum_list, int_param, json_body, parse_time_values, parse_times
 from sandbox.world.reports import Scope, settlement_reports
 
 if TYPE_CHECKING:
@@ -478,8 +478,7 @@ def _body_times(body: dict[str, Any], names: tuple[str, ...]) -> dict[str, float
     values = {name: body[name] for name in names if body.get(name) is not None}
     if any(not isinstance(v, str) for v in values.values()):
         raise InvalidInputError(f"Invalid date-time field(s) [{', '.join(values)}].")
-    probe = Request("POST", "", "&".join(f"{k}={v}" for k, v in values.items()), {})
-    return parse_times(probe, list(values))
+    return parse_time_values(values)
 
 
 def _s3_error(code: str, message: str) -> Response:

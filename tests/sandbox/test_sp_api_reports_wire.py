@@ -197,6 +197,16 @@ def test_create_report_rejects_bad_requests_with_400(na, body) -> None:
     assert response.json()["errors"][0]["code"] == "InvalidInput"
 
 
+def test_create_report_takes_body_times_with_any_utc_offset(na) -> None:
+    # what Python's datetime.isoformat() sends (Amazon's SDK does): a "+" that is no query's space
+    start, end = "2026-09-01T02:00:00+02:00", "2026-09-30T19:00:00-05:00"
+    created = na.create(ORDERS, [US], dataStartTime=start, dataEndTime=end)
+    assert created.status_code == 202, created.json()
+    report = na.report(created.json()["reportId"])
+    assert report["dataStartTime"] == "2026-09-01T00:00:00+00:00"
+    assert report["dataEndTime"] == "2026-10-01T00:00:00+00:00"
+
+
 def test_controls_make_reports_fatal_cancelled_or_stuck(sandbox_server, na) -> None:
     control(sandbox_server.url, "reports/faults", {"kind": "fatal", "report_type": ORDERS})
     fatal = na.create(ORDERS, [US], **SEPTEMBER).json()["reportId"]

@@ -61,8 +61,11 @@ def pages(url: str, token: str, path: str, cursor: str, token_name: str, **param
         params[token_name] = value
 
 
-def control(url: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
-    response = requests.post(f"{url}/_sandbox/{path}", json=body or {}, timeout=30)
+def control(
+    url: str, path: str, body: dict[str, Any] | None = None, verify: str | bool = True
+) -> dict[str, Any]:
+    """A /_sandbox/ control; `verify` is the CA file of a sandbox served over HTTPS."""
+    response = requests.post(f"{url}/_sandbox/{path}", json=body or {}, timeout=30, verify=verify)
     response.raise_for_status()
     return response.json()
 
