@@ -112,6 +112,9 @@ class App:
             response = route.handler(request)
             # a handler may name what it dispatched to (MWS's Action, ECS's Operation)
             service, operation = request.service, request.operation
+        cut = self.faults.take(service, operation, request.seller_id, cut=True)
+        if cut is not None:
+            response.cut = (str(cut.cut), cut.at)
         if service != "_sandbox":
             self.calls.record(
                 Call(self.clock.pace(), service, operation, request.seller_id, response.status)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
 import ssl
+import struct
 import sys
 import threading
 import traceback
@@ -22,6 +24,8 @@ if TYPE_CHECKING:
     from sandbox.app import App
 
 log = logging.getLogger("sandbox")
+RESET_LINGER = struct.pack("ii", 1, 0)  # linger on, zero seconds: close() sends an RST
+STALL_SECONDS = 60.0  # a stalled answer holds its connection this long at most
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -80,6 +84,9 @@ class _Handler(BaseHTTPRequestHandler):
         }
         headers.update(response.headers)
         body = response.body
+        if response.cut is not None:  # the whole body is promised, then broken off
+            body = body if isinstance(body, bytes | bytearray) else b"".join(body)
+            headers.pop("Transfer-Encoding", None)
         streamed = not isinstance(body, bytes | bytearray)
         if not streamed:
             headers["Content-Length"] = str(len(body))
@@ -89,6 +96,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.end_headers()
         if self.command == "HEAD":
+            return
+        if response.cut is not None:
+            self._cut(bytes(body), *response.cut)
             return
         if not streamed:
             self.wfile.write(body)
@@ -103,6 +113,25 @@ class _Handler(BaseHTTPRequestHandler):
                 self.wfile.write(chunk)
         if chunked:
             self.wfile.write(b"0\r\n\r\n")
+
+    def _cut(self, body: bytes, kind: str, at: float) -> None:
+        """Send the body up to `at`, then reset the connection, close it, stall until the
+        client gives up (STALL_SECONDS at most), or drip the rest a byte a write."""
+        if kind == "drip":
+            for offset in range(len(body)):
+                self.wfile.write(body[offset : offset + 1])
+            return
+        self.wfile.write(body[: int(len(body) * at)])
+        self.close_connection = True
+        if kind == "reset":  # an RST: the client reads ECONNRESET
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, RESET_LINGER)
+            self.connection.close()
+        elif kind == "close":  # a clean FIN short of Content-Length: an incomplete read
+            self.connection.shutdown(socket.SHUT_RDWR)
+        else:
+            self.connection.settimeout(STALL_SECONDS)
+            with contextlib.suppress(OSError):
+                self.connection.recv(1)  # returns when the client closes its end
 
     def log_message(self, format: str, *args: object) -> None:
         log.debug("%s " + format, self.address_string(), *args)

@@ -1,10 +1,13 @@
-"""Injected faults: the next N matching requests fail with a status or a dropped connection."""
+"""Injected faults: the next N matching requests fail with a status or a dropped connection,
+or their answers break off mid-body (a reset, a close, a stall or a one-byte drip)."""
 
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
 from typing import Any
+
+CUTS = ("reset", "close", "stall", "drip")
 
 
 class Disconnect(Exception):
@@ -22,6 +25,8 @@ class Fault:
     retry_after: float | None = None
     skip: int = 0  # matching requests to let through before the fault starts
     expire_tokens: bool = False  # expire every issued token, then answer as auth would
+    cut: str | None = None  # the answer's body breaks off: reset, close, stall or drip
+    at: float = 0.5  # the share of the body sent before the cut
 
     @classmethod
     def from_json(cls, spec: dict[str, Any]) -> Fault:
@@ -30,8 +35,12 @@ class Fault:
         if unknown:
             raise ValueError(f"unknown fault fields: {sorted(unknown)}")
         fault = cls(**spec)
-        if fault.status is None and not (fault.disconnect or fault.expire_tokens):
-            raise ValueError("a fault needs a status, disconnect=true or expire_tokens=true")
+        if fault.cut is not None and fault.cut not in CUTS:
+            raise ValueError(f"cut must be one of {CUTS}")
+        if not 0.0 <= fault.at < 1.0:
+            raise ValueError("at must be in [0, 1)")
+        if fault.status is None and not (fault.disconnect or fault.expire_tokens or fault.cut):
+            raise ValueError("a fault needs a status, disconnect=true, expire_tokens=true or a cut")
         if fault.count < 1:
             raise ValueError("count must be at least 1")
         return fault
@@ -61,11 +70,14 @@ class Faults:
         with self._lock:
             return list(self._faults)
 
-    def take(self, service: str, operation: str, seller_id: str | None = None) -> Fault | None:
-        """The first matching fault, used once."""
+    def take(
+        self, service: str, operation: str, seller_id: str | None = None, cut: bool = False
+    ) -> Fault | None:
+        """The first matching fault, used once: one that answers in place of the service, or
+        (`cut`) one that breaks the body of the service's answer."""
         with self._lock:
             for fault in self._faults:
-                if fault.matches(service, operation, seller_id):
+                if (fault.cut is not None) == cut and fault.matches(service, operation, seller_id):
                     if fault.skip > 0:
                         fault.skip -= 1
                         return None

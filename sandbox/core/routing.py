@@ -53,6 +53,7 @@ class Response:
     body: bytes | Iterable[bytes] = b""
     headers: dict[str, str] = field(default_factory=dict)
     content_type: str = "application/json"
+    cut: tuple[str, float] | None = None  # a fault: how the body breaks off, and where
 
 
 @dataclass
