@@ -108,16 +108,17 @@ def purge(pipeline: dlt.Pipeline, now: pendulum.DateTime, days: int) -> Purged:
     if schema is None or not specs:
         return purged
     present = [s for s in specs if s.table in schema.tables]
-    if present:
-        with pipeline.sql_client() as client:
-            for spec in present:
-                columns = list(schema.get_table_columns(spec.table))
-                count = _null_personal(client, spec, columns, purged.cutoff)
-                if count:
-                    purged.rows[spec.table] = count
-                if _empty_staging(client, spec.table):
-                    purged.staging.append(spec.table)
-    purged.files = _delete_from_packages(pipeline, {s.table for s in specs})
+    if not present:  # never loaded, so in no package either
+        return purged
+    with pipeline.sql_client() as client:
+        for spec in present:
+            columns = list(schema.get_table_columns(spec.table))
+            count = _null_personal(client, spec, columns, purged.cutoff)
+            if count:
+                purged.rows[spec.table] = count
+            if _empty_staging(client, spec.table):
+                purged.staging.append(spec.table)
+    purged.files = _delete_from_packages(pipeline, {s.table for s in present})
     if purged.rows or purged.files:
         log.info(
             "%s: personal data of orders closed before %s purged (%s rows, %d package files)",

@@ -50,23 +50,16 @@ def load_crypto(connection: duckdb.DuckDBPyConnection, force_mbedtls_unsafe: boo
         connection.execute("LOAD httpfs")
         return
     except duckdb.Error:
-        pass
-    if force_mbedtls_unsafe:
-        log.warning(
-            "writing the encrypted warehouse with DuckDB's built-in crypto "
-            "(force_mbedtls_unsafe): for tests only, install DuckDB's httpfs extension"
-        )
-        connection.execute("SET force_mbedtls_unsafe = true")
-        return
-    try:
-        connection.execute("INSTALL httpfs")
-        connection.execute("LOAD httpfs")
-    except duckdb.Error as error:
-        raise WarehouseError(
-            "an encrypted warehouse needs DuckDB's httpfs extension (OpenSSL) to write: run "
-            "`python -c \"import duckdb; duckdb.sql('INSTALL httpfs')\"` once with network "
-            f"({type(error).__name__})"
-        ) from None
+        if not force_mbedtls_unsafe:
+            raise WarehouseError(
+                "an encrypted warehouse needs DuckDB's httpfs extension (OpenSSL) to write: "
+                "run `python -c \"import duckdb; duckdb.sql('INSTALL httpfs')\"` once"
+            ) from None
+    log.warning(
+        "writing the encrypted warehouse with DuckDB's built-in crypto "
+        "(force_mbedtls_unsafe): for tests only, install DuckDB's httpfs extension"
+    )
+    connection.execute("SET force_mbedtls_unsafe = true")
 
 
 @dataclass

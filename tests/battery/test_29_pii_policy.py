@@ -11,11 +11,16 @@ from __future__ import annotations
 import gzip
 from pathlib import Path
 
+import dlt
 import duckdb
 import pyarrow.parquet as pq
 import pytest
 
+from pipelines import retention
 from pipelines.warehouse import Warehouse
+from sources.aim import aim_source
+from sources.mws import mws_source
+from tests.conftest import TEST_TIME_SCALE, WORLD_ORIGIN
 from tests.e2e.runner import run_py
 from tests.loading import load_sp_api
 from tests.sandbox.wire import control
@@ -151,3 +156,45 @@ def test_on_needs_a_key_then_encrypts_and_purges_30_days_after_shipment(
     }
     assert set(found.values()) == {1}
     assert canary_files(tmp_path / "warehouse-pipelines") == []
+
+
+def test_legacy_archives_buyers_are_purged_too(accounts, tmp_path) -> None:
+    mws, aim = accounts["mws"], accounts["aim"]
+    homes = {a["seller_id"]: a["marketplace_ids"] for a in accounts["accounts"]}
+    common = {"quota_scale": TEST_TIME_SCALE, "retry_backoff_seconds": 0.01, "include_pii": True}
+    sources = {
+        "mws": mws_source(
+            accounts=mws["accounts"],
+            access_key_id=mws["access_key_id"],
+            secret_key=mws["secret_key"],
+            endpoint=mws["endpoint"],
+            reports=False,
+            **common,
+        ),
+        "aim": aim_source(
+            accounts=[{**a, "marketplace_ids": homes[a["seller_id"]]} for a in aim["accounts"]],
+            endpoint=aim["endpoint"],
+            **common,
+        ),
+    }
+    warehouse = Warehouse(tmp_path / "warehouse.duckdb")
+    pipelines = {}
+    for name, source in sources.items():
+        pipelines[name] = dlt.pipeline(
+            pipeline_name=f"battery_29_{name}",
+            destination=warehouse.destination(),
+            dataset_name=name,
+            pipelines_dir=str(tmp_path / "pipelines"),
+        )
+        pipelines[name].run(source, loader_file_format="parquet")
+    with warehouse.connect(read_only=True) as connection:
+        held = {c.split(".")[0] + "." + c.split(".")[1] for c in canary_columns(connection)}
+    assert {"mws.order_buyers", "aim.order_items"} <= held  # the canaries are there to find
+
+    later = WORLD_ORIGIN.add(days=31)
+    purged = {n: retention.purge(p, later, retention.DEFAULT_DAYS) for n, p in pipelines.items()}
+    assert purged["mws"].rows["order_buyers"] > 0 and purged["aim"].rows["order_items"] > 0
+    with warehouse.connect(read_only=True) as connection:
+        assert canary_columns(connection) == {}
+        assert connection.execute("select count(*) from aim.order_items").fetchone()[0] > 0
+    assert canary_files(tmp_path / "pipelines") == []
