@@ -90,13 +90,17 @@ class Warehouse:
     def catalog(self) -> str:
         return catalog_of(self.path)
 
+    @property
+    def _catalog_sql(self) -> str:
+        return '"' + self.catalog.replace('"', '""') + '"'
+
     def connect(self, read_only: bool = False) -> duckdb.DuckDBPyConnection:
         """A connection whose default database is the warehouse (close it when done)."""
         if not self.encrypted:
             return self._guarded(lambda: duckdb.connect(str(self.path), read_only=read_only))
         if self._shared is not None:
             cursor = self._shared.cursor()
-            cursor.execute(f'USE "{self.catalog}"')
+            cursor.execute(f"USE {self._catalog_sql}")
             return cursor
         connection = duckdb.connect()
         try:
@@ -106,11 +110,11 @@ class Warehouse:
             options = "ENCRYPTION_KEY ?, READ_ONLY" if read_only else "ENCRYPTION_KEY ?"
             self._guarded(
                 lambda: connection.execute(
-                    f'ATTACH ? AS "{self.catalog}" ({options})',
+                    f"ATTACH ? AS {self._catalog_sql} ({options})",
                     [str(self.path), self.encryption_key],
                 )
             )
-            connection.execute(f'USE "{self.catalog}"')
+            connection.execute(f"USE {self._catalog_sql}")
         except BaseException:
             connection.close()
             raise
