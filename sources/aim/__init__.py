@@ -14,6 +14,7 @@ import dlt
 import pyarrow as pa
 import requests
 from dlt.common.exceptions import TerminalException, TransientException
+from dlt.common.typing import TSecretValue
 from dlt.extract.resource import DltResource
 from lxml import etree
 
@@ -331,7 +332,7 @@ def aim_tables(
 
 @dlt.source(name="aim")
 def aim_source(
-    accounts: Any = None,
+    accounts: TSecretValue | None = None,
     endpoint: str | None = None,
     report_days: int = 30,
     include_pii: bool = False,
@@ -344,7 +345,8 @@ def aim_source(
     failures: Any = None,
 ) -> list[DltResource]:
     """Every account's AIM data ({name, seller_id, email, password, region or endpoint,
-    marketplace_ids}) and `archive_folder`'s `<seller id>/` AIM files."""
+    marketplace_ids}; a secret, so that dlt's trace records no password) and
+    `archive_folder`'s `<seller id>/` AIM files."""
     if not accounts and not archive_folder:
         raise AimTerminalError("sources.aim needs accounts or an archive_folder")
     policy = RetryPolicy(max_attempts=max_attempts, backoff_base=retry_backoff_seconds)
