@@ -133,7 +133,14 @@ class PaapiService:
     ) -> Response:
         if not operations or any(o not in OPERATIONS for o in operations):
             raise MissingParameterError(message="Operation must be ItemLookup or ItemSearch.")
-        catalog = items.Catalog(self.app.world, marketplace_id, self.app.world_time())
+        caller = params.get("AWSAccessKeyId") or params.get("SubscriptionId") or ""
+        catalog = items.Catalog(
+            self.app.world,
+            marketplace_id,
+            self.app.world_time(),
+            caller,
+            params.get("AssociateTag"),
+        )
         agent = request.header("user-agent", "")
         answers = {
             f"{operation}Response": {
