@@ -156,6 +156,24 @@ class InBodyError(Exception):
         self.message = message
 
 
+# legacy.md records the code (its fixture's message is German); the English text is a guess
+INVALID_ACCOUNT = InBodyError(
+    "AWS.InvalidAccount",
+    "Your AccessKey Id is not registered for Product Advertising API. Please use the AccessKey "
+    "Id obtained after registering at https://affiliate-program.amazon.com/assoc_credentials/home.",
+)
+
+
+def refused(error: InBodyError) -> dict[str, Any]:
+    """An `Items` element that answers a whole parameter set with one error, no items."""
+    return {
+        "Request": {
+            "IsValid": "False",
+            "Errors": {"Error": [{"Code": error.code, "Message": error.message}]},
+        }
+    }
+
+
 def lookup(catalog: Catalog, params: Mapping[str, str]) -> dict[str, Any]:
     """One ItemLookup parameter set's `Items` element: good items kept, bad ids reported."""
     request: dict[str, Any] = {"IsValid": "True"}
