@@ -16,7 +16,6 @@ import subprocess
 import traceback
 from typing import Any
 
-import dlt
 import pytest
 import requests
 from detect_secrets.core import baseline
@@ -36,7 +35,7 @@ from tests.battery import live
 from tests.battery.canaries import canaries, leaks, sweep
 from tests.conftest import ROOT, TEST_TIME_SCALE
 from tests.e2e.runner import run_py
-from tests.loading import load_sp_api
+from tests.loading import load_sp_api, run_source
 from tests.sandbox.wire import control
 
 LEGACY_AWS = {
@@ -159,12 +158,7 @@ def test_errors_and_debug_logs_of_every_client_leak_nothing(
                 endpoint=accounts["aim"]["endpoint"], failures=failures,
             ),
         }.items():  # fmt: skip
-            dlt.pipeline(
-                pipeline_name=f"canary_{name}",
-                destination=dlt.destinations.duckdb(str(tmp_path / "warehouse.duckdb")),
-                dataset_name=name,
-                pipelines_dir=str(tmp_path / "pipelines"),
-            ).run(source, loader_file_format="parquet")
+            run_source(source, tmp_path, name)
     failed = [*loaded.failures, *failures]
     assert {f.resource for f in failed} >= {"orders", "mws orders", "paapi items", "aim"}
     reprs = "".join(

@@ -8,7 +8,6 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-import dlt
 import duckdb
 import pytest
 
@@ -18,6 +17,7 @@ from sources.legacy_files import files as archive
 from sources.mws import mws_source
 from sources.paapi import paapi_source
 from tests.conftest import TEST_TIME_SCALE
+from tests.loading import run_source
 
 pytestmark = pytest.mark.e2e
 SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "legacy-samples"
@@ -61,13 +61,7 @@ def _run(
     }  # fmt: skip
     counts = {}
     for name, source in sources.items():
-        pipeline = dlt.pipeline(
-            pipeline_name=f"archive_{name}",
-            destination=dlt.destinations.duckdb(str(tmp_path / "warehouse.duckdb")),
-            dataset_name=name,
-            pipelines_dir=str(tmp_path / "pipelines"),
-        )
-        pipeline.run(source, loader_file_format="parquet")
+        pipeline = run_source(source, tmp_path, name)
         counts[name] = {
             table: rows
             for table, rows in pipeline.last_trace.last_normalize_info.row_counts.items()
