@@ -24,6 +24,7 @@ os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
 import dlt  # noqa: E402
 import duckdb  # noqa: E402
 import requests  # noqa: E402
+from dlt.common.configuration.providers.toml import TomlProviderReadException  # noqa: E402
 
 from pipelines import callbacks, retention, summary, transform  # noqa: E402
 from pipelines.builders import BUILDERS, OPT_IN, RunContext, has_live_credentials  # noqa: E402
@@ -235,6 +236,17 @@ def one_line(error: BaseException) -> str:
     return redact.redact_text(f"{type(error).__name__}: {text}")
 
 
+def config_file_error(error: TomlProviderReadException) -> str:
+    """dlt names the TOML file it could not read but not where in it: the file, line and
+    column, and what is wrong there (the parser says so without quoting the value)."""
+    cause = error.__cause__ or error.__context__
+    where = next((p for p in error.full_paths if Path(p).is_file()), error.file_name)
+    line, column = getattr(cause, "line", None), getattr(cause, "col", None)
+    what = str(cause).rsplit(" at line ", 1)[0] if cause else "not valid TOML"
+    place = f", line {line}, column {column}" if line else ""
+    return f"{where}{place}: {what}"
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     setup_logging()
@@ -244,6 +256,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
+    except TomlProviderReadException as error:
+        print(f"error: {config_file_error(error)}", file=sys.stderr)
+        return 1
     except Exception as error:
         log.debug("run failed", exc_info=True)
         print(f"error: {one_line(error)}", file=sys.stderr)

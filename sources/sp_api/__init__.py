@@ -7,6 +7,7 @@ from typing import Any
 
 import dlt
 import pendulum
+from dlt.common.typing import TSecretStrValue
 from dlt.extract.resource import DltResource
 
 from sources.common.clock import SYSTEM_CLOCK, Clock
@@ -104,10 +105,10 @@ def sp_api_source(
     operations: Sequence[Mapping[str, Any]] = (),
     polls: Sequence[Mapping[str, Any]] = (),
     raw_requests: Sequence[Mapping[str, Any]] = (),
-    aws_access_key: str | None = None,
-    aws_secret_key: str | None = None,
-    role_arn: str | None = None,
-    role_session_name: str | None = None,
+    aws_access_key: TSecretStrValue | None = None,
+    aws_secret_key: TSecretStrValue | None = None,
+    role_arn: TSecretStrValue | None = None,
+    role_session_name: TSecretStrValue | None = None,
     clock: Any = None,
     stats: Any = None,
     failures: Any = None,
@@ -139,7 +140,8 @@ def sp_api_source(
         operations, polls, raw_requests: tables of `sp_api_operation`, `sp_api_poll` and
             `sp_api_request` arguments, each with an optional `accounts` list of names.
         aws_access_key, aws_secret_key, role_arn, role_session_name: accepted from older
-            integrations and ignored, as Amazon ignores them since October 2023.
+            integrations and ignored, as Amazon ignores them since October 2023; typed as
+            secrets, so that dlt's trace never records their values.
         quota_scale: usage-plan rates are multiplied by it until a rate header tells the
             server's (the sandbox's time scale; 1 at Amazon).
         clock, stats, failures: injected by `pipelines/run.py` and tests; not config.
