@@ -76,11 +76,11 @@ aim_orders as (
         seller_id,
         order_id,
         any_value(marketplace_id) as marketplace_id,
-        cast(null as varchar) as order_status,
-        cast(null as varchar) as fulfilled_by,
-        cast(null as varchar) as service_level,
-        cast(null as varchar) as sales_channel,
-        cast(null as varchar) as currency_code,
+        cast(null as {{ dbt.type_string() }}) as order_status,
+        cast(null as {{ dbt.type_string() }}) as fulfilled_by,
+        cast(null as {{ dbt.type_string() }}) as service_level,
+        cast(null as {{ dbt.type_string() }}) as sales_channel,
+        cast(null as {{ dbt.type_string() }}) as currency_code,
         sum(total_price) as order_total,
         false as is_prime,
         false as is_cancelled,
@@ -111,12 +111,26 @@ ranked as (
         *,
         row_number() over (
             partition by seller_id, order_id
-            order by source_priority, last_updated_at desc
+            order by source_priority, last_updated_at desc nulls last
         ) as source_rank
     from unioned
 
 )
 
-select * exclude (source_rank, source_priority)
+select
+    seller_id,
+    order_id,
+    marketplace_id,
+    order_status,
+    fulfilled_by,
+    service_level,
+    sales_channel,
+    currency_code,
+    order_total,
+    is_prime,
+    is_cancelled,
+    purchased_at,
+    last_updated_at,
+    source_system
 from ranked
 where source_rank = 1
