@@ -108,7 +108,9 @@ unioned as (
 ranked as (
 
     select
-        *,
+        seller_id,
+        order_id,
+        source_system,
         row_number() over (
             partition by seller_id, order_id
             order by source_priority, last_updated_at desc nulls last
@@ -117,20 +119,7 @@ ranked as (
 
 )
 
-select
-    seller_id,
-    order_id,
-    marketplace_id,
-    order_status,
-    fulfilled_by,
-    service_level,
-    sales_channel,
-    currency_code,
-    order_total,
-    is_prime,
-    is_cancelled,
-    purchased_at,
-    last_updated_at,
-    source_system
-from ranked
-where source_rank = 1
+select unioned.*
+from unioned
+inner join ranked using (seller_id, order_id, source_system)
+where ranked.source_rank = 1

@@ -32,19 +32,7 @@ ranked_versions as (
 day_versions as (
 
     select
-        seller_id,
-        marketplace_id,
-        sku,
-        asin,
-        fnsku,
-        fulfillable_quantity,
-        reserved_quantity,
-        unfulfillable_quantity,
-        inbound_working_quantity,
-        inbound_shipped_quantity,
-        inbound_receiving_quantity,
-        total_quantity,
-        changed_on,
+        *,
         lead(changed_on) over (
             partition by seller_id, marketplace_id, sku order by changed_on
         ) as next_changed_on
