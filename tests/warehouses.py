@@ -6,6 +6,8 @@ table in SQL that DuckDB and PostgreSQL run alike."""
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,12 +69,17 @@ class Postgres:
 
 
 @pytest.fixture(scope="session")
-def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Postgres]:
+def postgres() -> Iterator[Postgres]:
+    """Its data lives outside pytest's tmp tree: as root, pgserver runs PostgreSQL as another
+    user, and pytest makes that tree private again whenever a session (an xdist worker) starts."""
     import pgserver
 
-    folder = tmp_path_factory.mktemp("postgres")
-    with pgserver.get_server(folder, cleanup_mode="stop") as server:
-        yield Postgres(parse_qs(urlsplit(server.get_uri()).query)["host"][0])
+    folder = Path(tempfile.mkdtemp(prefix="amazon-elt-postgres-"))
+    try:
+        with pgserver.get_server(folder, cleanup_mode="stop") as server:
+            yield Postgres(parse_qs(urlsplit(server.get_uri()).query)["host"][0])
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def load_sandbox(
