@@ -32,6 +32,7 @@ TARGETS = {  # target: (adapter package, sqlglot dialect, the profile's variable
             "AMAZON_SF_PASSWORD": "unused",
             "AMAZON_SF_DATABASE": "AMAZON",
             "AMAZON_SF_WAREHOUSE": "TRANSFORMING",
+            "AMAZON_SF_ROLE": "TRANSFORMER",
         },
     ),
 }
