@@ -13,6 +13,10 @@
     {{ dbt.safe_cast(column, 'timestamp') }}
 {%- endmacro %}
 
+{# Snowflake's try_cast takes text only #}
 {% macro snowflake__utc_timestamp(column) -%}
-    cast(convert_timezone('UTC', {{ dbt.safe_cast(column, 'timestamp_tz') }}) as timestamp_ntz)
+    cast(
+        convert_timezone('UTC', {{ dbt.safe_cast('cast(' ~ column ~ ' as varchar)', 'timestamp_tz') }})
+        as timestamp_ntz
+    )
 {%- endmacro %}
