@@ -1,4 +1,4 @@
 {# amounts arrive as decimal strings ("12.34"); money is decimal(18, 4) everywhere #}
 {% macro money_to_decimal(column) -%}
-    try_cast({{ column }} as decimal(18, 4))
+    {{ dbt.safe_cast(column, 'decimal(18, 4)') }}
 {%- endmacro %}

@@ -27,7 +27,8 @@ report_items as (
         items.seller_id,
         items.order_id,
         -- the flat file has no item id: the SKU and its line among the order's lines of it
-        'report:' || items.seller_sku || ':' || items.sku_line as order_item_id,
+        'report:' || items.seller_sku || ':' || cast(items.sku_line as {{ dbt.type_string() }})
+            as order_item_id,
         marketplaces.marketplace_id,
         items.asin,
         items.seller_sku,
@@ -76,7 +77,7 @@ aim_items as (
         items.order_id,
         items.order_item_id,
         items.marketplace_id,
-        cast(null as varchar) as asin,
+        cast(null as {{ dbt.type_string() }}) as asin,
         items.seller_sku,
         items.title,
         marketplaces.currency_code,

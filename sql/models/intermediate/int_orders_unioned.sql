@@ -76,11 +76,11 @@ aim_orders as (
         seller_id,
         order_id,
         any_value(marketplace_id) as marketplace_id,
-        cast(null as varchar) as order_status,
-        cast(null as varchar) as fulfilled_by,
-        cast(null as varchar) as service_level,
-        cast(null as varchar) as sales_channel,
-        cast(null as varchar) as currency_code,
+        cast(null as {{ dbt.type_string() }}) as order_status,
+        cast(null as {{ dbt.type_string() }}) as fulfilled_by,
+        cast(null as {{ dbt.type_string() }}) as service_level,
+        cast(null as {{ dbt.type_string() }}) as sales_channel,
+        cast(null as {{ dbt.type_string() }}) as currency_code,
         sum(total_price) as order_total,
         false as is_prime,
         false as is_cancelled,
@@ -108,15 +108,18 @@ unioned as (
 ranked as (
 
     select
-        *,
+        seller_id,
+        order_id,
+        source_system,
         row_number() over (
             partition by seller_id, order_id
-            order by source_priority, last_updated_at desc
+            order by source_priority, last_updated_at desc nulls last
         ) as source_rank
     from unioned
 
 )
 
-select * exclude (source_rank, source_priority)
-from ranked
-where source_rank = 1
+select unioned.*
+from unioned
+inner join ranked using (seller_id, order_id, source_system)
+where ranked.source_rank = 1

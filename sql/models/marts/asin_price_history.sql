@@ -42,22 +42,26 @@ amzpecty as (
 ecs as (
 
     select
-        'paapi:' || asin || ':' || marketplace_id || ':' || strftime(observed_at, '%Y%m%d%H%M%S')
-            as observation_id,
-        cast(null as varchar) as rid,
+        'paapi:' || prices.asin || ':' || prices.marketplace_id || ':'
+            || {{ timestamp_digits('prices.observed_at') }} as observation_id,
+        cast(null as {{ dbt.type_string() }}) as rid,
         'paapi' as source_system,
-        asin,
-        marketplace_id,
-        cast(null as varchar) as parent_asin,
+        prices.asin,
+        prices.marketplace_id,
+        cast(null as {{ dbt.type_string() }}) as parent_asin,
         'new' as item_condition,
-        currency_code,
-        cast(null as varchar) as buybox_seller_name,
-        cast(price as decimal(18, 4)) as buybox_price,
-        sales_rank,
+        prices.currency_code,
+        cast(null as {{ dbt.type_string() }}) as buybox_seller_name,
+        cast(prices.price as decimal(18, 4)) as buybox_price,
+        prices.sales_rank,
         cast(null as bigint) as total_quantity,
-        observed_at as snapshot_at
-    from {{ ref('stg_paapi__item_prices') }}
-    where (asin, marketplace_id) in (select asin, marketplace_id from amzpecty)
+        prices.observed_at as snapshot_at
+    from {{ ref('stg_paapi__item_prices') }} as prices
+    where exists (
+        select 1
+        from amzpecty
+        where amzpecty.asin = prices.asin and amzpecty.marketplace_id = prices.marketplace_id
+    )
 
 ),
 
@@ -77,21 +81,29 @@ listings as (
 
 ),
 
-order_prices as (
+ranked_order_prices as (
 
     select
         asin,
         marketplace_id,
         currency_code,
         unit_price,
-        purchased_at
+        purchased_at,
+        row_number() over (
+            partition by asin, marketplace_id
+            order by purchased_at desc nulls last, order_id desc, order_item_id desc
+        ) as price_rank
 
     from {{ ref('order_items') }}
     where unit_price is not null
-    qualify row_number() over (
-        partition by asin, marketplace_id
-        order by purchased_at desc, order_id desc, order_item_id desc
-    ) = 1
+
+),
+
+order_prices as (
+
+    select asin, marketplace_id, currency_code, unit_price, purchased_at
+    from ranked_order_prices
+    where price_rank = 1
 
 ),
 

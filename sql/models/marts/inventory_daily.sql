@@ -16,13 +16,28 @@ summaries as (
 
 ),
 
+ranked_versions as (
+
+    select
+        *,
+        row_number() over (
+            partition by seller_id, marketplace_id, sku, changed_on
+            order by last_updated_at desc nulls last
+        ) as day_rank
+    from summaries
+
+),
+
+-- each day's last summary, valid until the next day that has one
 day_versions as (
 
-    select *
-    from summaries
-    qualify row_number() over (
-        partition by seller_id, marketplace_id, sku, changed_on order by last_updated_at desc
-    ) = 1
+    select
+        *,
+        lead(changed_on) over (
+            partition by seller_id, marketplace_id, sku order by changed_on
+        ) as next_changed_on
+    from ranked_versions
+    where day_rank = 1
 
 ),
 
@@ -40,7 +55,10 @@ spans as (
         versions.seller_id,
         versions.marketplace_id,
         versions.sku,
-        greatest(min(versions.changed_on), max(reach.last_day) - interval 729 day) as first_day,
+        greatest(
+            min(versions.changed_on),
+            cast({{ dbt.dateadd('day', -729, 'max(reach.last_day)') }} as date)
+        ) as first_day,
         max(reach.last_day) as last_day
     from day_versions as versions
     inner join reach
@@ -50,14 +68,25 @@ spans as (
 
 ),
 
+day_numbers as (
+
+    {{ dbt.generate_series(730) }}
+
+),
+
 days as (
 
     select
-        seller_id,
-        marketplace_id,
-        sku,
-        cast(unnest(generate_series(first_day, last_day, interval 1 day)) as date) as inventory_date
+        spans.seller_id,
+        spans.marketplace_id,
+        spans.sku,
+        cast(
+            {{ dbt.dateadd('day', 'day_numbers.generated_number - 1', 'spans.first_day') }} as date
+        ) as inventory_date
     from spans
+    inner join day_numbers
+        on day_numbers.generated_number - 1
+            <= {{ dbt.datediff('spans.first_day', 'spans.last_day', 'day') }}
 
 ),
 
@@ -81,11 +110,12 @@ api_days as (
         1 as source_priority
 
     from days
-    asof inner join day_versions as versions
+    inner join day_versions as versions
         on days.seller_id = versions.seller_id
         and days.marketplace_id = versions.marketplace_id
         and days.sku = versions.sku
         and days.inventory_date >= versions.changed_on
+        and (versions.next_changed_on is null or days.inventory_date < versions.next_changed_on)
 
 ),
 
@@ -118,14 +148,35 @@ unioned as (
 
 ),
 
+ranked as (
+
+    select
+        *,
+        row_number() over (
+            partition by seller_id, marketplace_id, seller_sku, inventory_date
+            order by source_priority
+        ) as source_rank
+    from unioned
+
+),
+
 final as (
 
-    select * exclude (source_priority)
-    from unioned
-    qualify row_number() over (
-        partition by seller_id, marketplace_id, seller_sku, inventory_date
-        order by source_priority
-    ) = 1
+    select
+        seller_id,
+        marketplace_id,
+        seller_sku,
+        inventory_date,
+        asin,
+        fnsku,
+        fulfillable_quantity,
+        reserved_quantity,
+        unfulfillable_quantity,
+        inbound_quantity,
+        total_quantity,
+        source_system
+    from ranked
+    where source_rank = 1
 
 )
 

@@ -30,7 +30,8 @@ final as (
         traffic.buy_box_percentage,
         traffic.unit_session_percentage,
         case
-            when traffic.sessions > 0 then cast(metrics.unit_count as double) / traffic.sessions
+            when traffic.sessions > 0
+                then cast(metrics.unit_count as {{ dbt.type_float() }}) / traffic.sessions
         end as units_per_session
 
     from metrics

@@ -50,12 +50,13 @@ final as (
         summaries.settlement_end_at,
         summaries.deposit_at,
         summaries.total_amount,
-        coalesce(details.lines_total, 0) as lines_total,
-        coalesce(details.fees_total, 0) as fees_total,
-        coalesce(details.refunds_total, 0) as refunds_total,
+        cast(coalesce(details.lines_total, 0) as decimal(18, 4)) as lines_total,
+        cast(coalesce(details.fees_total, 0) as decimal(18, 4)) as fees_total,
+        cast(coalesce(details.refunds_total, 0) as decimal(18, 4)) as refunds_total,
         coalesce(details.lines, 0) as lines,
         coalesce(details.orders, 0) as orders,
-        summaries.total_amount - coalesce(details.lines_total, 0) as unreconciled_amount,
+        cast(summaries.total_amount - coalesce(details.lines_total, 0) as decimal(18, 4))
+            as unreconciled_amount,
         summaries.total_amount = coalesce(details.lines_total, 0) as is_reconciled
 
     from summaries

@@ -45,9 +45,12 @@ money as (
 
 days as (
 
-    select seller_id, marketplace_id, seller_sku, profit_date, currency_code from revenue
-    union
-    select seller_id, marketplace_id, seller_sku, profit_date, currency_code from money
+    select distinct seller_id, marketplace_id, seller_sku, profit_date, currency_code
+    from (
+        select seller_id, marketplace_id, seller_sku, profit_date, currency_code from revenue
+        union all
+        select seller_id, marketplace_id, seller_sku, profit_date, currency_code from money
+    ) as known_days
 
 ),
 
@@ -60,11 +63,13 @@ final as (
         days.profit_date,
         days.currency_code,
         coalesce(revenue.units, 0) as units,
-        coalesce(revenue.revenue, 0) as revenue,
-        coalesce(money.fees, 0) as fees,
-        coalesce(money.refunds, 0) as refunds,
-        coalesce(revenue.revenue, 0) - coalesce(money.fees, 0) - coalesce(money.refunds, 0)
-            as profit
+        cast(coalesce(revenue.revenue, 0) as decimal(18, 4)) as revenue,
+        cast(coalesce(money.fees, 0) as decimal(18, 4)) as fees,
+        cast(coalesce(money.refunds, 0) as decimal(18, 4)) as refunds,
+        cast(
+            coalesce(revenue.revenue, 0) - coalesce(money.fees, 0) - coalesce(money.refunds, 0)
+            as decimal(18, 4)
+        ) as profit
 
     from days
     left join revenue

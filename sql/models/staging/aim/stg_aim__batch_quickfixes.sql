@@ -19,7 +19,7 @@ renamed as (
 
         -- numerics (blank in a quick-fix file until the seller fills them in)
         {{ money_to_decimal(column_or_null(raw, 'price')) }} as price,
-        try_cast({{ column_or_null(raw, 'quantity') }} as integer) as quantity
+        {{ dbt.safe_cast(column_or_null(raw, 'quantity'), 'integer') }} as quantity
 
     from source
 

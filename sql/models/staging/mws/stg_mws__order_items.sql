@@ -27,8 +27,10 @@ renamed as (
         cast(quantity_ordered as integer) as quantity_ordered,
         cast(quantity_shipped as integer) as quantity_shipped,
         -- MWS ItemPrice is the line total (unit price x quantity)
-        {{ money_to_decimal('item_price__amount') }} / nullif(cast(quantity_ordered as integer), 0)
-            as unit_price,
+        cast(
+            {{ money_to_decimal('item_price__amount') }} / nullif(cast(quantity_ordered as integer), 0)
+            as decimal(18, 4)
+        ) as unit_price,
         {{ money_to_decimal('item_price__amount') }} as item_subtotal
 
     from source

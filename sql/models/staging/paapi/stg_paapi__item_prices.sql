@@ -25,8 +25,11 @@ renamed as (
 
         -- numerics
         -- ECS amounts are in minor units (895 = EUR 8.95); yen have none
-        cast(lowest_new_price_minor as decimal(18, 4))
-            / case when currency_code = 'JPY' then 1 else 100 end as price,
+        cast(
+            cast(lowest_new_price_minor as decimal(18, 4))
+                / case when currency_code = 'JPY' then 1 else 100 end
+            as decimal(18, 4)
+        ) as price,
         sales_rank,
 
         -- timestamps

@@ -14,9 +14,9 @@ renamed as (
         -- ids
         marketplace_id,
         asin,
-        json_extract_string(
-            {{ column_or_null(catalog, 'relationships__relationships') }}, '$[0].parentAsins[0]'
-        ) as parent_asin,
+        {{ json_value(
+            column_or_null(catalog, 'relationships__relationships'), '$[0].parentAsins[0]'
+        ) }} as parent_asin,
         {{ column_or_null(catalog, 'summaries__browse_classification__classification_id') }}
             as classification_id,
 
@@ -32,12 +32,12 @@ renamed as (
         {{ column_or_null(catalog, 'product_types__product_type') }} as product_type,
 
         -- numerics
-        cast(json_extract(
-            {{ column_or_null(catalog, 'sales_ranks__classification_ranks') }}, '$[0].rank'
-        ) as bigint) as sales_rank,
-        cast(json_extract(
-            {{ column_or_null(catalog, 'sales_ranks__display_group_ranks') }}, '$[0].rank'
-        ) as bigint) as display_group_rank,
+        cast({{ json_value(
+            column_or_null(catalog, 'sales_ranks__classification_ranks'), '$[0].rank'
+        ) }} as bigint) as sales_rank,
+        cast({{ json_value(
+            column_or_null(catalog, 'sales_ranks__display_group_ranks'), '$[0].rank'
+        ) }} as bigint) as display_group_rank,
 
         -- timestamps
         refreshed_at

@@ -6,18 +6,6 @@ source as (
 
 ),
 
-identifiers as (
-
-    select
-        *,
-        from_json(
-            related_identifiers,
-            '[{"relatedIdentifierName": "VARCHAR", "relatedIdentifierValue": "VARCHAR"}]'
-        ) as identifier_list
-    from source
-
-),
-
 renamed as (
 
     select
@@ -25,12 +13,15 @@ renamed as (
         seller_id,
         transaction_id,
         marketplace_details__marketplace_id as marketplace_id,
-        list_filter(identifier_list, lambda i: i.relatedIdentifierName = 'ORDER_ID')[1]
-            .relatedIdentifierValue as order_id,
-        list_filter(
-            identifier_list, lambda i: i.relatedIdentifierName = 'FINANCIAL_EVENT_GROUP_ID'
-        )[1]
-            .relatedIdentifierValue as financial_event_group_id,
+        {{ json_array_lookup(
+            'related_identifiers', 'relatedIdentifierName', 'ORDER_ID', 'relatedIdentifierValue'
+        ) }} as order_id,
+        {{ json_array_lookup(
+            'related_identifiers',
+            'relatedIdentifierName',
+            'FINANCIAL_EVENT_GROUP_ID',
+            'relatedIdentifierValue'
+        ) }} as financial_event_group_id,
 
         -- strings
         transaction_type,
@@ -44,7 +35,7 @@ renamed as (
         -- timestamps
         {{ utc_timestamp('posted_date') }} as posted_at
 
-    from identifiers
+    from source
 
 )
 

@@ -21,16 +21,14 @@ renamed as (
         item_name,
         product_type,
         condition_type,
-        array_to_string(cast(json_extract_string(status, '$[*]') as varchar[]), ',')
-            as listing_status,
+        {{ json_array_text('status') }} as listing_status,
         price__currency_code as currency_code,
-        array_to_string(cast(json_extract_string(fulfillment_channels, '$[*]') as varchar[]), ',')
-            as fulfillment_channels,
+        {{ json_array_text('fulfillment_channels') }} as fulfillment_channels,
 
         -- numerics
         {{ money_to_decimal('price__amount') }} as price,
         quantity,
-        cast(json_array_length(issues) as bigint) as issue_count,
+        cast({{ json_array_length('issues') }} as bigint) as issue_count,
 
         -- booleans
         coalesce(status like '%"BUYABLE"%', false) as is_buyable,
@@ -39,8 +37,8 @@ renamed as (
         -- timestamps
         {{ utc_timestamp('created_date') }} as created_at,
         {{ utc_timestamp('last_updated_date') }} as last_updated_at,
-        _dlt_valid_from as valid_from,
-        _dlt_valid_to as valid_to
+        {{ utc_timestamp('_dlt_valid_from') }} as valid_from,
+        {{ utc_timestamp('_dlt_valid_to') }} as valid_to
 
     from source
 

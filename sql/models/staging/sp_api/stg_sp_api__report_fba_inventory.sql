@@ -22,15 +22,15 @@ renamed as (
 
         -- numerics
         {{ money_to_decimal('your_price') }} as price,
-        try_cast(afn_fulfillable_quantity as integer) as fulfillable_quantity,
-        try_cast(afn_unsellable_quantity as integer) as unsellable_quantity,
-        try_cast(afn_reserved_quantity as integer) as reserved_quantity,
-        try_cast(afn_warehouse_quantity as integer) as warehouse_quantity,
-        try_cast(afn_inbound_shipped_quantity as integer) as inbound_quantity,
-        try_cast(afn_total_quantity as integer) as total_quantity,
+        {{ dbt.safe_cast('afn_fulfillable_quantity', 'integer') }} as fulfillable_quantity,
+        {{ dbt.safe_cast('afn_unsellable_quantity', 'integer') }} as unsellable_quantity,
+        {{ dbt.safe_cast('afn_reserved_quantity', 'integer') }} as reserved_quantity,
+        {{ dbt.safe_cast('afn_warehouse_quantity', 'integer') }} as warehouse_quantity,
+        {{ dbt.safe_cast('afn_inbound_shipped_quantity', 'integer') }} as inbound_quantity,
+        {{ dbt.safe_cast('afn_total_quantity', 'integer') }} as total_quantity,
 
         -- dates
-        try_cast(snapshot_date as date) as snapshot_date
+        {{ dbt.safe_cast('snapshot_date', 'date') }} as snapshot_date
 
     from source
 

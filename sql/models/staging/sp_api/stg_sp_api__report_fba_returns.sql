@@ -27,7 +27,7 @@ renamed as (
         customer_comments,
 
         -- numerics
-        try_cast(quantity as integer) as quantity,
+        {{ dbt.safe_cast('quantity', 'integer') }} as quantity,
 
         -- timestamps
         {{ utc_timestamp('return_date') }} as returned_at

@@ -25,13 +25,13 @@ renamed as (
 
         -- numerics
         {{ money_to_decimal('price') }} as price,
-        try_cast(quantity as integer) as quantity,
+        {{ dbt.safe_cast('quantity', 'integer') }} as quantity,
 
         -- booleans
         coalesce(status = 'Active', false) as is_active,
 
         -- dates
-        try_cast(snapshot_date as date) as snapshot_date
+        {{ dbt.safe_cast('snapshot_date', 'date') }} as snapshot_date
 
     from source
 

@@ -29,7 +29,7 @@ renamed as (
         ship_country,
 
         -- numerics
-        try_cast(quantity as integer) as quantity_ordered,
+        {{ dbt.safe_cast('quantity', 'integer') }} as quantity_ordered,
         {{ money_to_decimal('item_price') }} as item_subtotal,
         {{ money_to_decimal('item_tax') }} as item_tax,
         {{ money_to_decimal('shipping_price') }} as shipping_price,

@@ -31,7 +31,7 @@ renamed as (
         traffic_by_date__buy_box_percentage as buy_box_percentage,
 
         -- dates
-        try_cast(date as date) as sales_date
+        {{ dbt.safe_cast('date', 'date') }} as sales_date
 
     from source
 

@@ -30,7 +30,7 @@ renamed as (
         -- numerics
         {{ money_to_decimal('total_amount') }} as total_amount,
         {{ money_to_decimal('amount') }} as amount,
-        try_cast(quantity_purchased as integer) as quantity,
+        {{ dbt.safe_cast('quantity_purchased', 'integer') }} as quantity,
 
         -- booleans
         -- the first row of a settlement file carries its totals and dates, nothing else
