@@ -128,3 +128,12 @@ def test_each_agency_seller_has_its_own_token_and_orders() -> None:
         book = running.app.world.order_books[sixth["seller_id"]]
         found = {order["orderId"] for order in body["orders"]}
         assert found and all(book.index_of(order_id) is not None for order_id in found)
+
+
+def test_call_log_keeps_each_query_and_wakes_a_waiter(sandbox_server, accounts) -> None:
+    token = lwa_token(accounts)
+    log = sandbox_server.app.calls
+    assert not log.wait_for(lambda calls: any(c.query for c in calls), timeout=0.01)
+    sp_get(sandbox_server.url, token, SEARCH, createdAfter="2025-01-01T00:00:00Z")
+    assert log.wait_for(lambda calls: len(calls) == 2, timeout=10)
+    assert log.calls()[-1].query == "createdAfter=2025-01-01T00%3A00%3A00Z"
