@@ -2,12 +2,17 @@
 
 A load package holds the pipeline state its extract advanced to, and the local state already
 says so. dlt's `run` loads pending packages and returns without extracting; `finish_pending`
-loads them first, so that the same run goes on to extract and load as usual. On the
-operator's word (`run.py --recover`) `drop_pending` drops them instead, rewinding the state
-with them so their data is extracted again; without a state to rewind to it refuses, as the
-drop would lose that data. Rows that a load which never completed had appended (a dropped
-package's, or one lost with its pipelines folder) would be appended twice by the re-extract:
-`drop_unfinished_rows` removes them.
+loads them first, so that the same run goes on to extract and load as usual. A job that was
+killed after DuckDB committed its rows but before dlt recorded it would run again: harmless
+for a merge, a second copy for an append, so such an append table's part of the package is
+loaded afresh. On the operator's word (`run.py --recover`) `drop_pending` drops the packages
+instead, rewinding the state with them so their data is extracted again; without a state to
+rewind to it refuses, as the drop would lose that data. Rows that a load which never
+completed had appended (a dropped package's, or one lost with its pipelines folder) would be
+appended twice by the re-extract: `drop_unfinished_rows` removes them.
+
+dlt keeps packages in storages that its public API lists but does not change; where this
+module changes them it goes through the pipeline's own storage objects.
 """
 
 from __future__ import annotations
@@ -47,6 +52,7 @@ def finish_pending(pipeline: Pipeline) -> list[str]:
     """Sync with the warehouse, then normalize and load what an interrupted run left; the
     load ids this completed."""
     _drop_normalized_twins(pipeline)
+    _redo_interrupted_appends(pipeline)
     pending = pipeline.list_extracted_load_packages() + pipeline.list_normalized_load_packages()
     if pending:
         log.info(
@@ -103,30 +109,68 @@ def drop_unfinished_rows(pipeline: Pipeline) -> None:
         if get_write_disposition(schema.tables, name) == "append"
     }
     with pipeline.sql_client() as client:
-        if not client.has_dataset():
+        if not client.has_dataset() or LOADS_TABLE not in _tables_with(client, "load_id"):
             return
-        if LOADS_TABLE not in _tables_with(client, "load_id"):
-            return
-        done = f"select load_id from {client.make_qualified_table_name(LOADS_TABLE)} "
-        done += "where status = 0"
-        for table in sorted(appended & _tables_with(client, "_dlt_load_id")):
-            qualified = client.make_qualified_table_name(table)
-            unfinished = client.execute_sql(
-                f"select _dlt_load_id, count(*) from {qualified} "
-                f"where _dlt_load_id not in ({done}) group by 1"
-            )
-            if not unfinished:
-                continue
-            client.execute_sql(f"delete from {qualified} where _dlt_load_id not in ({done})")
-            for load_id, rows in unfinished:
-                log.warning(
-                    "%s: removed %s row(s) of %s that load %s appended but never completed; "
-                    "they are extracted again",
-                    pipeline.pipeline_name,
-                    rows,
-                    table,
-                    load_id,
-                )
+        done = f"select load_id from {client.make_qualified_table_name(LOADS_TABLE)}"
+        gone = _delete_loads(client, appended, f"not in ({done} where status = 0)")
+    for table, load_id, rows in gone:
+        log.warning(
+            "%s: removed %s row(s) of %s that load %s appended but never completed; they "
+            "are extracted again",
+            pipeline.pipeline_name,
+            rows,
+            table,
+            load_id,
+        )
+
+
+def _redo_interrupted_appends(pipeline: Pipeline) -> None:
+    """A job killed after DuckDB committed its rows, before dlt recorded it, runs again when
+    its package resumes: a merge replaces what it merged, an append doubles it (dlt#3023).
+    So of each append table with such a job, the package's rows go and its jobs all rerun."""
+    for load_id in pipeline.list_normalized_load_packages():
+        packages = pipeline._get_load_storage().normalized_packages
+        jobs = packages.list_all_jobs_with_states(load_id)
+        schema = packages.load_schema(load_id)
+        tables = {
+            job.table_name
+            for state, job in jobs
+            if state == "started_jobs"
+            and packages.load_pending_transition(load_id, job.file_name()) is None
+            and get_write_disposition(schema.tables, job.table_name) == "append"
+        }
+        if not tables:
+            continue
+        with pipeline.sql_client() as client:
+            if client.has_dataset():
+                _delete_loads(client, tables, "= %s", load_id)
+        for state, job in jobs:
+            if state == "completed_jobs" and job.table_name in tables:
+                packages._move_job(load_id, "completed_jobs", "new_jobs", job.file_name())
+        log.info(
+            "%s: %s of package %s load again (a job of theirs was interrupted)",
+            pipeline.pipeline_name,
+            ", ".join(sorted(tables)),
+            load_id,
+        )
+
+
+def _delete_loads(
+    client: SqlClientBase, tables: set[str], picks: str, *args: str
+) -> list[tuple[str, str, int]]:
+    """Delete the rows of `tables` whose `_dlt_load_id` `picks` (a SQL condition's end);
+    (table, load id, rows) of what went."""
+    gone = []
+    for table in sorted(tables & _tables_with(client, "_dlt_load_id")):
+        qualified = client.make_qualified_table_name(table)
+        where = f"where _dlt_load_id {picks}"
+        counts = client.execute_sql(
+            f"select _dlt_load_id, count(*) from {qualified} {where} group by 1", *args
+        )
+        if counts:
+            client.execute_sql(f"delete from {qualified} {where}", *args)
+            gone += [(table, load_id, rows) for load_id, rows in counts]
+    return gone
 
 
 def _tables_with(client: SqlClientBase, column: str) -> set[str]:
@@ -154,11 +198,10 @@ def _drop_normalized_twins(pipeline: Pipeline) -> None:
 
 def _can_rewind(pipeline: Pipeline, load_id: str) -> bool:
     """Whether the package holds the snapshot of the state its extract started from."""
-    storages = (
-        pipeline._get_load_storage().normalized_packages,
-        pipeline._get_normalize_storage().extracted_packages,
-    )
-    return any(
-        load_id in storage.list_packages() and storage.can_restore_pipeline_state(load_id)
-        for storage in storages
-    )
+    if load_id in pipeline.list_normalized_load_packages():
+        storage = pipeline._get_load_storage().normalized_packages
+    elif load_id in pipeline.list_extracted_load_packages():
+        storage = pipeline._get_normalize_storage().extracted_packages
+    else:
+        return False
+    return storage.can_restore_pipeline_state(load_id)
