@@ -50,7 +50,8 @@ def hold(duckdb_path: Path, wait_seconds: float, clock: Clock) -> Iterator[None]
             _wait(lambda: _duckdb_holder(duckdb_path), deadline, clock, duckdb_path)
             handle.seek(0)
             handle.truncate()
-            handle.write(json.dumps({"pid": os.getpid(), "since": clock.now().isoformat()}))
+            since = clock.now().in_timezone("UTC").strftime("%Y-%m-%d %H:%M:%S UTC")
+            handle.write(json.dumps({"pid": os.getpid(), "since": since}))
             handle.flush()
             yield
         finally:

@@ -25,8 +25,10 @@ def test_a_held_warehouse_fails_at_once_naming_the_run_that_holds_it(tmp_path) -
         locking.hold(path, 0, clock),
     ):
         pass
-    assert str(busy.value).startswith(
-        f"amazon.duckdb is in use by another run.py (PID {os.getpid()}, since "
+    since = clock.now().strftime("%Y-%m-%d %H:%M:%S UTC")
+    assert str(busy.value) == (
+        f"amazon.duckdb is in use by another run.py (PID {os.getpid()}, since {since}); wait "
+        "for it to finish or close it, or run with --wait"
     )
     assert clock.sleeps == []
     with locking.hold(path, 0, clock):  # released
