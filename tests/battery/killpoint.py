@@ -78,6 +78,10 @@ def _data_job(job: Any, *args: Any) -> bool:
     return not name.startswith("_dlt") and not name.endswith(".sql")
 
 
+def _append_job(job: Any, *args: Any) -> bool:
+    return _data_job(job) and job._load_table["write_disposition"] == "append"
+
+
 def _committed(kind: Callable[..., bool]) -> Callable[..., bool]:
     """The first job of `kind` whose rows DuckDB committed, before the loader records it."""
     return _nth(1, lambda job, state: kind(job) and state == "completed")
@@ -99,6 +103,12 @@ def install(point: str) -> None:
         "load-second-merge": (RunnableLoadJob, "run_managed", _nth(2, _merge_job)),
         # a job's rows are committed in DuckDB; the loader has not recorded it as done
         "load-committed-unrecorded": (RunnableLoadJob, "_release", _committed(_data_job)),
+        # the same for a job appending to its table (rerun, it would append twice)
+        "load-append-committed-unrecorded": (
+            RunnableLoadJob,
+            "_release",
+            _committed(_append_job),
+        ),
         # the package's state row is committed (whatever the tables' order) and the package
         # is not complete: a restore must not take that state (dlt#4052)
         "load-state-committed": (RunnableLoadJob, "_release", _committed(_state_job)),

@@ -72,9 +72,9 @@ def start(
     )
 
 
-def kill_at(workdir: Path, server, point: str, name: str = "warehouse") -> str:
+def kill_at(workdir: Path, server, point: str, name: str = "warehouse", **env: str) -> str:  # type: ignore[no-untyped-def]
     """Run run.py until `point`, SIGKILL it there; what it wrote on stderr."""
-    process = start(workdir, server, point=point, name=name)
+    process = start(workdir, server, point=point, name=name, **env)
     written = read_until(process, MARKER)
     kill(process)
     return written
@@ -165,6 +165,20 @@ def clean_print(workdir: Path, accounts: dict, **overrides: object) -> dict[str,
     assert not list(load.failures)
     assert not unfinished_loads(load.duckdb_path, DATASET)
     return fingerprint(load.duckdb_path, DATASET)
+
+
+def assert_clean(workdir: Path, accounts: dict, **overrides: object) -> dict[str, TablePrint]:
+    """The warehouse holds what a clean load of the world as it is now holds, every row from
+    a completed load; its fingerprint."""
+    found = fingerprint(warehouse(workdir), DATASET)
+    assert found == clean_print(workdir, accounts, **overrides)
+    assert not unfinished_loads(warehouse(workdir), DATASET)
+    return found
+
+
+def package_dir(workdir: Path, load_id: str) -> Path:
+    """A normalized load package in the pipelines folder."""
+    return pipeline_dir(workdir) / "load" / "normalized" / load_id
 
 
 def take_searches(server) -> dict[str, set[str]]:  # type: ignore[no-untyped-def]

@@ -46,7 +46,5 @@ def test_a_run_killed_mid_extract_changes_nothing_and_the_next_ends_clean(
     assert (runs.state_rows(warehouse), fingerprint(warehouse, runs.DATASET)) == before
     assert not unfinished_loads(warehouse, runs.DATASET)
     runs.run_ok(tmp_path, sandbox_server, **EVERYTHING)
-    clean = runs.clean_print(tmp_path, accounts, resources=RESOURCES)
-    assert fingerprint(warehouse, runs.DATASET) == clean
-    assert not unfinished_loads(warehouse, runs.DATASET)
+    runs.assert_clean(tmp_path, accounts, resources=RESOURCES)
     assert len(runs.state_rows(warehouse)) == len(before[0]) + 1

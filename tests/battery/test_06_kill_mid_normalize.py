@@ -8,7 +8,6 @@ from __future__ import annotations
 import pytest
 
 from tests.battery import runs
-from tests.battery.fingerprint import fingerprint, unfinished_loads
 
 
 @pytest.mark.parametrize("point", ["normalize-written", "normalize-committed"])
@@ -29,5 +28,4 @@ def test_a_run_killed_mid_normalize_is_normalized_once_by_the_next(
     assert runs.pending(tmp_path) == runs.NOTHING_PENDING
     loads = runs.completed_loads(warehouse)
     assert loads.count(load_id) == 1 and len(loads) == len(set(loads))
-    assert fingerprint(warehouse, runs.DATASET) == runs.clean_print(tmp_path, accounts)
-    assert not unfinished_loads(warehouse, runs.DATASET)
+    runs.assert_clean(tmp_path, accounts)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import shutil
 
 from tests.battery import runs
-from tests.battery.fingerprint import fingerprint, unfinished_loads
 
 
 def test_a_killed_run_whose_folder_is_wiped_leaves_no_gap(
@@ -28,5 +27,4 @@ def test_a_killed_run_whose_folder_is_wiped_leaves_no_gap(
 
     assert runs.take_searches(sandbox_server) == killed_from  # the last completed load's cursors
     assert load_id not in {row[2] for row in runs.state_rows(warehouse)}
-    assert fingerprint(warehouse, runs.DATASET) == runs.clean_print(tmp_path, accounts)
-    assert not unfinished_loads(warehouse, runs.DATASET)
+    runs.assert_clean(tmp_path, accounts)

@@ -6,7 +6,6 @@ share the dataset's staging tables (dlt#4297)."""
 from __future__ import annotations
 
 from tests.battery import runs
-from tests.battery.fingerprint import fingerprint, unfinished_loads
 from tests.battery.killpoint import MARKER
 from tests.e2e.runner import run_py
 
@@ -35,6 +34,4 @@ def test_a_second_writer_fails_fast_and_a_waiting_one_goes_after_the_first(
     assert first.returncode == 0
     runs.finish(third)
     assert third.returncode == 0
-    warehouse = runs.warehouse(tmp_path)
-    assert fingerprint(warehouse, runs.DATASET) == runs.clean_print(tmp_path, accounts)
-    assert not unfinished_loads(warehouse, runs.DATASET)
+    runs.assert_clean(tmp_path, accounts)

@@ -13,7 +13,6 @@ import pytest
 
 import sandbox
 from tests.battery import runs
-from tests.battery.fingerprint import fingerprint
 from tests.battery.killpoint import MARKER
 from tests.conftest import ROOT, WORLD_ORIGIN
 from tests.e2e.runner import environment, run_py, run_py_command
@@ -134,9 +133,7 @@ def test_ctrl_c_mid_extract_exits_130_and_the_next_run_ends_clean(
         "error: interrupted; the next run finishes what this one left"
     )
     runs.run_ok(tmp_path, sandbox_server)
-    assert fingerprint(runs.warehouse(tmp_path), runs.DATASET) == runs.clean_print(
-        tmp_path, accounts
-    )
+    runs.assert_clean(tmp_path, accounts)
 
 
 def test_ctrl_c_mid_load_exits_130_and_the_next_run_loads_what_it_left_and_its_news(
@@ -156,8 +153,7 @@ def test_ctrl_c_mid_load_exits_130_and_the_next_run_loads_what_it_left_and_its_n
     rerun = runs.run_ok(tmp_path, sandbox_server)
 
     assert f"finishing 1 load package(s) an interrupted run left ({load_id})" in rerun.stderr
-    clean = runs.clean_print(tmp_path, accounts)
-    assert fingerprint(runs.warehouse(tmp_path), runs.DATASET) == clean
+    clean = runs.assert_clean(tmp_path, accounts)
     # every order came in this run: the package's, and the day's news
     (line,) = [row.split() for row in rerun.stdout.splitlines() if "sp_api.orders " in row]
     assert line == ["sp_api.orders", f"{clean['orders'].rows:,}", f"{clean['orders'].rows:,}"]
