@@ -163,7 +163,7 @@ def test_a_warehouse_open_in_another_program_is_named_and_waited_for(
     sandbox_server, tmp_path
 ) -> None:
     holder = duckdb.connect(str(runs.warehouse(tmp_path)))  # a notebook, say
-    busy = runs.run_py(tmp_path, *runs.target(sandbox_server), **runs.ORDERS)
+    busy = run_py(tmp_path, *runs.target(sandbox_server), **runs.ORDERS)
     assert busy.returncode == 1
     assert busy.stderr.strip().splitlines()[-1] == (
         f"error: warehouse.duckdb is in use by {Path(sys.executable).resolve().name} "
