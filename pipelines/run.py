@@ -4,6 +4,10 @@ With no credentials configured, it starts the offline sandbox and loads that:
 
     python pipelines/run.py                 # sandbox, or live when credentials resolve
     python pipelines/run.py --live --start-date 2025-01-01
+
+A run first finishes what an interrupted run left (its load packages), then extracts and loads
+as usual. `--recover` drops those packages instead and rewinds the state with them, so that
+their data is extracted again.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -26,7 +31,7 @@ import duckdb  # noqa: E402
 import requests  # noqa: E402
 from dlt.common.configuration.providers.toml import TomlProviderReadException  # noqa: E402
 
-from pipelines import callbacks, retention, summary, transform  # noqa: E402
+from pipelines import callbacks, locking, recovery, retention, summary, transform  # noqa: E402
 from pipelines.builders import BUILDERS, OPT_IN, RunContext, has_live_credentials  # noqa: E402
 from pipelines.sandbox_time import SandboxTime  # noqa: E402
 from pipelines.warehouse import KEY, Warehouse  # noqa: E402
@@ -81,6 +86,22 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--purge-only",
         action="store_true",
         help="only purge personal data past its retention (pii.retention_days), then build",
+    )
+    parser.add_argument(
+        "--wait",
+        type=float,
+        nargs="?",
+        const=3600.0,
+        default=0.0,
+        metavar="SECONDS",
+        help="when another run (or program) has the warehouse, wait for it up to SECONDS "
+        "(default 3600) instead of failing at once",
+    )
+    parser.add_argument(
+        "--recover",
+        action="store_true",
+        help="drop the load packages an interrupted run left, instead of loading them, and "
+        "rewind the state to before them so that their data is extracted again",
     )
     return parser.parse_args(argv)
 
@@ -157,7 +178,6 @@ def sandbox_target(args: argparse.Namespace):  # type: ignore[no-untyped-def]
         response.raise_for_status()
         return response.json(), None
     import sandbox
-    from sources.common.clock import SYSTEM_CLOCK
 
     settings = dlt.config.get("sandbox") or {}
     now = SYSTEM_CLOCK.now()
@@ -187,7 +207,7 @@ def run(args: argparse.Namespace) -> int:
     for name in names:
         check_warehouse(warehouse, name, PIPELINE_PREFIX[mode] + name)
     target, running = sandbox_target(args) if mode == "sandbox" else (None, None)
-    loaded: dict[str, dict[str, int]] = {}
+    loaded: dict[str, list[str]] = {}  # source -> the load ids this run completed
     try:
         context = RunContext(mode=mode, sandbox=target, start_date=args.start_date)
         log.info("loading %s (%s) into %s", ", ".join(names), mode, warehouse.path)
@@ -198,13 +218,13 @@ def run(args: argparse.Namespace) -> int:
                 dataset_name=name,
                 pipelines_dir=str(args.pipelines_dir.resolve()),
             )
-            loaded[name] = {}
+            loaded[name] = []
             if not args.purge_only:
+                loaded[name] = recovery.settle(pipeline, drop=args.recover)
                 with callbacks.source_arguments(name, target, warehouse) as arguments:
                     context.overrides[name] = arguments
-                    pipeline.run(BUILDERS[name](context), loader_file_format="parquet")
-                normalized = pipeline.last_trace.last_normalize_info
-                loaded[name] = dict(normalized.row_counts) if normalized else {}
+                    info = pipeline.run(BUILDERS[name](context), loader_file_format="parquet")
+                loaded[name] += info.loads_ids
             retention.purge(pipeline, world_now(target), retention.retention_days())
     finally:
         warehouse.close()
@@ -225,13 +245,33 @@ def run(args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
-def one_line(error: BaseException) -> str:
-    """The innermost cause, first line, scrubbed."""
+def causes(error: BaseException) -> list[BaseException]:
+    """`error` and what it wraps, outermost first (dlt's step errors keep theirs in
+    `exception`)."""
+    chain = [error]
     while True:
-        inner = getattr(error, "exception", None) or error.__cause__
-        if not isinstance(inner, BaseException) or inner is error:
-            break
-        error = inner
+        inner = getattr(chain[-1], "exception", None) or chain[-1].__cause__
+        if not isinstance(inner, BaseException) or any(inner is seen for seen in chain):
+            return chain
+        chain.append(inner)
+
+
+def interruption(error: BaseException) -> int | None:
+    """The signal that stopped the run (Ctrl-C is SIGINT), wherever dlt wrapped it: the
+    KeyboardInterrupt itself, or dlt's SignalReceivedException from normalize and load."""
+    for cause in causes(error):
+        if isinstance(cause, KeyboardInterrupt):
+            return int(getattr(cause, "signal_code", signal.SIGINT))
+    return None
+
+
+def one_line(error: BaseException) -> str:
+    """The innermost cause, first line, scrubbed; a warehouse in use says who uses it."""
+    for cause in causes(error):
+        busy = locking.conflict(cause)
+        if busy:
+            return busy
+    error = causes(error)[-1]
     text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
     return redact.redact_text(f"{type(error).__name__}: {text}")
 
@@ -252,16 +292,25 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging()
     prefer_system_allocator()
     try:
-        return run(args)
-    except KeyboardInterrupt:
-        print("error: interrupted", file=sys.stderr)
-        return 130
+        with locking.hold(args.duckdb.resolve(), args.wait, SYSTEM_CLOCK):
+            return run(args)
+    except locking.WarehouseBusyError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     except TomlProviderReadException as error:
         print(f"error: {config_file_error(error)}", file=sys.stderr)
         return 1
-    except Exception as error:
+    except BaseException as error:
+        signal_number = interruption(error)
+        if signal_number is not None:
+            print("error: interrupted; the next run finishes what this one left", file=sys.stderr)
+            return 128 + signal_number
+        if not isinstance(error, Exception):
+            raise
         log.debug("run failed", exc_info=True)
         print(f"error: {one_line(error)}", file=sys.stderr)
+        if any(getattr(cause, "has_pending_data", False) for cause in causes(error)):
+            print(f"hint: {recovery.PENDING_HINT}", file=sys.stderr)
         return 1
 
 

@@ -7,8 +7,11 @@ from pipelines.warehouse import Warehouse
 from sources.common.stats import ApiStats
 
 
-def table_rows(warehouse: Warehouse, dataset: str) -> dict[str, int]:
-    """Rows in every data table of `dataset` (dlt's own tables left out)."""
+def table_rows(
+    warehouse: Warehouse, dataset: str, load_ids: list[str]
+) -> dict[str, tuple[int, int]]:
+    """(rows, rows of the loads `load_ids`) in every data table of `dataset` (dlt's own tables
+    left out): every row carries the `_dlt_load_id` of the load that wrote it last."""
     with warehouse.connect(read_only=True) as connection:
         tables = [
             row[0]
@@ -20,24 +23,29 @@ def table_rows(warehouse: Warehouse, dataset: str) -> dict[str, int]:
             ).fetchall()
         ]
         return {
-            table: connection.execute(f'select count(*) from "{dataset}"."{table}"').fetchone()[0]  # type: ignore[index]
+            table: connection.execute(  # type: ignore[misc]
+                "select count(*), count(*) filter (where list_contains(?::varchar[], "
+                f'_dlt_load_id)) from "{dataset}"."{table}"',
+                [load_ids],
+            ).fetchone()
             for table in tables
         }
 
 
 def render(
     warehouse: Warehouse,
-    loaded: dict[str, dict[str, int]],
+    loaded: dict[str, list[str]],
     stats: ApiStats,
     dbt: DbtSummary | None,
     seconds: float,
 ) -> str:
-    """`loaded` maps each dataset (source) to the rows this run normalized per table."""
+    """`loaded` maps each dataset (source) to the load ids this run completed, those an
+    interrupted run left among them."""
     lines = [f"warehouse: {warehouse.path}{' (encrypted)' if warehouse.encrypted else ''}"]
     lines.append(f"  {'table':<36}{'rows':>12}{'loaded now':>12}")
-    for dataset, counts in loaded.items():
-        for table, rows in table_rows(warehouse, dataset).items():
-            lines.append(f"  {dataset + '.' + table:<36}{rows:>12,}{counts.get(table, 0):>12,}")
+    for dataset, load_ids in loaded.items():
+        for table, (rows, now) in table_rows(warehouse, dataset, load_ids).items():
+            lines.append(f"  {dataset + '.' + table:<36}{rows:>12,}{now:>12,}")
     operations = stats.snapshot()
     if operations:
         lines.append(f"  {'API operation':<44}{'calls':>8}{'throttled':>11}{'retries':>9}")

@@ -121,6 +121,13 @@ class App:
             response.cut = (str(cut.cut), cut.at)
         if service != "_sandbox":
             self.calls.record(
-                Call(self.clock.pace(), service, operation, request.seller_id, response.status)
+                Call(
+                    self.clock.pace(),
+                    service,
+                    operation,
+                    request.seller_id,
+                    response.status,
+                    request.query_string,
+                )
             )
         return response

@@ -1,4 +1,5 @@
-"""Test controls, only under /_sandbox/: reset, seed, clock, call log, faults and accounts."""
+"""Test controls, only under /_sandbox/: reset, seed, clock, call log, faults, accounts and late
+order updates."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pendulum
 
 from sandbox.core.faults import Fault
@@ -204,6 +206,36 @@ def register(app: App) -> None:
     def list_accounts(request: Request) -> Any:
         return accounts(app, app.base_url)
 
+    def late_updates(request: Request) -> Any:
+        """Touch `share` of each seller's orders at moments in [after, before]: updates that
+        searches show only from now on, as when Amazon indexes an update late."""
+        body = control_body(request)
+        after, before = (pendulum.parse(body[k]).timestamp() for k in ("after", "before"))  # type: ignore[union-attr]
+        now = app.world_time()
+        touched = []
+        for number, seller in enumerate(app.world.sellers):
+            if body.get("seller_id") not in (None, seller.seller_id):
+                continue
+            book = app.world.order_books[seller.seller_id]
+            visible = book.visible_count(after)
+            open_to_it = np.flatnonzero(book.last_updated(now, 0, visible) < after)
+            rng = np.random.default_rng([app.world.seed, 13, number])
+            count = min(len(open_to_it), round(float(body["share"]) * visible))
+            chosen = np.sort(rng.choice(open_to_it, count, replace=False))
+            moments = np.floor(rng.uniform(after, before, count))
+            book.touch(chosen, moments)
+            touched += [
+                {"seller_id": seller.seller_id, "order_id": book.order_id(int(i)), "at": m}
+                for i, m in zip(chosen.tolist(), moments.tolist(), strict=True)
+            ]
+        return {"touched": touched}
+
+    def forget_touches() -> None:
+        for book in app.world.order_books.values():
+            book.forget_touches()
+
+    app.on_reset(forget_touches)
+
     routes = [
         ("POST", "reset", reset),
         ("POST", "seed", seed),
@@ -219,6 +251,7 @@ def register(app: App) -> None:
         ("POST", "faults", add_faults),
         ("DELETE", "faults", clear_faults),
         ("GET", "accounts", list_accounts),
+        ("POST", "orders/late-updates", late_updates),
     ]
     for method, path, handler in routes:
         add_control(app, method, path, handler)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +16,7 @@ class Call:
     operation: str
     seller_id: str | None
     status: int
+    query: str = ""  # the request's query string: the parameters a client sent
 
     @property
     def throttled(self) -> bool:
@@ -27,11 +29,19 @@ class CallLog:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._recorded = threading.Condition(self._lock)
         self._calls: list[Call] = []
 
     def record(self, call: Call) -> None:
         with self._lock:
             self._calls.append(call)
+            self._recorded.notify_all()
+
+    def wait_for(self, done: Callable[[list[Call]], bool], timeout: float) -> bool:
+        """Block until `done(calls)` holds (a test's "when the client asks for page 37"), at
+        most `timeout` real seconds; whether it held."""
+        with self._lock:
+            return self._recorded.wait_for(lambda: done(self._calls), timeout)
 
     def clear(self) -> None:
         with self._lock:

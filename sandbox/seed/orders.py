@@ -62,9 +62,28 @@ class OrderBook:
     item_start: np.ndarray  # int64, len n+1
     item_listing: np.ndarray  # int32 index into listings
     item_quantity: np.ndarray  # int16
+    # late updates a test made (`touch`): the moment each order was last touched, -inf if never
+    touched: np.ndarray | None = None
 
     def __len__(self) -> int:
         return int(self.created.shape[0])
+
+    def touch(self, indices: np.ndarray, moments: np.ndarray) -> None:
+        """Amazon updated these orders at `moments` (their `lastUpdatedTime` moves there),
+        and a search shows it from now on, as when an update is indexed late."""
+        if self.touched is None:
+            self.touched = np.full(len(self), -np.inf)
+        self.touched[indices] = moments
+
+    def forget_touches(self) -> None:
+        self.touched = None
+
+    def with_touches(self, updated: np.ndarray, now: float, rows: slice | np.ndarray) -> np.ndarray:
+        """`updated` (the last updates of orders `rows` at `now`) with their touches."""
+        if self.touched is None:
+            return updated
+        touched = self.touched[rows]
+        return np.where(now >= touched, np.maximum(updated, touched), updated)
 
     def visible_count(self, now: float) -> int:
         """Orders created at or before `now` (later ones do not exist yet)."""
@@ -72,7 +91,8 @@ class OrderBook:
 
     def last_updated(self, now: float, lo: int = 0, hi: int | None = None) -> np.ndarray:
         created, t1, t2 = self.created[lo:hi], self.t1[lo:hi], self.t2[lo:hi]
-        return np.where(now >= t2, t2, np.where(now >= t1, t1, created))
+        updated = np.where(now >= t2, t2, np.where(now >= t1, t1, created))
+        return self.with_touches(updated, now, slice(lo, hi))
 
     def status(self, now: float, lo: int = 0, hi: int | None = None) -> np.ndarray:
         t1, t2 = self.t1[lo:hi], self.t2[lo:hi]
@@ -84,6 +104,9 @@ class OrderBook:
         """Index range of orders whose lastUpdatedTime can fall in [after, before]."""
         lo = int(np.searchsorted(self.created, after - MAX_UPDATE_DELAY, side="left"))
         hi = int(np.searchsorted(self.created, min(before, now), side="right"))
+        if self.touched is not None:  # a touch moves an old order's update past MAX_UPDATE_DELAY
+            late = np.flatnonzero((self.touched >= after) & (self.touched <= min(before, now)))
+            lo = min(lo, int(late[0])) if len(late) else lo
         return lo, hi
 
     def order_id(self, index: int) -> str:

@@ -78,7 +78,7 @@ def status_at(book: OrderBook, indices: np.ndarray, at: float) -> tuple[np.ndarr
     t1, t2 = book.t1[indices], book.t2[indices]
     status = np.where(at >= t2, book.s2[indices], np.where(at >= t1, book.s1[indices], PENDING))
     updated = np.where(at >= t2, t2, np.where(at >= t1, t1, book.created[indices]))
-    return status.astype(np.int8), updated
+    return status.astype(np.int8), book.with_touches(updated, at, indices)
 
 
 class OrderRenderer:

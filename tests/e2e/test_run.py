@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
+import sys
+from pathlib import Path
 
 import duckdb
 import pytest
 
 import sandbox
+from tests.battery import runs
+from tests.battery.killpoint import MARKER
 from tests.conftest import ROOT, WORLD_ORIGIN
 from tests.e2e.runner import environment, run_py, run_py_command
-from tests.loading import load_sp_api
 
 pytestmark = pytest.mark.e2e
 
@@ -115,27 +119,59 @@ def test_a_run_killed_mid_extract_then_rerun_ends_like_a_clean_run(big_sandbox, 
     )
 
 
-def test_a_run_that_died_before_loading_is_finished_by_the_next(
+def test_ctrl_c_mid_extract_exits_130_and_the_next_run_ends_clean(
     sandbox_server, accounts, tmp_path
 ) -> None:
-    """A crash after extract and normalize leaves a package that the next run loads first."""
-    import dlt
-
-    from sources.sp_api import sp_api_source
-    from tests.loading import sp_api_kwargs
-
-    sandbox_server.app.frozen_at = sandbox_server.clock.timestamp()
-    pipeline = dlt.pipeline(
-        pipeline_name="test_sp_api",
-        destination=dlt.destinations.duckdb(str(tmp_path / "warehouse.duckdb")),
-        dataset_name="sp_api",
-        pipelines_dir=str(tmp_path / "pipelines"),
+    process = runs.start(tmp_path, sandbox_server)
+    assert sandbox_server.app.calls.wait_for(
+        lambda calls: sum(c.operation == runs.SEARCH for c in calls) >= 3, timeout=120
     )
-    pipeline.extract(sp_api_source(**sp_api_kwargs(accounts)), loader_file_format="parquet")
-    pipeline.normalize()
-    assert pipeline.list_normalized_load_packages()
-    finished = load_sp_api(accounts, tmp_path)  # a new run, new pipeline object, same dirs
-    clean = load_sp_api(accounts, tmp_path / "clean")
-    assert _rows(finished.duckdb_path, ORDERS_SQL) == _rows(clean.duckdb_path, ORDERS_SQL)
-    assert _rows(finished.duckdb_path, ITEMS_SQL) == _rows(clean.duckdb_path, ITEMS_SQL)
-    assert not finished.pipeline.list_normalized_load_packages()
+    process.send_signal(signal.SIGINT)
+    written = runs.finish(process)
+    assert process.returncode == 130, written
+    assert written.strip().splitlines()[-1] == (
+        "error: interrupted; the next run finishes what this one left"
+    )
+    runs.run_ok(tmp_path, sandbox_server)
+    runs.assert_clean(tmp_path, accounts)
+
+
+def test_ctrl_c_mid_load_exits_130_and_the_next_run_loads_what_it_left_and_its_news(
+    sandbox_server, accounts, tmp_path
+) -> None:
+    """dlt stops a load at Ctrl-C with its SignalReceivedException (exit 1, before); the next
+    run used to load the package and stop ("loaded now 0"), leaving that day unread."""
+    process = runs.start(tmp_path, sandbox_server, point="load-first-merge")
+    runs.read_until(process, MARKER)
+    process.send_signal(signal.SIGINT)  # dlt lets the running job end, then stops
+    written = runs.resume(process)
+    assert process.returncode == 130, written
+    assert "SignalReceived" not in written
+    (load_id,) = runs.pending(tmp_path)["load/normalized"]
+    runs.advance(sandbox_server, 86400)
+
+    rerun = runs.run_ok(tmp_path, sandbox_server)
+
+    assert f"finishing 1 load package(s) an interrupted run left ({load_id})" in rerun.stderr
+    clean = runs.assert_clean(tmp_path, accounts)
+    # every order came in this run: the package's, and the day's news
+    (line,) = [row.split() for row in rerun.stdout.splitlines() if "sp_api.orders " in row]
+    assert line == ["sp_api.orders", f"{clean['orders'].rows:,}", f"{clean['orders'].rows:,}"]
+
+
+def test_a_warehouse_open_in_another_program_is_named_and_waited_for(
+    sandbox_server, tmp_path
+) -> None:
+    holder = duckdb.connect(str(runs.warehouse(tmp_path)))  # a notebook, say
+    busy = run_py(tmp_path, *runs.target(sandbox_server), **runs.ORDERS)
+    assert busy.returncode == 1
+    assert busy.stderr.strip().splitlines()[-1] == (
+        f"error: warehouse.duckdb is in use by {Path(sys.executable).resolve().name} "
+        f"(PID {os.getpid()}); wait for it to finish or close it, or run with --wait"
+    )
+    assert not sandbox_server.app.calls.calls()
+    waiting = runs.start(tmp_path, sandbox_server, "--wait")
+    runs.read_until(waiting, "waiting for warehouse.duckdb: in use by")
+    holder.close()
+    runs.finish(waiting)
+    assert waiting.returncode == 0

@@ -1,7 +1,8 @@
-"""The /_sandbox/ control plane: accounts, clock, call log, faults, reset, seed."""
+"""The /_sandbox/ control plane: accounts, clock, call log, faults, reset, seed, late updates."""
 
 from __future__ import annotations
 
+import pendulum
 import requests
 
 import sandbox
@@ -128,3 +129,47 @@ def test_each_agency_seller_has_its_own_token_and_orders() -> None:
         book = running.app.world.order_books[sixth["seller_id"]]
         found = {order["orderId"] for order in body["orders"]}
         assert found and all(book.index_of(order_id) is not None for order_id in found)
+
+
+def test_call_log_keeps_each_query_and_wakes_a_waiter(sandbox_server, accounts) -> None:
+    token = lwa_token(accounts)
+    log = sandbox_server.app.calls
+    assert not log.wait_for(lambda calls: any(c.query for c in calls), timeout=0.01)
+    sp_get(sandbox_server.url, token, SEARCH, createdAfter="2025-01-01T00:00:00Z")
+    assert log.wait_for(lambda calls: len(calls) == 2, timeout=10)
+    assert log.calls()[-1].query == "createdAfter=2025-01-01T00%3A00%3A00Z"
+
+
+def test_late_updates_show_old_update_times_from_now_on_until_reset(
+    sandbox_server, accounts
+) -> None:
+    seller_id = accounts["accounts"][0]["seller_id"]
+    now = requests.get(f"{sandbox_server.url}/_sandbox/clock", timeout=10).json()["timestamp"]
+    after, before = (
+        pendulum.from_timestamp(moment, tz="UTC").strftime("%Y-%m-%dT%H:%M:%SZ")
+        for moment in (now - 3600, now - 1800)
+    )
+
+    def updated() -> dict[str, str]:
+        body = sp_get(
+            sandbox_server.url,
+            lwa_token(accounts),  # a reset forgets issued tokens
+            SEARCH,
+            lastUpdatedAfter=after,
+            lastUpdatedBefore=before,
+        ).json()
+        return {o["orderId"]: o["lastUpdatedTime"] for o in body["orders"]}
+
+    untouched = updated()
+    touched = control(
+        sandbox_server.url,
+        "orders/late-updates",
+        {"share": 0.02, "after": after, "before": before, "seller_id": seller_id},
+    )["touched"]
+    assert len(touched) == round(0.02 * TEST_ORDERS / 2)  # the seller has half of the orders
+    assert {t["seller_id"] for t in touched} == {seller_id}
+    found = updated()
+    assert set(found) == set(untouched) | {t["order_id"] for t in touched}
+    assert all(after <= found[t["order_id"]] <= before for t in touched)
+    control(sandbox_server.url, "reset")
+    assert updated() == untouched

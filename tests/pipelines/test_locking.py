@@ -1,0 +1,78 @@
+"""pipelines/locking.py: one run at a time per warehouse, and who holds it, in one line."""
+
+from __future__ import annotations
+
+import os
+from contextlib import ExitStack
+
+import pytest
+
+from pipelines import locking
+from tests.fakes import FakeClock
+
+DUCKDB_TEXT = (
+    'IO Error: Could not set lock on file "/data/amazon.duckdb": Conflicting lock is held in '
+    "/usr/bin/python3.12 (PID 4242). See also https://duckdb.org/docs/current/connect/concurrency"
+)
+
+
+def test_a_held_warehouse_fails_at_once_naming_the_run_that_holds_it(tmp_path) -> None:
+    path = tmp_path / "amazon.duckdb"
+    clock = FakeClock()
+    with (
+        locking.hold(path, 0, clock),
+        pytest.raises(locking.WarehouseBusyError) as busy,
+        locking.hold(path, 0, clock),
+    ):
+        pass
+    since = clock.now().strftime("%Y-%m-%d %H:%M:%S UTC")
+    assert str(busy.value) == (
+        f"amazon.duckdb is in use by another run.py (PID {os.getpid()}, since {since}); wait "
+        "for it to finish or close it, or run with --wait"
+    )
+    assert clock.sleeps == []
+    with locking.hold(path, 0, clock):  # released
+        pass
+
+
+def test_a_waiting_run_gives_up_at_its_deadline(tmp_path) -> None:
+    path = tmp_path / "amazon.duckdb"
+    clock = FakeClock()
+    with (
+        locking.hold(path, 0, clock),
+        pytest.raises(locking.WarehouseBusyError),
+        locking.hold(path, 2.5, clock),
+    ):
+        pass
+    assert clock.sleeps == [1.0, 1.0, 0.5]
+
+
+class _Releasing(FakeClock):
+    """A clock whose first sleep is when the other run ends."""
+
+    def __init__(self, holder: ExitStack) -> None:
+        super().__init__()
+        self.holder = holder
+
+    def sleep(self, seconds: float) -> None:
+        super().sleep(seconds)
+        self.holder.close()
+
+
+def test_a_waiting_run_goes_on_once_the_other_ends(tmp_path) -> None:
+    path = tmp_path / "amazon.duckdb"
+    holder = ExitStack()
+    holder.enter_context(locking.hold(path, 0, FakeClock()))
+    clock = _Releasing(holder)
+    with locking.hold(path, 60, clock):
+        assert '"pid": ' in (tmp_path / "amazon.duckdb.lock").read_text()
+    assert clock.sleeps == [1.0]
+    assert (tmp_path / "amazon.duckdb.lock").read_text() == ""
+
+
+def test_duckdbs_own_lock_error_becomes_one_line_naming_the_process() -> None:
+    assert locking.conflict(RuntimeError(DUCKDB_TEXT)) == (
+        "amazon.duckdb is in use by python3.12 (PID 4242); wait for it to finish or close it, "
+        "or run with --wait"
+    )
+    assert locking.conflict(RuntimeError("IO Error: No space left on device")) is None
