@@ -109,11 +109,12 @@ def test_transcoding_round_trips_across_chunk_boundaries(codec, text) -> None:
 
 
 @pytest.mark.parametrize(("codec", "bad"), [("cp1252", b"\x81"), ("cp932", b"\x85\x40")])
-def test_bytes_that_do_not_decode_are_refused_with_their_offset(codec, bad) -> None:
-    data = "abc".encode(codec) * 10 + bad + b"def"
+def test_bytes_that_do_not_decode_are_refused_with_their_line_and_offset(codec, bad) -> None:
+    data = "a\tb\n".encode(codec) * 10 + bad + b"def"
     transcoder = documents._Transcoder(codec, REF)
-    with pytest.raises(DocumentError, match=f"offset 30 do not decode as {codec}"):
-        transcoder.convert(data)
+    with pytest.raises(DocumentError, match=f"line 11 .*offset 40, does not decode as {codec}"):
+        transcoder.convert(data[:17])
+        transcoder.convert(data[17:])
         transcoder.convert(b"", final=True)
 
 

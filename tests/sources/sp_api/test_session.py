@@ -53,6 +53,18 @@ def test_a_throttle_storm_ends_in_a_transient_error(sandbox_server, client) -> N
     assert client.stats.snapshot()[OPERATION].calls == 4  # bounded by max_attempts
 
 
+def test_throttles_that_say_when_to_come_back_are_waited_out_within_the_budget(
+    sandbox_server, client
+) -> None:
+    spec = {"operation": OPERATION, "status": 429, "retry_after": 60, "count": 30}
+    control(sandbox_server.url, "faults", spec)
+    with pytest.raises(ThrottledError):
+        client.rest.get(SEARCH, params=PARAMS)
+    calls = client.stats.snapshot()[OPERATION].calls
+    assert 4 < calls < 30  # more than max_attempts: the budget, in waits, ends it
+    assert sum(client.session.clock.sleeps) <= RetryPolicy().throttle_budget
+
+
 def test_retry_after_is_slept_on_the_injected_clock(sandbox_server, client) -> None:
     control(sandbox_server.url, "faults", {"operation": OPERATION, "status": 429, "retry_after": 7})
     assert client.rest.get(SEARCH, params=PARAMS).status_code == 200
