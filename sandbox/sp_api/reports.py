@@ -392,9 +392,9 @@ class ReportsApi:
         issued = self.state.urls.get(request.path_params["key"])
         if issued is None:
             return _s3_error("AccessDenied", "Access Denied")
+        request.seller_id = issued.seller_id  # so that faults and the call log name the seller
         if now >= issued.expires_at:
             return _s3_error("AccessDenied", "Request has expired")
-        request.seller_id = issued.seller_id  # so that a fault can name the seller
         report, is_error = self.state.documents[(issued.seller_id, issued.document_id)]
         if is_error:
             return Response(
