@@ -6,6 +6,7 @@ same fingerprint (or, where a row says so, with exactly one named failure).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -95,3 +96,19 @@ def clean_run(accounts: dict[str, Any], workdir: Path, **options: Any) -> dict[s
 def state(load: Load, resource: str) -> dict[str, Any]:
     """A resource's dlt state after the load."""
     return load.pipeline.state["sources"]["sp_api"]["resources"].get(resource, {})
+
+
+def peak_rss_growth(action: Callable[[], object]) -> int:
+    """Bytes the process's resident set grew by, at its peak, while `action` ran (Linux: the
+    peak is reset to the current size first)."""
+    before = _memory("VmRSS")
+    Path("/proc/self/clear_refs").write_text("5")
+    action()
+    return _memory("VmHWM") - before
+
+
+def _memory(field: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1]) * 1024
+    raise LookupError(field)
