@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
 import requests
 
 from tests.battery.fingerprint import TablePrint, fingerprint, unfinished_loads
@@ -91,6 +92,18 @@ def clean_run(accounts: dict[str, Any], workdir: Path, **options: Any) -> dict[s
     load = load_sp_api(accounts, workdir, **options)
     assert not list(load.failures), [str(f) for f in load.failures]
     return clean(load)
+
+
+def expected_fixture(**options: Any) -> Any:
+    """A module's `expected` fixture: the fingerprint of a run with `options` and no faults,
+    made once per module from the seeded sandbox (each test starts from the same world)."""
+
+    @pytest.fixture(scope="module")
+    def expected(sandbox_server: Any, tmp_path_factory: pytest.TempPathFactory) -> dict:
+        reset(sandbox_server.url)
+        return clean_run(sandbox_server.accounts(), tmp_path_factory.mktemp("clean"), **options)
+
+    return expected
 
 
 def state(load: Load, resource: str) -> dict[str, Any]:

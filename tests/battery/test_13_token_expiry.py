@@ -5,9 +5,13 @@ run ends clean."""
 
 from __future__ import annotations
 
-import pytest
-
-from tests.battery.fetching import SEARCH_ORDERS, calls, clean, clean_run, faults, reset
+from tests.battery.fetching import (
+    SEARCH_ORDERS,
+    calls,
+    clean,
+    expected_fixture,
+    faults,
+)
 from tests.loading import load_sp_api
 
 # four resources (finances are three tables) that each page through their own operation
@@ -17,10 +21,7 @@ OPTIONS = {
 }
 
 
-@pytest.fixture(scope="module")
-def expected(sandbox_server, tmp_path_factory) -> dict:
-    reset(sandbox_server.url)
-    return clean_run(sandbox_server.accounts(), tmp_path_factory.mktemp("clean"), **OPTIONS)
+expected = expected_fixture(**OPTIONS)
 
 
 def test_each_account_refreshes_its_token_once_and_replays_what_was_refused(

@@ -8,7 +8,6 @@ from __future__ import annotations
 import itertools
 import logging
 
-import pytest
 import requests
 
 from sources.sp_api.exceptions import ReportFatalError, ReportTimeoutError
@@ -19,9 +18,8 @@ from tests.battery.fetching import (
     GET_REPORT,
     calls,
     clean,
-    clean_run,
+    expected_fixture,
     report_faults,
-    reset,
     state,
 )
 from tests.loading import load_sp_api
@@ -30,10 +28,7 @@ OPTIONS = {"resources": ["reports"], "report_types": [LISTINGS, INVENTORY]}
 TODAY = "2026-11-01"  # the sandbox's frozen day
 
 
-@pytest.fixture(scope="module")
-def expected(sandbox_server, tmp_path_factory) -> dict:
-    reset(sandbox_server.url)
-    return clean_run(sandbox_server.accounts(), tmp_path_factory.mktemp("clean"), **OPTIONS)
+expected = expected_fixture(**OPTIONS)
 
 
 def _jobs(load, seller_id: str) -> dict:

@@ -4,27 +4,21 @@ createReport, and the rows of a clean run."""
 
 from __future__ import annotations
 
-import pytest
-
 from sources.sp_api.report_catalog import LISTINGS
 from tests.battery.fetching import (
     CREATE_REPORT,
     GET_REPORT_DOCUMENT,
     calls,
     clean,
-    clean_run,
+    expected_fixture,
     report_faults,
-    reset,
 )
 from tests.loading import load_sp_api
 
 OPTIONS = {"resources": ["reports"], "report_types": [LISTINGS]}
 
 
-@pytest.fixture(scope="module")
-def expected(sandbox_server, tmp_path_factory) -> dict:
-    reset(sandbox_server.url)
-    return clean_run(sandbox_server.accounts(), tmp_path_factory.mktemp("clean"), **OPTIONS)
+expected = expected_fixture(**OPTIONS)
 
 
 def test_an_expired_document_url_costs_one_get_report_document_and_nothing_else(

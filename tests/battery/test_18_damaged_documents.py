@@ -17,10 +17,9 @@ from sources.sp_api.report_catalog import LISTINGS
 from tests.battery.fetching import (
     calls,
     clean,
-    clean_run,
+    expected_fixture,
     peak_rss_growth,
     report_faults,
-    reset,
     state,
 )
 from tests.loading import load_sp_api
@@ -32,10 +31,7 @@ REASONS = {"truncate": "truncated gzip", "corrupt": "corrupt gzip"}
 CAP = 32 << 20  # the sandbox's bomb inflates to 64 MiB; a download needs ~16 MiB whatever its size
 
 
-@pytest.fixture(scope="module")
-def expected(sandbox_server, tmp_path_factory) -> dict:
-    reset(sandbox_server.url)
-    return clean_run(sandbox_server.accounts(), tmp_path_factory.mktemp("clean"), **OPTIONS)
+expected = expected_fixture(**OPTIONS)
 
 
 @pytest.mark.parametrize("kind", REASONS)

@@ -13,11 +13,18 @@ import pytest
 import requests
 
 from sources.sp_api.exceptions import MalformedResponseError
-from tests.battery.fetching import SEARCH_ORDERS, calls, clean, clean_run, faults, reset, state
+from tests.battery.fetching import (
+    SEARCH_ORDERS,
+    calls,
+    clean,
+    expected_fixture,
+    faults,
+    state,
+)
 from tests.conftest import ROOT
 from tests.loading import load_sp_api
 
-OPTIONS = {"resources": ["orders", "order_items", "listings_items"]}
+OPTIONS = {"resources": ["orders", "order_items", "marketplace_participations"]}
 CAP = 16 << 20  # max_response_bytes' default
 PAGE = 3  # the page the fault answers
 ORDER = '{"orderId": "902-0000000-0000001", "lastUpdatedTime": "2026-10-01T00:00:00Z"'
@@ -41,10 +48,7 @@ REASONS = {
 }
 
 
-@pytest.fixture(scope="module")
-def expected(sandbox_server, tmp_path_factory) -> dict:
-    reset(sandbox_server.url)
-    return clean_run(sandbox_server.accounts(), tmp_path_factory.mktemp("clean"), **OPTIONS)
+expected = expected_fixture(**OPTIONS)
 
 
 def test_orjson_is_pinned_past_its_known_flaws() -> None:
@@ -71,7 +75,7 @@ def test_a_hostile_page_stops_only_its_accounts_orders_naming_the_page(
     assert len(calls(url, SEARCH_ORDERS, eu["seller_id"])) == PAGE  # not asked again
     assert eu["seller_id"] not in state(hostile, "order_pages")["high_water"]  # cursor kept
     got = clean(hostile)
-    assert got["listings_items"] == expected["listings_items"]  # the other resources load
+    assert got["marketplace_participations"] == expected["marketplace_participations"]
     sellers = {r[0] for r in hostile.query("select distinct seller_id from sp_api.orders")}
     assert sellers == {a["seller_id"] for a in accounts["accounts"]} - {eu["seller_id"]}
 
