@@ -160,7 +160,7 @@ class PacedSession(requests.Session):
                 sent = self.clock.monotonic()
                 try:
                     response = super().send(request, stream=True, **kwargs)
-                    if not streamed:
+                    if not streamed or response.status_code >= 400:  # an error's body, too
                         self._read_body(response)
                 except TRANSIENT_NETWORK_ERRORS as error:
                     attempt += 1
@@ -281,9 +281,8 @@ class PacedSession(requests.Session):
                 with response:
                     return read(response)
             except (*TRANSIENT_NETWORK_ERRORS, *damaged) as error:
-                operation = self.operation_of(response.request)
+                operation = self.operation_of(response.request)  # each try is a call counted
                 attempt += 1
-                self.stats.record(operation, retried=True, error=True)
                 if attempt >= self.policy.max_attempts:
                     if isinstance(error, damaged):
                         raise

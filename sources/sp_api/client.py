@@ -381,7 +381,6 @@ def make_client(
         policy,
         timeout=timeout,
         server_clock=server_clock,
-        max_body_bytes=max_body_bytes,
         config_key=account.config_key,
     )
     auth = LwaAuth(

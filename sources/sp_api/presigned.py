@@ -13,10 +13,11 @@ import orjson
 import requests
 
 from sources.common.redact import redact_text, redact_url
-from sources.common.session import PacedSession
+from sources.common.session import BodyTooLargeError, PacedSession
 from sources.sp_api.exceptions import (
     DocumentUrlExpiredError,
     InvalidRequestError,
+    MalformedResponseError,
     ServerError,
     SpApiError,
 )
@@ -48,6 +49,10 @@ class DocumentSession(PacedSession):
             )
         where = redact_url(response.url)
         status = response.status_code
+        if isinstance(cause, BodyTooLargeError):
+            return MalformedResponseError(
+                f"{operation}: {cause} (max_response_bytes) at {where}", operation=operation
+            )
         if status == 403:
             return DocumentUrlExpiredError(
                 f"{operation}: the URL expired at {where}", operation=operation, status=status
