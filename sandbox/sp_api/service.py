@@ -124,6 +124,7 @@ class SpApiService:
         token = self.app.tokens.resolve(value)
         if token is None:
             raise UnauthorizedError(TOKEN_INVALID)
+        request.seller_id = token.seller_id  # the call log names whose token it was
         if self.app.clock.timestamp() >= token.expires_at:
             raise UnauthorizedError(TOKEN_EXPIRED)
         return token
