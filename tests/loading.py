@@ -62,3 +62,16 @@ def load_sp_api(accounts: dict[str, Any], workdir: Path, **overrides: Any) -> Lo
     source = sp_api_source(**sp_api_kwargs(accounts, stats=stats, failures=failures, **overrides))
     pipeline.run(source, loader_file_format="parquet")
     return Load(pipeline, stats, failures, duckdb_path)
+
+
+def run_source(source: Any, workdir: Path, dataset: str) -> Any:
+    """One run of any source into `workdir`/warehouse.duckdb (dataset `dataset`), its state in
+    `workdir`/pipelines; the pipeline, for its trace and state."""
+    pipeline = dlt.pipeline(
+        pipeline_name=f"test_{dataset}",
+        destination=dlt.destinations.duckdb(str(workdir / "warehouse.duckdb")),
+        dataset_name=dataset,
+        pipelines_dir=str(workdir / "pipelines"),
+    )
+    pipeline.run(source, loader_file_format="parquet")
+    return pipeline

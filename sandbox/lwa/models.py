@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import uuid
 
 from sandbox.core.access_tokens import AccessTokens
 from sandbox.core.exceptions import ServiceError
@@ -14,8 +15,13 @@ class LwaError(ServiceError):
     """LWA's own error shape: {"error_description", "error"}."""
 
     def to_response(self):  # type: ignore[no-untyped-def]
+        """With the `request_id` recent answers carry (recorded), to quote to Amazon."""
         return to_json(
-            {"error_description": self.message, "error": self.code},
+            {
+                "error_description": self.message,
+                "error": self.code,
+                "request_id": str(uuid.uuid4()),
+            },
             status=self.status,
             headers={"Cache-Control": "no-store", "Pragma": "no-cache"},
         )

@@ -12,6 +12,7 @@ import re
 import uuid
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlencode
 
 from sandbox.seed.catalog import Product
 from sandbox.seed.marketplaces import MARKETPLACES
@@ -42,12 +43,17 @@ def item_page_limit(version: str) -> int:
 
 
 class Catalog:
-    """The world's products as ECS sees them in one marketplace."""
+    """The world's products as ECS sees them in one marketplace, for one caller: its links
+    carry the caller's key id (`SubscriptionId`) and associate tag, as Amazon's did."""
 
-    def __init__(self, world: World, marketplace_id: str, now: float) -> None:
+    def __init__(
+        self, world: World, marketplace_id: str, now: float, caller: str, tag: str | None = None
+    ) -> None:
         self.world = world
         self.market = MARKETPLACES[marketplace_id]
         self.now = now
+        self.caller = caller
+        self.tag = tag
         self.by_asin = world.catalog.by_asin()
         self._offers: dict[str, list[tuple[str, str, int]]] = {}
         for seller in world.sellers:
@@ -70,7 +76,7 @@ class Catalog:
         item: dict[str, Any] = {"ASIN": product.asin}
         if product.parent_asin:
             item["ParentASIN"] = product.parent_asin
-        item["DetailPageURL"] = f"https://{market.domain}/dp/{product.asin}"
+        item["DetailPageURL"] = self.detail_page_url(product.asin)
         if "SalesRank" in groups:
             item["SalesRank"] = self.sales_rank(product)
         if "Images" in groups:
@@ -113,6 +119,13 @@ class Catalog:
             }
         return item
 
+    def detail_page_url(self, asin: str) -> str:
+        """As ECS 2011-08-01 wrote it (recorded): the caller's key id first, then the tag."""
+        query = {"SubscriptionId": self.caller, "tag": self.tag, "linkCode": "xm2",
+                 "camp": "2025", "creative": "165953", "creativeASIN": asin}  # fmt: skip
+        found = urlencode({k: v for k, v in query.items() if v})
+        return f"https://{self.market.domain}/dp/{asin}?{found}"
+
     def money(self, minor: int) -> dict[str, Any]:
         market = self.market
         shown = f"{minor}" if market.minor_digits == 0 else f"{minor / 100:.2f}"
@@ -141,6 +154,24 @@ class InBodyError(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
+
+
+# legacy.md records the code (its fixture's message is German); the English text is a guess
+INVALID_ACCOUNT = InBodyError(
+    "AWS.InvalidAccount",
+    "Your AccessKey Id is not registered for Product Advertising API. Please use the AccessKey "
+    "Id obtained after registering at https://affiliate-program.amazon.com/assoc_credentials/home.",
+)
+
+
+def refused(error: InBodyError) -> dict[str, Any]:
+    """An `Items` element that answers a whole parameter set with one error, no items."""
+    return {
+        "Request": {
+            "IsValid": "False",
+            "Errors": {"Error": [{"Code": error.code, "Message": error.message}]},
+        }
+    }
 
 
 def lookup(catalog: Catalog, params: Mapping[str, str]) -> dict[str, Any]:

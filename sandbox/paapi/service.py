@@ -4,12 +4,14 @@ multiple operations in one request, batch parameter sets, and each version's nam
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
+from sandbox.control import add_control
 from sandbox.core.faults import Disconnect
 from sandbox.core.ratelimit import UsagePlan
 from sandbox.core.routing import Request, Response
@@ -51,6 +53,9 @@ def _namespace(version: str) -> str:
 class PaapiService:
     def __init__(self, app: App) -> None:
         self.app = app
+        self.registered = True  # False: the key lost its PA-API registration (control)
+        app.on_reset(lambda: setattr(self, "registered", True))
+        add_control(app, "POST", "paapi/account", self._account)
         for method in ("GET", "POST"):
             for path, locale in (("/onca/xml", "us"), (r"/(?P<locale>[a-z]{2})/onca/xml", None)):
                 app.router.add(method, path, self._endpoint(path, locale), "dispatch", "paapi")
@@ -77,6 +82,15 @@ class PaapiService:
                 return error.to_response(first, version)
 
         return endpoint
+
+    def _account(self, request: Request) -> dict[str, bool]:
+        """`{"registered": false}`: every answer is a 200 whose `Items` carry only an
+        `AWS.InvalidAccount` error, as ECS answered a key not (or no longer) registered."""
+        changes = json.loads(request.body or b"{}")
+        if not isinstance(changes, dict) or set(changes) - {"registered"}:
+            raise ValueError('the body is {"registered": true | false}')
+        self.registered = bool(changes.get("registered", self.registered))
+        return {"registered": self.registered}
 
     def _fault(self, operation: str) -> None:
         fault = self.app.faults.take("paapi", operation)
@@ -133,7 +147,14 @@ class PaapiService:
     ) -> Response:
         if not operations or any(o not in OPERATIONS for o in operations):
             raise MissingParameterError(message="Operation must be ItemLookup or ItemSearch.")
-        catalog = items.Catalog(self.app.world, marketplace_id, self.app.world_time())
+        caller = params.get("AWSAccessKeyId") or params.get("SubscriptionId") or ""
+        catalog = items.Catalog(
+            self.app.world,
+            marketplace_id,
+            self.app.world_time(),
+            caller,
+            params.get("AssociateTag"),
+        )
         agent = request.header("user-agent", "")
         answers = {
             f"{operation}Response": {
@@ -177,7 +198,9 @@ class PaapiService:
         answer = []
         for number in sorted(sets):
             merged = {**shared, **sets[number]}
-            if operation == "ItemLookup":
+            if not self.registered:
+                answer.append(items.refused(items.INVALID_ACCOUNT))
+            elif operation == "ItemLookup":
                 answer.append(items.lookup(catalog, merged))
             else:
                 answer.append(items.search(catalog, merged, version))

@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import dlt
 import pyarrow as pa
 import requests
 from dlt.common.exceptions import TerminalException, TransientException
+from dlt.common.typing import TSecretValue
 from dlt.extract.resource import DltResource
 from lxml import etree
 
@@ -276,33 +278,51 @@ def _batch_file(
         yield _table(table, seller, records, ERROR_KEYS)
 
 
-def _archived(folder: str, state: dict[str, Any], include_pii: bool) -> Iterator[Any]:
-    imported: list[str] = state.setdefault("archive_files", [])
-    found = archive.scan(folder, skip=imported)
-    batch_files = {archive.AIM_BATCH_ERRORS: "batch_errors", archive.AIM_QUICKFIX: "batch_quickfix"}
-    kinds = (archive.AIM_ORDER_REPORT, archive.AIM_OPEN_LISTINGS, archive.AIM_BATCHES,
-             archive.AIM_REFUNDS, *batch_files)  # fmt: skip
-    for kind, file in archive.by_kind(found, kinds):
-        seller = archive.seller_of(file)
-        if kind in batch_files:
-            batch_id = archive.digits(file.name) or file.name
-            yield from _batch_file(batch_files[kind], seller, batch_id, file.text(), file)
-            continue
-        if kind == archive.AIM_BATCHES:
-            records, table, keys = batches(file.xml()), "batches", BATCH_KEYS
-        elif kind == archive.AIM_ORDER_REPORT:
-            records, table, keys = order_rows(file.text(), include_pii), "order_items", ITEM_KEYS
-        elif kind == archive.AIM_REFUNDS:
-            records, table, keys = refund_rows(file.text()), "refunds", REFUND_KEYS
-        else:
-            records, table, keys = tsv.rows(file.text()), "open_listings", LISTING_KEYS
-            for record in records:
-                record.setdefault("sku", record.pop("seller-sku", None))
-        for index, record in enumerate(records):
-            record.update(source_file=file.name, source_index=index)
-        if records:
-            yield _table(table, seller, records, keys)
-    imported += [f.digest for f in found]
+def _saved_batch_file(table: str, file: archive.ArchiveFile) -> Iterator[Any]:
+    batch_id = archive.digits(file.name) or file.name
+    yield from _batch_file(table, archive.seller_of(file), batch_id, file.text(), file)
+
+
+def _saved_report(
+    table: str,
+    keys: tuple[str, ...],
+    records_of: Callable[[archive.ArchiveFile], list[dict[str, Any]]],
+    file: archive.ArchiveFile,
+) -> Iterator[Any]:
+    seller = archive.seller_of(file)
+    records = records_of(file)
+    for index, record in enumerate(records):
+        record.update(source_file=file.name, source_index=index)
+    if records:
+        yield _table(table, seller, records, keys)
+
+
+def _open_listings(file: archive.ArchiveFile) -> list[dict[str, Any]]:
+    records = tsv.rows(file.text())
+    for record in records:
+        record.setdefault("sku", record.pop("seller-sku", None))
+    return records
+
+
+def _saved(include_pii: bool) -> dict[str, Callable[[archive.ArchiveFile], Iterator[Any]]]:
+    """A reader per kind of saved AIM file."""
+    orders = partial(
+        _saved_report, "order_items", ITEM_KEYS, lambda f: order_rows(f.text(), include_pii)
+    )
+    return {
+        archive.AIM_BATCH_ERRORS: partial(_saved_batch_file, "batch_errors"),
+        archive.AIM_QUICKFIX: partial(_saved_batch_file, "batch_quickfix"),
+        archive.AIM_BATCHES: partial(
+            _saved_report, "batches", BATCH_KEYS, lambda f: batches(f.xml())
+        ),
+        archive.AIM_ORDER_REPORT: orders,
+        archive.AIM_REFUNDS: partial(
+            _saved_report, "refunds", REFUND_KEYS, lambda f: refund_rows(f.text())
+        ),
+        archive.AIM_OPEN_LISTINGS: partial(
+            _saved_report, "open_listings", LISTING_KEYS, _open_listings
+        ),
+    }
 
 
 @dlt.resource(name="aim_tables", write_disposition="merge")
@@ -326,12 +346,15 @@ def aim_tables(
             log.error("aim [%s] failed: %s", client.name, error)
             failures.add("aim", client.name, error)
     if archive_folder:
-        yield from _archived(archive_folder, state, include_pii)
+        saved = _saved(include_pii)
+        yield from archive.load(
+            archive_folder, saved, state, failures, "sources.aim.archive_folder"
+        )
 
 
 @dlt.source(name="aim")
 def aim_source(
-    accounts: Any = None,
+    accounts: TSecretValue | None = None,
     endpoint: str | None = None,
     report_days: int = 30,
     include_pii: bool = False,
@@ -344,7 +367,8 @@ def aim_source(
     failures: Any = None,
 ) -> list[DltResource]:
     """Every account's AIM data ({name, seller_id, email, password, region or endpoint,
-    marketplace_ids}) and `archive_folder`'s `<seller id>/` AIM files."""
+    marketplace_ids}; a secret, so that dlt's trace records no password) and
+    `archive_folder`'s `<seller id>/` AIM files."""
     if not accounts and not archive_folder:
         raise AimTerminalError("sources.aim needs accounts or an archive_folder")
     policy = RetryPolicy(max_attempts=max_attempts, backoff_base=retry_backoff_seconds)

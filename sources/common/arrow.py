@@ -13,7 +13,10 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 from dlt.common.normalizers.naming.snake_case import NamingConvention
+
+from sources.common.redact import CREDENTIAL_URL, strip_credentials
 
 _NAMING = NamingConvention()
 SEPARATOR = "__"
@@ -40,13 +43,27 @@ def _json_text(column: pa.ChunkedArray) -> pa.ChunkedArray:
     return connection.sql("select to_json(value)::varchar from values").to_arrow_table().column(0)
 
 
+def _without_credentials(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Text with URLs whose query names their caller (ECS's `SubscriptionId`), stripped; found
+    in C++, so that columns without such a URL cost one scan."""
+    if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+        return column
+    if not pc.any(pc.match_substring(column, "://")).as_py():  # 20x faster than the regex
+        return column
+    if not pc.any(pc.match_substring_regex(column, CREDENTIAL_URL)).as_py():
+        return column
+    values = [None if v is None else strip_credentials(v) for v in column.to_pylist()]
+    return pa.chunked_array([pa.array(values, column.type)])
+
+
 def flat_table(
     records: pa.StructArray,
     columns: Mapping[str, Any] | None = None,
     not_null: Iterable[str] = (),
     drop: Iterable[str] = (),
 ) -> pa.Table:
-    """`records` as a flat table, after the given `columns` (keys the records lack).
+    """`records` as a flat table, after the given `columns` (keys the records lack); no URL
+    in it keeps a credential (Amazon's links may carry the caller's key id).
 
     `drop` names top-level fields left out; key columns in `not_null` are declared
     non-nullable, as dlt declares primary keys.
@@ -57,9 +74,17 @@ def flat_table(
     while any(pa.types.is_struct(field.type) for field in table.schema):
         table = table.flatten()
     table = table.rename_columns([column_name(name) for name in table.column_names])
-    for index, field in enumerate(table.schema):
-        if pa.types.is_list(field.type) or pa.types.is_large_list(field.type):
-            table = table.set_column(index, field.name, _json_text(table.column(index)))
+    table = pa.Table.from_arrays(
+        [
+            _without_credentials(
+                _json_text(column)
+                if pa.types.is_list(column.type) or pa.types.is_large_list(column.type)
+                else column
+            )
+            for column in table.columns
+        ],
+        names=table.column_names,
+    )
     for position, (name, values) in enumerate((columns or {}).items()):
         table = table.add_column(
             position,

@@ -47,6 +47,21 @@ _PAIR = re.compile(
     + r")(?P<sep>[\"']?\s*[=:]\s*[\"']?)(?P<value>[^&\s\"',}]+)"
 )
 
+# a URL's query separators and `=`, also percent-encoded once or more (old ECS links nest a
+# URL, escaped, inside another's query)
+_SEP = r"(?:[?&;]|%(?:25)*(?:3F|26|3B))"
+_EQ = r"(?:=|%(?:25)*3D)"
+_NAMES = "|".join(re.escape(n) for n in sorted(SENSITIVE_NAMES, key=len, reverse=True))
+# a URL in a text that carries a credential in its query (RE2 syntax too, for Arrow columns)
+CREDENTIAL_URL = rf"(?i)[a-z][a-z0-9+.-]*://[^\s\"'<>]*?{_SEP}(?:{_NAMES}){_EQ}"
+_URL = re.compile(r"(?i)[a-z][a-z0-9+.-]*://[^\s\"'<>]+")
+_CREDENTIAL_PARAM = re.compile(
+    rf"(?i)(?P<sep>{_SEP})(?:{_NAMES}){_EQ}(?:[^&;#%\s]|%(?!(?:25)*(?:26|3B|23))[0-9a-f]{{2}})*"
+)
+_QUERY_START = re.compile(r"(?i)^(?:\?|%(?:25)*3F)$")
+_EMPTY_PARAM = re.compile(rf"(?i)(\?|%(?:25)*3F){_SEP}")
+_EMPTY_QUERY = re.compile(r"(?i)(?:\?|%(?:25)*3F)$")
+
 _secrets_lock = threading.Lock()
 _known_secrets: set[str] = set()
 
@@ -69,6 +84,21 @@ def redact_url(url: str) -> str:
         return redact_text(url)
     pairs = [(k, MASK if is_sensitive(k) else v) for k, v in parse_qsl(parts.query, True)]
     return redact_text(urlunsplit(parts._replace(query=urlencode(pairs, safe="*"))))
+
+
+def _strip_url(url: str) -> str:
+    def drop(param: re.Match[str]) -> str:
+        sep = param.group("sep")
+        return sep if _QUERY_START.match(sep) else ""
+
+    url = _CREDENTIAL_PARAM.sub(drop, url)
+    return _EMPTY_QUERY.sub("", _EMPTY_PARAM.sub(r"\1", url))
+
+
+def strip_credentials(text: str) -> str:
+    """Every URL in `text` without the query parameters that identify its caller (ECS links
+    carry the access key id as `SubscriptionId`): what is stored keeps the link, not the key."""
+    return _URL.sub(lambda url: _strip_url(url.group(0)), text)
 
 
 def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:

@@ -9,14 +9,23 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import io
+import logging
 import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 from lxml import etree
 
 from sources.common import tsv, xml
+from sources.common.failures import Failures
+
+T = TypeVar("T")
+log = logging.getLogger("sources.legacy_files")
+SKIPPED = "archive"  # the failures' resource: a file skipped, whichever source read it
+MAX_FILE_BYTES = 1 << 30  # a file (decompressed) past this is refused: a gzip bomb
 
 MWS_ORDERS = "mws.orders"
 MWS_ORDER_ITEMS = "mws.order_items"
@@ -74,34 +83,91 @@ class ArchiveFile:
         return tsv.decode(self.data)
 
 
-def _read(path: Path, name: str) -> bytes:
-    raw = path.read_bytes()
+def unzipped(raw: bytes, name: str, max_bytes: int = MAX_FILE_BYTES) -> bytes:
+    """`raw` gunzipped when gzip'd; past `max_bytes` (a gzip bomb) it is refused."""
     if raw[:2] != b"\x1f\x8b":
         return raw
     try:
-        return gzip.decompress(raw)
+        with gzip.GzipFile(fileobj=io.BytesIO(raw)) as stream:
+            data = stream.read(max_bytes + 1)
     except (EOFError, OSError, zlib.error) as error:
         raise ArchiveError(f"{name}: unreadable gzip ({error})") from None
+    if len(data) > max_bytes:
+        raise ArchiveError(f"{name}: decompresses past {max_bytes} bytes")
+    return data
 
 
-def scan(folder: str | Path, skip: Iterable[str] = ()) -> list[ArchiveFile]:
-    """Every file under `folder` in name order, except those whose digest is in `skip`."""
+def _paths(folder: str | Path) -> list[Path]:
     root = Path(folder)
     if not root.is_dir():
         raise ArchiveError(f"{root} is not a folder")
-    seen = set(skip)
-    found = []
-    for path in sorted(p for p in root.rglob("*") if p.is_file()):
-        relative = path.relative_to(root)
-        if path.name.startswith(".") or path.name.endswith(_SKIPPED_SUFFIXES):
+    return sorted(
+        p
+        for p in root.rglob("*")
+        if p.is_file() and not p.name.startswith(".") and not p.name.endswith(_SKIPPED_SUFFIXES)
+    )
+
+
+def _file(root: Path, path: Path, imported: set[str]) -> ArchiveFile | None:
+    """The file at `path`, or None when its bytes were imported before."""
+    relative = path.relative_to(root)
+    name = relative.as_posix()
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise ArchiveError(f"{name}: larger than {MAX_FILE_BYTES} bytes")
+    raw = path.read_bytes()
+    digest = hashlib.sha256(raw).hexdigest()
+    if digest in imported:
+        return None
+    seller = relative.parts[0] if len(relative.parts) > 1 else None
+    return ArchiveFile(name, seller, digest, unzipped(raw, name))
+
+
+def load(
+    folder: str,
+    readers: Mapping[str, Callable[[ArchiveFile], Iterable[T]]],
+    state: dict[str, Any],
+    failures: Failures | None,
+    config_key: str,
+) -> Iterator[T]:
+    """What `readers` (by kind) make of each file of `folder` not imported before, a file at a
+    time, each file's output whole before any of it is handed out.
+
+    A file that cannot be read (truncated gzip, a bomb, malformed or hostile XML, an unknown
+    kind, no seller folder) is named in the run's failures once, loads nothing and is tried
+    again next run; the rest of the folder loads. A missing folder is named by its config key.
+    Without a collector, either raises.
+    """
+    done: list[str] = state.setdefault("archive_files", [])
+    imported = set(done)
+    try:
+        paths = _paths(folder)
+    except ArchiveError as error:
+        _skipped(failures, config_key, error)
+        return
+    root = Path(folder)
+    for path in paths:
+        name = path.relative_to(root).as_posix()
+        try:
+            file = _file(root, path, imported)
+            if file is None:
+                continue
+            read = readers.get(kind(file))
+            made = list(read(file)) if read else []
+        except Exception as error:  # one hostile file never stops the folder
+            _skipped(failures, name, error)
             continue
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        if digest in seen:
-            continue
-        name = relative.as_posix()
-        seller = relative.parts[0] if len(relative.parts) > 1 else None
-        found.append(ArchiveFile(name, seller, digest, _read(path, name)))
-    return found
+        yield from made
+        done.append(file.digest)
+        imported.add(file.digest)
+
+
+def _skipped(failures: Failures | None, key: str, error: Exception) -> None:
+    if failures is None:
+        raise error
+    if any(f.resource == SKIPPED and f.key == key for f in failures):
+        return  # another resource reading the same folder named it already
+    log.error("archive [%s] skipped: %s", key, error)
+    failures.add(SKIPPED, key, error)
 
 
 def kind(file: ArchiveFile) -> str:
@@ -127,11 +193,6 @@ def kind(file: ArchiveFile) -> str:
     if "seller-sku" in header and "quantity" in header:
         return AIM_OPEN_LISTINGS
     raise ArchiveError(f"{file.name}: neither a known XML document nor a known report")
-
-
-def by_kind(files: list[ArchiveFile], kinds: Iterable[str]) -> list[tuple[str, ArchiveFile]]:
-    wanted = set(kinds)
-    return [(k, f) for f in files if (k := kind(f)) in wanted]
 
 
 def seller_of(file: ArchiveFile) -> str:

@@ -7,6 +7,7 @@ from typing import Any
 
 import dlt
 import pendulum
+from dlt.common.typing import TSecretValue
 from dlt.extract.resource import DltResource
 
 from sources.common.clock import SYSTEM_CLOCK
@@ -43,7 +44,7 @@ def _date(value: str | None, key: str) -> pendulum.DateTime | None:
 
 @dlt.source(name="mws")
 def mws_source(
-    accounts: Any = None,
+    accounts: TSecretValue | None = None,
     access_key_id: str | None = dlt.secrets.value,
     secret_key: str | None = dlt.secrets.value,
     endpoint: str | None = None,
@@ -67,7 +68,8 @@ def mws_source(
 
     Args:
         accounts: list (or table keyed by name) of {seller_id, mws_auth_token?, region,
-            marketplace_ids, endpoint?}; none for an archive-only import.
+            marketplace_ids, endpoint?}; none for an archive-only import. A secret (it holds
+            the tokens): dlt's trace records no value of it.
         end_date: orders updated up to here; default two years back, where the Orders API's
             reach begins ("now" loads everything an account still serves).
         archive_folder: `<folder>/<seller id>/...` files saved from MWS (XML answers, report

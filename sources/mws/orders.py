@@ -29,6 +29,7 @@ log = logging.getLogger("sources.mws")
 
 ORDER_KEYS = ("seller_id", "amazon_order_id")
 ITEM_KEYS = ("seller_id", "amazon_order_id", "order_item_id")
+ARCHIVE_KEY = "sources.mws.archive_folder"
 
 
 @dataclass(frozen=True)
@@ -108,21 +109,23 @@ def live_orders(
         state[account.seller_id] = utc_iso(echoed)  # type: ignore[assignment]
 
 
-def archived_orders(files: list[archive.ArchiveFile]) -> Iterator[OrderBatch]:
-    """Saved ListOrders/GetOrder and ListOrderItems responses, with file and element index."""
-    for kind, file in archive.by_kind(files, (archive.MWS_ORDERS, archive.MWS_ORDER_ITEMS)):
-        seller_id = archive.seller_of(file)
-        root = file.xml()
-        if kind == archive.MWS_ORDERS:
-            orders = documents.orders(root)
-            for index, order in enumerate(orders):
-                order.update(source_file=file.name, source_index=index)
-            yield _batch(seller_id, orders, [])
-        else:
-            order_id, items = documents.order_items(root)
-            for index, item in enumerate(items):
-                item.update(AmazonOrderId=order_id, source_file=file.name, source_index=index)
-            yield _batch(seller_id, [], items)
+def _saved_orders(file: archive.ArchiveFile) -> Iterator[OrderBatch]:
+    """A saved ListOrders/GetOrder response, with file and element index."""
+    orders = documents.orders(file.xml())
+    for index, order in enumerate(orders):
+        order.update(source_file=file.name, source_index=index)
+    yield _batch(archive.seller_of(file), orders, [])
+
+
+def _saved_items(file: archive.ArchiveFile) -> Iterator[OrderBatch]:
+    """A saved ListOrderItems response, with file and element index."""
+    order_id, items = documents.order_items(file.xml())
+    for index, item in enumerate(items):
+        item.update(AmazonOrderId=order_id, source_file=file.name, source_index=index)
+    yield _batch(archive.seller_of(file), [], items)
+
+
+SAVED = {archive.MWS_ORDERS: _saved_orders, archive.MWS_ORDER_ITEMS: _saved_items}
 
 
 def guarded(fetch, name: str, failures: Failures | None, resource: str):  # type: ignore[no-untyped-def]
@@ -158,10 +161,7 @@ def order_batches(
     ]
     yield from interleave(producers, workers=max(1, len(producers)), buffer=2)
     if archive_folder:
-        imported: list[str] = state.setdefault("archive_files", [])
-        found = archive.scan(archive_folder, skip=imported)
-        yield from archived_orders(found)
-        imported += [f.digest for f in found]
+        yield from archive.load(archive_folder, SAVED, state, failures, ARCHIVE_KEY)
 
 
 def _table(seller_id: str, records: list[dict[str, Any]], keys: tuple[str, ...]) -> pa.Table:

@@ -24,7 +24,7 @@ from sources.legacy_files import files as archive
 from sources.mws import documents
 from sources.mws.client import MwsClient
 from sources.mws.exceptions import DocumentError
-from sources.mws.orders import guarded
+from sources.mws.orders import ARCHIVE_KEY, guarded
 from sources.mws.settings import CHARSETS, FEEDS, LISTINGS_REPORT, REPORT_POLL_LIMIT, REPORTS
 
 log = logging.getLogger("sources.mws")
@@ -53,14 +53,16 @@ def _each_account(
         yield from guarded(partial(fetch, client), client.account.name, failures, resource)
 
 
-def _archive(folder: str | None, kind: str, state_key: str) -> list[archive.ArchiveFile]:
-    """The archive's files of `kind` not imported by this resource before."""
-    if not folder:
-        return []
-    imported: list[str] = dlt.current.resource_state().setdefault(state_key, [])
-    found = archive.scan(folder, skip=imported)
-    imported += [f.digest for f in found]
-    return [f for k, f in archive.by_kind(found, (kind,))]
+def _archived(
+    folder: str | None,
+    kind: str,
+    read: Callable[[archive.ArchiveFile], Iterator[pa.Table]],
+    failures: Failures | None,
+) -> Iterator[pa.Table]:
+    """What `read` makes of the archive's files of `kind` not imported by this resource."""
+    if folder:
+        state = dlt.current.resource_state()
+        yield from archive.load(folder, {kind: read}, state, failures, ARCHIVE_KEY)
 
 
 def document_text(response: Any, action: str) -> str:
@@ -109,10 +111,13 @@ def listings(
 ) -> Iterator[pa.Table]:
     """The merchant listings report per marketplace (`open_date` in UTC), and saved ones."""
     yield from _each_account(clients, failures, "mws listings", _listings_of)
-    for file in _archive(archive_folder, archive.MWS_LISTINGS, "archive_files"):
-        records = _lineage(documents.listings(file.text()), file)
-        if records:
-            yield _rows(archive.seller_of(file), records, LISTING_KEYS)
+    yield from _archived(archive_folder, archive.MWS_LISTINGS, _saved_listings, failures)
+
+
+def _saved_listings(file: archive.ArchiveFile) -> Iterator[pa.Table]:
+    records = _lineage(documents.listings(file.text()), file)
+    if records:
+        yield _rows(archive.seller_of(file), records, LISTING_KEYS)
 
 
 @dataclass(frozen=True)
@@ -199,10 +204,14 @@ def _listing_rows(
     marks: dict[str, Any] = dlt.current.resource_state().setdefault("marks", {})
     fetch = partial(_listed, listing=listing, marks=marks)
     yield from _each_account(clients, failures, f"mws {listing.resource}", fetch)
-    for file in _archive(archive_folder, listing.kind, "archive_files"):
-        records = _lineage(listing.parse(file.xml()), file)
-        if records:
-            yield _rows(archive.seller_of(file), records, listing.keys)
+    read = partial(_saved_list, listing)
+    yield from _archived(archive_folder, listing.kind, read, failures)
+
+
+def _saved_list(listing: Listing, file: archive.ArchiveFile) -> Iterator[pa.Table]:
+    records = _lineage(listing.parse(file.xml()), file)
+    if records:
+        yield _rows(archive.seller_of(file), records, listing.keys)
 
 
 def listing_resource(
@@ -270,6 +279,9 @@ def feed_errors(
     yield from _each_account(
         clients, failures, "mws feed_errors", partial(_results_of, fetched=fetched)
     )
-    for file in _archive(archive_folder, archive.MWS_FEED_RESULT, "archive_files"):
-        submission_id = archive.digits(file.name) or file.name
-        yield _errors(archive.seller_of(file), submission_id, file.text(), file)
+    yield from _archived(archive_folder, archive.MWS_FEED_RESULT, _saved_result, failures)
+
+
+def _saved_result(file: archive.ArchiveFile) -> Iterator[pa.Table]:
+    submission_id = archive.digits(file.name) or file.name
+    yield _errors(archive.seller_of(file), submission_id, file.text(), file)

@@ -96,11 +96,11 @@ def items(
             key = f"{client.locale} {search.label}"
             yield from guarded(found, failures, "paapi searches", key, (EcsError,))
     if archive_folder:
-        imported: list[str] = dlt.current.resource_state().setdefault("archive_files", [])
-        found_files = archive.scan(archive_folder, skip=imported)
-        for _, file in archive.by_kind(found_files, (archive.PAAPI_ITEMS,)):
-            yield from _tables(documents.parse(file.xml(), file.name))
-        imported += [f.digest for f in found_files]
+        state = dlt.current.resource_state()
+        saved = {archive.PAAPI_ITEMS: lambda file: _tables(documents.parse(file.xml(), file.name))}
+        yield from archive.load(
+            archive_folder, saved, state, failures, "sources.paapi.archive_folder"
+        )
 
 
 @dlt.source(name="paapi")

@@ -29,6 +29,8 @@ from sources.paapi.exceptions import (
 from sources.paapi.settings import LOCALES, RATE, USER_AGENT
 
 log = logging.getLogger("sources.paapi")
+# in-body errors that refuse the caller, not an item: the whole account fails
+ACCOUNT_ERRORS = frozenset({"AWS.InvalidAccount"})
 
 
 class EcsAuth(AuthBase):
@@ -123,13 +125,27 @@ class EcsClient:
     base: dict[str, str]
 
     def call(self, operation: str, params: dict[str, str]) -> etree._Element:
-        """The answer's root; a top-level error document raises, in-body errors do not."""
+        """The answer's root; a top-level error document raises, and so does an in-body error
+        about the account (a 200 that refuses the key is a 403 in all but status); errors
+        about an id or a parameter are rows."""
         query = {**self.base, "Operation": operation, **params}
         response = self.session.get(self.url, params=query, headers={"User-Agent": USER_AGENT})
         try:
-            return xml.parse(response.content, f"ECS {operation} answer")
+            root = xml.parse(response.content, f"ECS {operation} answer")
         except xml.XmlError as error:
             raise InvalidRequestError(str(error)) from None
+        for error in xml.descendants(root, "Error"):
+            code = xml.text(error, "Code") or ""
+            if code in ACCOUNT_ERRORS:
+                request_id = xml.text(xml.child(root, "OperationRequest"), "RequestId") or "-"
+                raise AccessDeniedError(
+                    f"{operation} answered 200 with {code}: {xml.text(error, 'Message') or ''}; "
+                    f"check sources.paapi.access_key_id / secret_key (RequestId {request_id}) "
+                    f"at {redact_url(response.url)}",
+                    status=response.status_code,
+                    code=code,
+                )
+        return root
 
 
 def make_client(

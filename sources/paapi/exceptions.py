@@ -21,7 +21,8 @@ class ServerError(EcsError, TransientException):
 
 
 class AccessDeniedError(EcsError, TerminalException):
-    """403: the key, the signature or the timestamp was refused."""
+    """403, or a 200 whose body refuses the account (AWS.InvalidAccount): the key, the
+    signature or the timestamp was refused."""
 
 
 class InvalidRequestError(EcsError, TerminalException):

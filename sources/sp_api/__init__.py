@@ -7,6 +7,7 @@ from typing import Any
 
 import dlt
 import pendulum
+from dlt.common.typing import TSecretStrValue
 from dlt.extract.resource import DltResource
 
 from sources.common.clock import SYSTEM_CLOCK, Clock
@@ -106,10 +107,10 @@ def sp_api_source(
     operations: Sequence[Mapping[str, Any]] = (),
     polls: Sequence[Mapping[str, Any]] = (),
     raw_requests: Sequence[Mapping[str, Any]] = (),
-    aws_access_key: str | None = None,
-    aws_secret_key: str | None = None,
-    role_arn: str | None = None,
-    role_session_name: str | None = None,
+    aws_access_key: TSecretStrValue | None = None,
+    aws_secret_key: TSecretStrValue | None = None,
+    role_arn: TSecretStrValue | None = None,
+    role_session_name: TSecretStrValue | None = None,
     clock: Any = None,
     stats: Any = None,
     failures: Any = None,
@@ -141,7 +142,8 @@ def sp_api_source(
         operations, polls, raw_requests: tables of `sp_api_operation`, `sp_api_poll` and
             `sp_api_request` arguments, each with an optional `accounts` list of names.
         aws_access_key, aws_secret_key, role_arn, role_session_name: accepted from older
-            integrations and ignored, as Amazon ignores them since October 2023.
+            integrations and ignored, as Amazon ignores them since October 2023; typed as
+            secrets, so that dlt's trace never records their values.
         request_timeout_seconds: how long a request waits for the server to connect or to
             send its next byte before it is retried.
         max_response_bytes: an answer larger than this is refused before it is read (a

@@ -13,23 +13,47 @@ import requests
 from requests.auth import AuthBase
 
 from sources.common.clock import Clock
-from sources.common.redact import register_secret
+from sources.common.redact import redact_text, register_secret
 from sources.common.session import PacedSession, Verdict
 from sources.sp_api.exceptions import LwaError, ServerError
 from sources.sp_api.settings import LWA_MARGIN_SECONDS
 
+# LWA's error codes (Amazon's clients know these) by the credential they are about
+GRANT_ERRORS = frozenset({"invalid_grant", "access_denied"})  # the seller's authorization
+CLIENT_ERRORS = frozenset({"invalid_client", "unauthorized_client"})  # the application's
+DESCRIPTION_CHARS = 300  # of Amazon's error_description kept in the message
+
 
 class LwaSession(PacedSession):
-    """Token requests: 5xx and dropped connections retry; LWA's JSON errors name the key."""
+    """Token requests: 5xx and dropped connections retry; LWA's JSON errors keep Amazon's
+    description and request id, and name the config key they are about."""
 
-    def __init__(self, *args: object, config_key: str = "sources.sp_api", **kwargs: object):
+    def __init__(
+        self,
+        *args: object,
+        config_key: str = "sources.sp_api",
+        client_key: str = "sources.sp_api",
+        **kwargs: object,
+    ):
+        """`config_key`: where the refresh token is configured (the account); `client_key`:
+        where the client id and secret are (the source, or an account with its own)."""
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.config_key = config_key
+        self.client_key = client_key
 
     def assess(self, response: requests.Response, operation: str) -> Verdict:
         if response.status_code >= 500 or response.status_code == 429:
             return Verdict.SERVER_ERROR
         return Verdict.FAIL if response.status_code >= 400 else Verdict.DONE
+
+    def blamed(self, code: str) -> str:
+        """The config key an LWA error code is about; codes about the request itself (a grant
+        type or parameter LWA does not take) point at the URL, not at a credential."""
+        if code in GRANT_ERRORS:
+            return f"{self.config_key}.refresh_token"
+        if code in CLIENT_ERRORS:
+            return f"{self.client_key}.client_id / client_secret"
+        return "sources.sp_api.lwa_token_url (is it Login with Amazon's token URL?)"
 
     def error_for(self, response, operation, cause=None):  # type: ignore[no-untyped-def]
         if response is None or response.status_code >= 500 or response.status_code == 429:
@@ -38,19 +62,19 @@ class LwaSession(PacedSession):
         try:
             body = response.json()
         except ValueError:
-            body = {}
-        code = str(body.get("error", "")) if isinstance(body, dict) else ""
-        key = (
-            "sources.sp_api.client_id / client_secret"
-            if code in ("invalid_client", "unauthorized_client")
-            else f"{self.config_key}.refresh_token"
-        )
+            body = None
+        body = body if isinstance(body, dict) else {}
+        code = str(body.get("error") or "")
+        description = " ".join(str(body.get("error_description") or "").split())
+        request_id = body.get("request_id") or response.headers.get("x-amzn-RequestId")
+        said = f": {redact_text(description[:DESCRIPTION_CHARS])}" if description else ""
         return LwaError(
-            f"Login with Amazon refused the credentials "
-            f"({response.status_code} {code or 'error'}): check {key}",
+            f"Login with Amazon refused the token request "
+            f"({response.status_code} {code or 'error'}{said}): check {self.blamed(code)}",
             operation=operation,
             status=response.status_code,
             code=code,
+            request_id=str(request_id) if request_id else None,
         )
 
 

@@ -382,6 +382,7 @@ def make_client(
         timeout=timeout,
         server_clock=server_clock,
         config_key=account.config_key,
+        client_key=account.config_key if account.client_id else "sources.sp_api",
     )
     auth = LwaAuth(
         account.client_id or client_id,

@@ -9,7 +9,6 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-import dlt
 import duckdb
 import pytest
 import requests
@@ -23,22 +22,11 @@ from sources.common.stats import ApiStats
 from sources.mws import mws_source
 from sources.paapi import paapi_source
 from tests.conftest import TEST_TIME_SCALE
-from tests.loading import load_sp_api
+from tests.loading import load_sp_api, run_source
 from tests.sandbox.wire import control
 
 pytestmark = pytest.mark.e2e
 SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "legacy-samples"
-
-
-def _load(source: Any, workdir: Path, dataset: str) -> Any:
-    pipeline = dlt.pipeline(
-        pipeline_name=f"test_{dataset}",
-        destination=dlt.destinations.duckdb(str(workdir / "warehouse.duckdb")),
-        dataset_name=dataset,
-        pipelines_dir=str(workdir / "pipelines"),
-    )
-    pipeline.run(source, loader_file_format="parquet")
-    return pipeline
 
 
 def _mws(accounts: dict, stats: ApiStats | None = None, **extra: Any) -> Any:
@@ -66,7 +54,7 @@ ITEMS = "select seller_id, amazon_order_id, order_item_id, item_price__amount fr
 
 def test_throttles_and_corrupted_next_tokens_lose_nothing(sandbox_server, accounts, tmp_path):
     control(sandbox_server.url, "world/freeze", {"at": "now"})
-    _load(_mws(accounts, reports=False), tmp_path / "clean", "mws")
+    run_source(_mws(accounts, reports=False), tmp_path / "clean", "mws")
     control(
         sandbox_server.url,
         "faults",
@@ -78,7 +66,7 @@ def test_throttles_and_corrupted_next_tokens_lose_nothing(sandbox_server, accoun
         },
     )
     stats = ApiStats()
-    _load(_mws(accounts, stats, reports=False), tmp_path / "stormy", "mws")
+    run_source(_mws(accounts, stats, reports=False), tmp_path / "stormy", "mws")
     snapshot = stats.snapshot()
     assert snapshot["mws.ListOrderItems"].throttled == 6
     assert snapshot["mws.ListOrders"].calls >= 4  # one seller's listing started again
@@ -98,7 +86,7 @@ def test_available_reports_page_and_each_loads_once(sandbox_server, accounts, tm
     fault = {"service": "mws", "operation": "GetReportListByNextToken", "expire_tokens": True}
     control(sandbox_server.url, "faults", {"faults": [fault]})
     stats = ApiStats()
-    _load(_mws(accounts, stats).with_resources("reports"), tmp_path, "mws")
+    run_source(_mws(accounts, stats).with_resources("reports"), tmp_path, "mws")
     calls = stats.snapshot()
     # ten a page: three pages or more a seller, and one seller's listing started again; each
     # seller's first call was signed on its own clock, refused (the test's world lies in the
@@ -111,10 +99,10 @@ def test_available_reports_page_and_each_loads_once(sandbox_server, accounts, tm
     requested = [row for row in first if row[2] != SETTLEMENT]
     assert len(requested) == HISTORY * sellers
     assert len(first) - len(requested) >= marketplaces  # Amazon's settlement reports too
-    rerun = _load(_mws(accounts).with_resources("reports"), tmp_path, "mws")
+    rerun = run_source(_mws(accounts).with_resources("reports"), tmp_path, "mws")
     assert "reports" not in rerun.last_trace.last_normalize_info.row_counts
-    _load(_mws(accounts).with_resources("listings"), tmp_path, "mws")  # requests new reports
-    after = _load(_mws(accounts).with_resources("reports"), tmp_path, "mws")
+    run_source(_mws(accounts).with_resources("listings"), tmp_path, "mws")  # requests new reports
+    after = run_source(_mws(accounts).with_resources("reports"), tmp_path, "mws")
     assert after.last_trace.last_normalize_info.row_counts["reports"] == marketplaces
     new = _rows(tmp_path, REPORTS) - first
     assert {r[2] for r in new} == {"_GET_MERCHANT_LISTINGS_DATA_"}
@@ -124,7 +112,7 @@ def test_available_reports_page_and_each_loads_once(sandbox_server, accounts, tm
 def test_mws_and_sp_api_orders_meet_in_the_orders_mart(sandbox_server, accounts, tmp_path):
     control(sandbox_server.url, "world/freeze", {"at": "now"})
     load_sp_api(accounts, tmp_path, resources=["orders", "order_items"])
-    _load(_mws(accounts, end_date="now"), tmp_path, "mws")
+    run_source(_mws(accounts, end_date="now"), tmp_path, "mws")
     result = transform.build(tmp_path / "warehouse.duckdb")
     assert result.success, result.failures
     by_source = dict(_rows(tmp_path, "select source_system, count(*) from main.orders group by 1"))
@@ -157,9 +145,9 @@ def test_an_archive_imported_twice_loads_once(sandbox_server, accounts, tmp_path
     )
     loads = []
     for _ in range(2):
-        mws = _load(mws_source(archive_folder=str(folder)), tmp_path, "mws")
-        aim = _load(aim_source(archive_folder=str(folder)), tmp_path, "aim")
-        paapi = _load(paapi_source(archive_folder=str(folder)), tmp_path, "paapi")
+        mws = run_source(mws_source(archive_folder=str(folder)), tmp_path, "mws")
+        aim = run_source(aim_source(archive_folder=str(folder)), tmp_path, "aim")
+        paapi = run_source(paapi_source(archive_folder=str(folder)), tmp_path, "paapi")
         loads.append([p.last_trace.last_normalize_info.row_counts for p in (mws, aim, paapi)])
     first, second = loads
     assert first[0]["orders"] >= 3 and first[1]["order_items"] == 1 and first[2]["items"] > 10
@@ -215,7 +203,9 @@ def test_aim_quickfix_files_and_batch_refunds_load_once(sandbox_server, accounts
     assert uploaded.status_code == 200 and uploaded.text.strip() == "<Success>SUCCESS</Success>"
     control(sandbox_server.url, "clock/advance", {"seconds": 300})  # the refund report is ready
     stats = ApiStats()
-    first = _load(_aim(accounts, stats), tmp_path, "aim").last_trace.last_normalize_info.row_counts
+    first = run_source(
+        _aim(accounts, stats), tmp_path, "aim"
+    ).last_trace.last_normalize_info.row_counts
     refunds = _rows(
         tmp_path,
         "select seller_id, order_id, payments_transaction_id, refund_amount, reason, status "
@@ -244,7 +234,7 @@ def test_aim_quickfix_files_and_batch_refunds_load_once(sandbox_server, accounts
     assert {(stats.snapshot()["aim.download/quickfix"].calls,)} == batches
 
     stats = ApiStats()
-    second = _load(_aim(accounts, stats), tmp_path, "aim").last_trace.last_normalize_info
+    second = run_source(_aim(accounts, stats), tmp_path, "aim").last_trace.last_normalize_info
     assert not {"batch_quickfix", "batch_errors", "refunds"} & set(second.row_counts)
     calls = stats.snapshot()
     assert "aim.download/quickfix" not in calls and "aim.download/errorlog" not in calls
@@ -295,11 +285,11 @@ def test_legacy_secrets_never_reach_the_warehouse_or_pipeline_folder(
         {**accounts["mws"]["accounts"][0], "mws_auth_token": "amzn.mws.wrong-canary"}
     ]
     failures = Failures()
-    _load(_mws({"mws": broken}, reports=False, failures=failures), tmp_path, "mws")
+    run_source(_mws({"mws": broken}, reports=False, failures=failures), tmp_path, "mws")
     aim_accounts = [
         {**a, "marketplace_ids": ["ATVPDKIKX0DER"]} for a in accounts["aim"]["accounts"]
     ]
-    _load(
+    run_source(
         aim_source(
             accounts=aim_accounts[:1],
             endpoint=accounts["aim"]["endpoint"],
@@ -342,7 +332,7 @@ def test_a_search_takes_two_pages_a_call_and_a_rerun_observes_the_same_items(
     requests.delete(f"{sandbox_server.url}/_sandbox/calls", timeout=10)
     counts = []
     for _ in range(2):
-        pipeline = _load(source(), tmp_path, "paapi")
+        pipeline = run_source(source(), tmp_path, "paapi")
         counts.append(pipeline.last_trace.last_normalize_info.row_counts)
         control(sandbox_server.url, "clock/advance", {"seconds": 3600})  # the rerun: later
     calls = requests.get(f"{sandbox_server.url}/_sandbox/calls?detail=1", timeout=10).json()
@@ -390,7 +380,7 @@ def test_a_refused_search_is_recorded_and_the_next_one_loads(sandbox_server, acc
         retry_backoff_seconds=0.01,
         failures=failures,
     )
-    _load(source, tmp_path, "paapi")
+    run_source(source, tmp_path, "paapi")
     assert [(f.resource, f.key) for f in failures] == [
         ("paapi searches", "us SearchIndex=All&Keywords=lamp")
     ]

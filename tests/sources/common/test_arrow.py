@@ -60,3 +60,18 @@ def test_keys_missing_from_the_first_record_are_kept() -> None:
 def test_dropped_fields_are_left_out() -> None:
     table = flat_table(struct_array([{"a": 1, "items": [{"b": 2}], "c": {"d": 3}}]), drop=["items"])
     assert table.column_names == ["a", "c__d"]
+
+
+def test_urls_lose_their_callers_credentials_and_other_text_stays_byte_exact() -> None:
+    link = "https://www.amazon.com/dp/B0?SubscriptionId=AKIACANARY&tag=t"
+    table = flat_table(
+        struct_array(
+            [
+                {"url": link, "title": '=HYPERLINK("x") ?password=1', "links": [link]},
+                {"url": None, "title": "plain", "links": []},
+            ]
+        )
+    )
+    assert table.column("url").to_pylist() == ["https://www.amazon.com/dp/B0?tag=t", None]
+    assert table.column("title").to_pylist() == ['=HYPERLINK("x") ?password=1', "plain"]
+    assert "AKIACANARY" not in str(table.column("links").to_pylist())

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import io
 import logging
+import re
+
+import pytest
 
 from sources.common.redact import (
+    CREDENTIAL_URL,
     MASK,
     redact_headers,
     redact_text,
     redact_url,
     register_secret,
+    strip_credentials,
 )
 
 
@@ -61,3 +66,42 @@ def test_every_record_is_scrubbed_whichever_logger_and_handler(caplog) -> None:
     for text in (caplog.text, late.getvalue()):
         assert "topsecret" not in text and "canary-in-args-42" not in text
         assert "boom" in text and "calling" in text
+
+
+STORED_URLS = {
+    "ecs-2011": (
+        "https://www.amazon.de/dp/3423217332?SubscriptionId=AKIACANARY&tag=redtoad-21"
+        "&linkCode=xm2&creativeASIN=3423217332",
+        "https://www.amazon.de/dp/3423217332?tag=redtoad-21&linkCode=xm2&creativeASIN=3423217332",
+    ),
+    "key-last": (
+        "https://www.amazon.com/gp/offer-listing/B0?tag=t&SubscriptionId=AKIACANARY",
+        "https://www.amazon.com/gp/offer-listing/B0?tag=t",
+    ),
+    "key-only": (
+        "https://www.amazon.com/dp/B0?AWSAccessKeyId=AKIACANARY",
+        "https://www.amazon.com/dp/B0",
+    ),
+    "escaped-query": (
+        "http://www.amazon.com/dp/0545010225%3FSubscriptionId%3DAKIACANARY%26tag%3Dws",
+        "http://www.amazon.com/dp/0545010225%3Ftag%3Dws",
+    ),
+    "nested-escaped": (
+        "http://www.amazon.com/redirect?tag=ws%26path=http://www.amazon.com/gp/r.html"
+        "%253fASIN=B0%2526location=/o/ASIN/B0%25253FSubscriptionId=AKIACANARY",
+        "http://www.amazon.com/redirect?tag=ws%26path=http://www.amazon.com/gp/r.html"
+        "%253fASIN=B0%2526location=/o/ASIN/B0",
+    ),
+    "presigned-in-text": (
+        "see https://s3/x?X-Amz-Signature=AKIACANARY%2Fa&X-Amz-Credential=AKIACANARY&x=1 too",
+        "see https://s3/x?x=1 too",
+    ),
+    "no-credential": ("https://x/y?a=1&b=2", "https://x/y?a=1&b=2"),
+    "not-a-url": ("a title with ?password=1 in it", "a title with ?password=1 in it"),
+}
+
+
+@pytest.mark.parametrize(("url", "stored"), STORED_URLS.values(), ids=STORED_URLS.keys())
+def test_stored_urls_keep_the_link_without_the_callers_credentials(url: str, stored: str) -> None:
+    assert strip_credentials(url) == stored
+    assert bool(re.search(CREDENTIAL_URL, url)) == (stored != url)  # the Arrow pre-check agrees

@@ -16,15 +16,20 @@ from sources.sp_api.exceptions import LwaError
 from tests.fakes import FakeClock
 
 
-def _auth(accounts: dict, clock, stats: ApiStats, **overrides: str) -> LwaAuth:
-    session = LwaSession(
+def _session(clock, stats: ApiStats, client_key: str = "sources.sp_api") -> LwaSession:
+    return LwaSession(
         Pacer(lambda key: (100.0, 100), clock),
         lambda r: "lwa.token",
         clock,
         stats,
         RetryPolicy(backoff_base=0.001),
         config_key="sources.sp_api.accounts[na]",
+        client_key=client_key,
     )
+
+
+def _auth(accounts: dict, clock, stats: ApiStats, **overrides: str) -> LwaAuth:
+    session = _session(clock, stats)
     values = {
         "client_id": accounts["lwa"]["client_id"],
         "client_secret": accounts["lwa"]["client_secret"],
@@ -109,3 +114,39 @@ def test_refused_credentials_are_not_asked_for_again(accounts) -> None:
         auth.token()
     assert second.value is first.value  # one error, so a run records the account once
     assert stats.snapshot()["lwa.token"].calls == 1
+
+
+def test_a_refusal_keeps_amazons_description_and_request_id(accounts) -> None:
+    auth = _auth(accounts, FakeClock(), ApiStats(), refresh_token="Atzr|revoked-canary-abc")
+    with pytest.raises(LwaError) as raised:
+        auth.token()
+    message = str(raised.value)
+    assert "invalid_grant: The request has an invalid grant parameter : refresh_token" in message
+    assert raised.value.request_id and raised.value.request_id in message
+    assert "revoked-canary-abc" not in message
+
+
+@pytest.mark.parametrize(
+    ("form", "names", "not_named"),
+    [
+        ({"grant_type": "client_credentials"}, "sources.sp_api.lwa_token_url", "refresh_token"),
+        ({"client_id": "amzn1.application-oa2-client.other"}, "[na].client_id", "refresh_token"),
+    ],
+    ids=["unsupported-grant-type", "invalid-client-of-an-account"],
+)
+def test_errors_not_about_the_refresh_token_do_not_blame_it(
+    accounts, form, names, not_named
+) -> None:
+    # an account with a client id of its own
+    session = _session(FakeClock(), ApiStats(), client_key="sources.sp_api.accounts[na]")
+    body = {
+        "grant_type": "refresh_token",
+        "refresh_token": accounts["accounts"][0]["refresh_token"],
+        "client_id": accounts["lwa"]["client_id"],
+        "client_secret": accounts["lwa"]["client_secret"],
+        **form,
+    }
+    response = requests.post(accounts["lwa"]["token_url"], data=body, timeout=10)
+    error = session.error_for(response, "lwa.token")
+    assert names in str(error) and not_named not in str(error)
+    assert response.json()["error_description"] in str(error)
