@@ -24,22 +24,25 @@ OPERATION = "orders_2026-01-01.searchOrders"
 DOWNLOAD = {"service": "s3", "operation": "GetObject"}
 
 
-@pytest.fixture
-def client(accounts):
-    raw = accounts["accounts"][0]
-    account = Account.parse(raw, 0)
-    stats = ApiStats()
-    made = make_client(
-        account,
+def _client(accounts: dict, policy: RetryPolicy | None = None, **options):  # type: ignore[no-untyped-def]
+    """The first account's client on a fake clock; `options` go to `make_client`."""
+    return make_client(
+        Account.parse(accounts["accounts"][0], 0),
         accounts["lwa"]["client_id"],
         accounts["lwa"]["client_secret"],
         accounts["lwa"]["token_url"],
         FakeClock(),
-        stats,
-        RetryPolicy(max_attempts=4, backoff_base=0.01),
+        ApiStats(),
+        policy or RetryPolicy(max_attempts=4, backoff_base=0.01),
         accounts["sp_api"]["endpoint"],
+        **options,
     )
-    made.stats = stats  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def client(accounts):
+    made = _client(accounts)
+    made.stats = made.session.stats  # type: ignore[attr-defined]
     return made
 
 
@@ -118,17 +121,7 @@ def test_bad_request_is_terminal_and_says_why(sandbox_server, client) -> None:
 
 
 def test_buckets_start_at_the_quota_scale_until_the_server_tells_its_rate(accounts) -> None:
-    made = make_client(
-        Account.parse(accounts["accounts"][0], 0),
-        accounts["lwa"]["client_id"],
-        accounts["lwa"]["client_secret"],
-        accounts["lwa"]["token_url"],
-        FakeClock(),
-        ApiStats(),
-        RetryPolicy(),
-        accounts["sp_api"]["endpoint"],
-        quota_scale=3600,
-    )
+    made = _client(accounts, RetryPolicy(), quota_scale=3600)
 
     def answer(status: int, **headers: str) -> requests.Response:
         response = requests.Response()
@@ -146,22 +139,8 @@ def test_buckets_start_at_the_quota_scale_until_the_server_tells_its_rate(accoun
     assert bucket.rate == 7.5  # the server's own word wins from then on
 
 
-def _capped(accounts: dict, cap: int):  # type: ignore[no-untyped-def]
-    return make_client(
-        Account.parse(accounts["accounts"][0], 0),
-        accounts["lwa"]["client_id"],
-        accounts["lwa"]["client_secret"],
-        accounts["lwa"]["token_url"],
-        FakeClock(),
-        ApiStats(),
-        RetryPolicy(max_attempts=4, backoff_base=0.01),
-        accounts["sp_api"]["endpoint"],
-        max_body_bytes=cap,
-    )
-
-
 def test_an_answer_past_the_cap_is_refused_by_its_length_unread(sandbox_server, accounts) -> None:
-    capped = _capped(accounts, 1000)
+    capped = _client(accounts, max_body_bytes=1000)
     with pytest.raises(MalformedResponseError, match="more than the 1,000 one may hold") as raised:
         capped.rest.get(SEARCH, params={**PARAMS, "maxResultsPerPage": 50})
     assert "max_response_bytes" in str(raised.value) and raised.value.operation == OPERATION
@@ -181,7 +160,7 @@ def _document_url(url: str, client) -> str:  # type: ignore[no-untyped-def]
 
 
 def test_a_streamed_answer_past_the_cap_is_refused_as_it_grows(sandbox_server, accounts) -> None:
-    capped = _capped(accounts, 10_000)
+    capped = _client(accounts, max_body_bytes=10_000)
     url = _document_url(sandbox_server.url, capped)
     control(sandbox_server.url, "reports/faults", {"kind": "bomb"})  # sent chunked, no length
     with pytest.raises(MalformedResponseError, match="an answer of over 1"):
