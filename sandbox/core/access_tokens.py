@@ -39,13 +39,15 @@ class AccessTokens:
         with self._lock:
             return self._tokens.get(token)
 
-    def expire_all(self) -> int:
-        """Make every issued token expired now (a fault for token-refresh tests)."""
+    def expire_all(self, seller_id: str | None = None) -> int:
+        """Make every issued token (of `seller_id`, when given) expired now (a fault for
+        token-refresh tests)."""
         now = self._now()
         with self._lock:
-            for info in self._tokens.values():
+            chosen = [t for t in self._tokens.values() if seller_id in (None, t.seller_id)]
+            for info in chosen:
                 info.expires_at = min(info.expires_at, now)
-            return len(self._tokens)
+            return len(chosen)
 
     def clear(self) -> None:
         with self._lock:

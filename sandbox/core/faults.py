@@ -1,5 +1,6 @@
 """Injected faults: the next N matching requests fail with a status or a dropped connection,
-or their answers break off mid-body (a reset, a close, a stall or a one-byte drip)."""
+are answered with a given body, or their answers break off mid-body (a reset, a close, a
+stall or a one-byte drip)."""
 
 from __future__ import annotations
 
@@ -24,9 +25,11 @@ class Fault:
     count: int = 1
     retry_after: float | None = None
     skip: int = 0  # matching requests to let through before the fault starts
-    expire_tokens: bool = False  # expire every issued token, then answer as auth would
+    expire_tokens: bool = False  # expire the seller's tokens (every one's without a seller_id)
     cut: str | None = None  # the answer's body breaks off: reset, close, stall or drip
     at: float = 0.5  # the share of the body sent before the cut
+    body: str | None = None  # the answer's body (status 200 unless given), as the wire carries it
+    rate_limit: float | None = None  # x-amzn-RateLimit-Limit on the answer, in Amazon's rate
 
     @classmethod
     def from_json(cls, spec: dict[str, Any]) -> Fault:
@@ -39,8 +42,11 @@ class Fault:
             raise ValueError(f"cut must be one of {CUTS}")
         if not 0.0 <= fault.at < 1.0:
             raise ValueError("at must be in [0, 1)")
-        if fault.status is None and not (fault.disconnect or fault.expire_tokens or fault.cut):
-            raise ValueError("a fault needs a status, disconnect=true, expire_tokens=true or a cut")
+        answers = fault.disconnect or fault.expire_tokens or fault.cut or fault.body is not None
+        if fault.status is None and not answers:
+            raise ValueError(
+                "a fault needs a status, a body, disconnect=true, expire_tokens=true or a cut"
+            )
         if fault.count < 1:
             raise ValueError("count must be at least 1")
         return fault

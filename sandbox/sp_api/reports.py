@@ -4,7 +4,7 @@ documents served gzip'd from presigned-style URLs that expire 5 minutes after is
 A report waits IN_QUEUE, then stays IN_PROGRESS for a time that grows with its rows, then is
 DONE (or CANCELLED when it has no rows). Controls under /_sandbox/reports/ make the next
 reports FATAL, CANCELLED or stuck, and the next documents truncated, corrupt, undecodable,
-a decompression bomb, without a charset, or behind an already expired URL.
+a decompression bomb, without a charset, behind an already expired URL, or a given text.
 """
 
 from __future__ import annotations
@@ -57,6 +57,7 @@ MEDIA_TYPES = {"flat": "text/plain", "json": "application/json", "xml": "text/xm
 CREATION_FAULTS = ("fatal", "cancelled", "stuck")
 DOCUMENT_FAULTS = ("truncate", "corrupt", "undecodable", "bomb", "no_charset")
 URL_FAULTS = ("expire_url",)
+TEXT_FAULT = "text"  # the next document is this text (in its charset, gzip'd), not the report's
 BOMB_BYTES = 64 << 20
 # the format of a FATAL report's error document is not documented; a small JSON guess
 FATAL_DETAILS = "The report could not be generated because of an internal error (sandbox fault)."
@@ -391,6 +392,7 @@ class ReportsApi:
         issued = self.state.urls.get(request.path_params["key"])
         if issued is None:
             return _s3_error("AccessDenied", "Access Denied")
+        request.seller_id = issued.seller_id  # so that faults and the call log name the seller
         if now >= issued.expires_at:
             return _s3_error("AccessDenied", "Request has expired")
         report, is_error = self.state.documents[(issued.seller_id, issued.document_id)]
@@ -409,6 +411,7 @@ class ReportsApi:
             ),
             None,
         )
+        text = self.faults.take(report.report_type, "text", report.seller_id)
         charset = FLAT_CHARSETS[seller.region] if kind.media == "flat" else "UTF-8"
         content_type = MEDIA_TYPES[kind.media]
         if fault != "no_charset":
@@ -416,19 +419,28 @@ class ReportsApi:
         codec = CODECS[charset]
 
         def rendered(undecodable: bool = False) -> Iterator[bytes]:
-            return _gzipped(kind.render(self._scope(report, seller)), codec, undecodable)
+            if text is None:
+                chunks: Iterator[bytes] = kind.render(self._scope(report, seller))
+            else:
+                chunks = iter([(text.body or "").encode()])  # UTF-8, as rendered documents
+            return _gzipped(chunks, codec, undecodable)
 
         if fault == "bomb":
             return Response(body=_bomb(), content_type=content_type)
-        if fault == "undecodable":
-            return Response(body=rendered(undecodable=True), content_type=content_type)
-        path = self.store.path(issued.document_id, rendered)
-        if fault in ("truncate", "corrupt"):
-            return Response(body=_spoiled(path.read_bytes(), fault), content_type=content_type)
+        if text is not None or fault == "undecodable":  # one download's content: not kept
+            whole = b"".join(rendered(undecodable=fault == "undecodable"))
+        else:
+            path = self.store.path(issued.document_id, rendered)
+            if fault not in ("truncate", "corrupt"):
+                return Response(
+                    body=_file_chunks(path),
+                    content_type=content_type,
+                    headers={"Content-Length": str(path.stat().st_size)},
+                )
+            whole = path.read_bytes()
+        spoiled = fault in ("truncate", "corrupt")
         return Response(
-            body=_file_chunks(path),
-            content_type=content_type,
-            headers={"Content-Length": str(path.stat().st_size)},
+            body=_spoiled(whole, fault) if spoiled else whole, content_type=content_type
         )
 
 
@@ -561,11 +573,13 @@ def register(service: SpApiService) -> None:
             specs.append(body)
         for spec in specs:
             kind = spec.get("kind")
-            if kind not in (*CREATION_FAULTS, *DOCUMENT_FAULTS, *URL_FAULTS):
+            if kind not in (*CREATION_FAULTS, *DOCUMENT_FAULTS, *URL_FAULTS, TEXT_FAULT):
                 raise ValueError(f"unknown report fault kind {kind!r}")
-            unknown = set(spec) - {"kind", "report_type", "seller_id", "count", "skip"}
+            unknown = set(spec) - {"kind", "report_type", "seller_id", "count", "skip", "text"}
             if unknown:
                 raise ValueError(f"unknown report fault fields: {sorted(unknown)}")
+            if (kind == TEXT_FAULT) != isinstance(spec.get("text"), str):
+                raise ValueError(f"a {TEXT_FAULT!r} fault, and only one, carries a text")
             api.faults.add(
                 Fault(
                     service=spec.get("report_type", "*"),
@@ -573,6 +587,7 @@ def register(service: SpApiService) -> None:
                     seller_id=spec.get("seller_id"),
                     count=int(spec.get("count", 1)),
                     skip=int(spec.get("skip", 0)),
+                    body=spec.get("text"),
                 )
             )
         return list_faults(request)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from sandbox.core.documents import Documents
-from sandbox.core.faults import Disconnect
+from sandbox.core.faults import Disconnect, Fault
 from sandbox.core.routing import Request, Response
 from sandbox.core.serialize import to_json
 from sandbox.seed.sellers import Seller
@@ -75,16 +75,11 @@ class SpApiService:
                 fault = app.faults.take("sp_api", operation, token.seller_id)
                 if fault is not None:
                     if fault.expire_tokens:
-                        app.tokens.expire_all()
+                        app.tokens.expire_all(fault.seller_id)
                         raise UnauthorizedError(TOKEN_EXPIRED)
                     if fault.disconnect:
                         raise Disconnect()
-                    error = BY_STATUS.get(fault.status or 500, SpApiError)()
-                    error.status = fault.status or 500
-                    response = error.to_response()
-                    if fault.retry_after is not None:
-                        response.headers["Retry-After"] = str(fault.retry_after)
-                    return self._finish(response)
+                    return self._finish(self._fault_answer(fault))
                 if not app.limiter.try_acquire((token.seller_id, operation), plan):
                     raise QuotaExceededError()
                 seller = app.world.seller(token.seller_id)
@@ -93,11 +88,28 @@ class SpApiService:
             except SpApiError as error:
                 response = error.to_response()
             if response.status in RATE_LIMIT_STATUSES:
-                rate = plan.rate * app.clock.time_scale
-                response.headers["x-amzn-RateLimit-Limit"] = repr(round(rate, 9))
+                response.headers["x-amzn-RateLimit-Limit"] = self._rate(plan.rate)
             return self._finish(response)
 
         return wrapped
+
+    def _fault_answer(self, fault: Fault) -> Response:
+        """A fault's answer in the operation's place: its body, or the error of its status."""
+        if fault.body is not None:
+            response = Response(status=fault.status or 200, body=fault.body.encode())
+        else:
+            error = BY_STATUS.get(fault.status or 500, SpApiError)()
+            error.status = fault.status or 500
+            response = error.to_response()
+        if fault.retry_after is not None:
+            response.headers["Retry-After"] = str(fault.retry_after)
+        if fault.rate_limit is not None:
+            response.headers["x-amzn-RateLimit-Limit"] = self._rate(fault.rate_limit)
+        return response
+
+    def _rate(self, rate: float) -> str:
+        """A rate as the header tells it: requests per real second at the time scale."""
+        return repr(round(rate * self.app.clock.time_scale, 9))
 
     @staticmethod
     def _finish(response: Response) -> Response:
@@ -112,6 +124,7 @@ class SpApiService:
         token = self.app.tokens.resolve(value)
         if token is None:
             raise UnauthorizedError(TOKEN_INVALID)
+        request.seller_id = token.seller_id  # the call log names whose token it was
         if self.app.clock.timestamp() >= token.expires_at:
             raise UnauthorizedError(TOKEN_EXPIRED)
         return token

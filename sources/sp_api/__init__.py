@@ -94,6 +94,8 @@ def sp_api_source(
     report_memory_limit: str = "128MB",
     max_attempts: int = 8,
     retry_backoff_seconds: float = 1.0,
+    request_timeout_seconds: float = 120.0,
+    max_response_bytes: int = 16 << 20,
     quota_scale: float = 1.0,
     resources: Sequence[str] | None = None,
     listings_included_data: Sequence[str] = DEFAULT_LISTINGS_INCLUDED_DATA,
@@ -142,8 +144,13 @@ def sp_api_source(
         aws_access_key, aws_secret_key, role_arn, role_session_name: accepted from older
             integrations and ignored, as Amazon ignores them since October 2023; typed as
             secrets, so that dlt's trace never records their values.
+        request_timeout_seconds: how long a request waits for the server to connect or to
+            send its next byte before it is retried.
+        max_response_bytes: an answer larger than this is refused before it is read (a
+            document's cap is `max_document_bytes`).
         quota_scale: usage-plan rates are multiplied by it until a rate header tells the
-            server's (the sandbox's time scale; 1 at Amazon).
+            server's, and the waits a server asks for (Retry-After) divided by it (the
+            sandbox's time scale; 1 at Amazon).
         clock, stats, failures: injected by `pipelines/run.py` and tests; not config.
     """
     clock = clock or SYSTEM_CLOCK
@@ -174,7 +181,9 @@ def sp_api_source(
         for value in legacy:
             register_secret(value)
         warn_legacy_aws()
-    policy = RetryPolicy(max_attempts=max_attempts, backoff_base=retry_backoff_seconds)
+    policy = RetryPolicy(
+        max_attempts=max_attempts, backoff_base=retry_backoff_seconds, time_scale=quota_scale
+    )
     clients = [
         make_client(
             account,
@@ -186,6 +195,8 @@ def sp_api_source(
             policy,
             endpoint,
             quota_scale,
+            request_timeout_seconds,
+            max_response_bytes,
         )
         for account in parse_accounts(accounts)
     ]

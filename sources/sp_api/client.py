@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 import logging
 from collections.abc import Hashable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -20,14 +21,21 @@ from sources.common.concurrency import Once
 from sources.common.ratelimit import Pacer
 from sources.common.redact import redact_url, register_secret
 from sources.common.retry import RetryPolicy
-from sources.common.session import PacedSession, Verdict
+from sources.common.session import (
+    BodyTooLargeError,
+    PacedSession,
+    RetryAfterTooLongError,
+    Verdict,
+)
 from sources.common.stats import ApiStats
 from sources.sp_api.auth import LwaAuth, LwaSession
 from sources.sp_api.exceptions import (
     AccessDeniedError,
     ConfigurationError,
     InvalidRequestError,
+    MalformedResponseError,
     NotFoundError,
+    QuotaExhaustedError,
     ServerError,
     SpApiError,
     ThrottledError,
@@ -171,36 +179,44 @@ class SpApiSession(PacedSession):
                 f"{operation}: no response ({type(cause).__name__})", operation=operation
             )
         status = response.status_code
+        request_id = response.headers.get("x-amzn-RequestId")
+        where = f"at {redact_url(response.url)}"
+        if isinstance(cause, BodyTooLargeError):
+            return MalformedResponseError(
+                f"{operation}: {cause} (sources.sp_api.max_response_bytes) {where}",
+                operation=operation,
+                status=status,
+                request_id=request_id,
+            )
         code, message, details = "", "", ""
         try:
-            errors = response.json().get("errors") or []
+            errors = orjson.loads(response.content).get("errors") or []
             first = errors[0] if errors else {}
             code, message, details = (
                 str(first.get(k) or "") for k in ("code", "message", "details")
             )
-        except (ValueError, AttributeError):
+        except (ValueError, AttributeError, IndexError):
             message = response.text[:200]
         text = f"{operation} answered {status} {code}: {message}".rstrip(": ")
         if details:
             text += f" ({details})"
-        text += f" at {redact_url(response.url)}"
+        if isinstance(cause, RetryAfterTooLongError):
+            text += f"; {cause}: the next run asks again"
         kind: type[SpApiError] = {
             400: InvalidRequestError,
             403: AccessDeniedError,
             404: NotFoundError,
-            429: ThrottledError,
+            429: QuotaExhaustedError
+            if isinstance(cause, RetryAfterTooLongError)
+            else ThrottledError,
         }.get(status, ServerError if status >= 500 else InvalidRequestError)
         return kind(
-            text,
-            operation=operation,
-            status=status,
-            code=code,
-            request_id=response.headers.get("x-amzn-RequestId"),
+            f"{text} {where}", operation=operation, status=status, code=code, request_id=request_id
         )
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         response = super().send(request, **kwargs)
-        _memoize_json(response)
+        _memoize_json(response, self.operation_of(request))
         return response
 
     def accepting(self, statuses: frozenset[int]) -> SpApiSession:
@@ -217,17 +233,27 @@ class SpApiSession(PacedSession):
             self.bucket_key,
             accepted=statuses,
             server_clock=self.server_clock,
+            max_body_bytes=self.max_body_bytes,
             auth=self.auth_source,
         )
 
 
-def _memoize_json(response: requests.Response) -> None:
-    """dlt's paginator and data selector each call .json(); parse the body once, with orjson."""
+def _memoize_json(response: requests.Response, operation: str) -> None:
+    """dlt's paginator and data selector each call .json(); parse the body once, with orjson
+    (which refuses NaN, numbers out of a double's range and nesting past 1,024 levels)."""
     cache: list[Any] = []
 
     def json(**kwargs: Any) -> Any:
         if not cache:
-            cache.append(orjson.loads(response.content))
+            try:
+                cache.append(orjson.loads(response.content))
+            except orjson.JSONDecodeError as error:
+                raise MalformedResponseError(
+                    f"{operation}: the answer is not JSON ({error}) at {redact_url(response.url)}",
+                    operation=operation,
+                    status=response.status_code,
+                    request_id=response.headers.get("x-amzn-RequestId"),
+                ) from None
         return cache[0]
 
     response.json = json  # type: ignore[method-assign]
@@ -242,6 +268,24 @@ class SpApiClient:
     session: SpApiSession
     downloads: DocumentSession  # presigned document URLs: no SP-API token
     participations: Once[list[dict[str, Any]]] = field(default_factory=Once, repr=False)
+
+    def paginate(
+        self, path: str, required: tuple[str, ...] = (), **kwargs: Any
+    ) -> Iterator[list[Any]]:
+        """dlt's pages of `path`, each item an object holding the `required` keys; an error
+        names this account and the page it stopped at."""
+        operation = operation_for(kwargs.get("method", "GET"), path).key
+        pages = self.rest.paginate(path, **kwargs)
+        for number in itertools.count(1):
+            try:
+                page = next(pages, None)
+                if page is None:
+                    return
+                _check_items(page, required, operation)
+            except SpApiError as error:
+                error.account, error.page = self.account.name, number
+                raise
+            yield page
 
     def server_now(self) -> pendulum.DateTime:
         """The server's time: windows that end "now" end there, whatever our clock says."""
@@ -268,6 +312,37 @@ class SpApiClient:
             pause = min(longest, pause * growth)
 
 
+def _check_items(page: list[Any], required: tuple[str, ...], operation: str) -> None:
+    """Items are what a resource keys its rows by: objects with each `required` key."""
+    for position, item in enumerate(page, start=1):
+        for path in required:
+            lack = _lacks(item, path)
+            if lack:
+                raise MalformedResponseError(
+                    f"{operation}: item {position} of the page {lack}", operation=operation
+                )
+
+
+def _lacks(item: Any, path: str) -> str | None:
+    """What `item` lacks of `path`: "orderId" is a non-empty string there, "orderItems.orderItemId"
+    one in every object of its `orderItems` list (when it has that list); None if nothing."""
+    if not isinstance(item, dict):
+        return f"is not an object ({type(item).__name__})"
+    head, _, rest = path.partition(".")
+    value = item.get(head)
+    if not rest:
+        return None if isinstance(value, str) and value else f"lacks {head} (a string)"
+    if value is None:
+        return None
+    if not isinstance(value, list):
+        return f"has {head} that is not a list"
+    for position, element in enumerate(value, start=1):
+        lack = _lacks(element, rest)
+        if lack:
+            return f"has {head} whose item {position} {lack}"
+    return None
+
+
 def _pool_connections(session: requests.Session) -> None:
     """Keep a connection per concurrent request (report jobs run many), not requests' 10."""
     adapter = requests.adapters.HTTPAdapter(pool_maxsize=HTTP_POOL_SIZE)
@@ -289,9 +364,13 @@ def make_client(
     policy: RetryPolicy,
     endpoint: str | None = None,
     quota_scale: float = 1.0,
+    timeout: float = 120.0,
+    max_body_bytes: int | None = None,
 ) -> SpApiClient:
     """One paced, authenticated client per account; buckets are per account and operation,
-    their rates the usage plans' times `quota_scale` until rate headers correct them."""
+    their rates the usage plans' times `quota_scale` until rate headers correct them.
+    `timeout`: seconds a request may wait for the server to connect or send a byte;
+    `max_body_bytes`: the largest SP-API answer read (documents have their own cap)."""
     register_secret(account.refresh_token)
     server_clock = ServerClock(clock)
     lwa_session = LwaSession(
@@ -300,6 +379,7 @@ def make_client(
         clock,
         stats,
         policy,
+        timeout=timeout,
         server_clock=server_clock,
         config_key=account.config_key,
         client_key=account.config_key if account.client_id else "sources.sp_api",
@@ -323,7 +403,9 @@ def make_client(
         clock,
         stats,
         policy,
+        timeout=timeout,
         server_clock=server_clock,
+        max_body_bytes=max_body_bytes,
         auth=auth,
     )
     downloads = DocumentSession(
@@ -332,7 +414,9 @@ def make_client(
         clock,
         stats,
         policy,
+        timeout=timeout,
         server_clock=server_clock,
+        max_body_bytes=max_body_bytes,
     )
     _pool_connections(session)
     _pool_connections(downloads)

@@ -22,9 +22,15 @@ class SpApiError(Exception):
         self.status = status
         self.code = code
         self.request_id = request_id
+        self.account: str | None = None  # set where it is known: the account's name
+        self.page: int | None = None  # and the page of a paginated operation, from 1
 
     def __str__(self) -> str:
         text = super().__str__()
+        where = [f"account {self.account}"] if self.account else []
+        where += [f"page {self.page}"] if self.page else []
+        if where:
+            text += f" [{', '.join(where)}]"
         if self.request_id:
             text += f" (x-amzn-RequestId {self.request_id})"
         return text
@@ -36,6 +42,15 @@ class ThrottledError(SpApiError, TransientException):
 
 class ServerError(SpApiError, TransientException):
     """5xx answers or dropped connections outlasted the retry policy."""
+
+
+class QuotaExhaustedError(SpApiError, TerminalException):
+    """Throttled with a Retry-After longer than a run waits: the next run asks again."""
+
+
+class MalformedResponseError(SpApiError, TerminalException):
+    """An answer that is not what its operation documents: larger than `max_response_bytes`,
+    not JSON (too deep, NaN, a number out of range) or items without their keys."""
 
 
 class InvalidRequestError(SpApiError, TerminalException):

@@ -13,6 +13,7 @@ from dlt.common import jsonpath
 
 from sources.common.arrow import struct_array
 from sources.sp_api.client import Account, SpApiClient
+from sources.sp_api.exceptions import MalformedResponseError
 from sources.sp_api.order_history import OrderHistory
 from sources.sp_api.paginators import EchoCursorPaginator
 from sources.sp_api.sellers import marketplace_ids
@@ -22,7 +23,9 @@ log = logging.getLogger("sources.sp_api")
 
 SEARCH_ORDERS_PATH = "/orders/2026-01-01/orders"
 ORDERS_SELECTOR = jsonpath.compile_path("orders")  # compiled once; dlt compiles strings per page
-API_2026 = "orders_2026-01-01"
+SEARCH_ORDERS = "orders_2026-01-01.searchOrders"
+GET_ORDERS_V0 = "ordersV0.getOrders"
+API_NAMES = {SEARCH_ORDERS: "orders_2026-01-01", GET_ORDERS_V0: "ordersV0"}  # rows' source_api
 
 
 @dataclass(frozen=True)
@@ -81,25 +84,47 @@ def search_orders(
     if marketplaces:
         params["marketplaceIds"] = ",".join(marketplaces)
     paginator = EchoCursorPaginator("pagination.nextToken", "paginationToken", "lastUpdatedBefore")
-    pages = client.rest.paginate(
-        SEARCH_ORDERS_PATH, params=params, paginator=paginator, data_selector=ORDERS_SELECTOR
+    pages = client.paginate(
+        SEARCH_ORDERS_PATH,
+        ("orderId", "orderItems.orderItemId"),
+        params=params,
+        paginator=paginator,
+        data_selector=ORDERS_SELECTOR,
     )
-    yield from batched(account, API_2026, pages)
+    yield from batched(account, SEARCH_ORDERS, pages)
     advance(state, account.seller_id, paginator.echo)
 
 
-def batched(account: Account, api: str, pages: Iterator[list[dict[str, Any]]]):
-    """Group pages into batches of ~5,000 orders (dlt handles few large tables faster)."""
+def batched(account: Account, operation: str, pages: Iterator[list[dict[str, Any]]]):
+    """Group pages into batches of ~2,000 orders (dlt handles few large tables faster)."""
     batch: list[dict[str, Any]] = []
-    total = 0
-    for page in pages:
+    total, first = 0, 1
+    for number, page in enumerate(pages, start=1):
         batch.extend(page)
         if len(batch) >= ORDERS_BATCH_ORDERS:
             total += len(batch)
             log.info("orders [%s]: %s orders so far", account.name, f"{total:,}")
-            yield OrderBatch(account, api, struct_array(batch))
-            batch = []
+            yield _batch(account, operation, batch, (first, number))
+            batch, first = [], number + 1
     if batch:
         total += len(batch)
-        yield OrderBatch(account, api, struct_array(batch))
+        yield _batch(account, operation, batch, (first, number))
     log.info("orders [%s]: %s orders", account.name, f"{total:,}")
+
+
+def _batch(
+    account: Account, operation: str, orders: list[dict[str, Any]], pages: tuple[int, int]
+) -> OrderBatch:
+    """The orders as Arrow; orders whose fields do not form one table (a field a number in
+    one order and text in another) fail, naming their pages."""
+    try:
+        rows = struct_array(orders)
+    except pa.ArrowException as error:
+        failed = MalformedResponseError(
+            f"{operation}: the orders of pages {pages[0]} to {pages[1]} do not form a table "
+            f"({error})",
+            operation=operation,
+        )
+        failed.account = account.name
+        raise failed from None
+    return OrderBatch(account, API_NAMES[operation], rows)

@@ -93,6 +93,8 @@ def _owned(batch: OrderBatch, rows: pa.StructArray, owners: pa.Array, **extra: p
 def order_items(batch: OrderBatch) -> Iterator[pa.Table]:
     """One row per order item; an updated order replaces all of its items."""
     nested = _field(batch.orders, "orderItems")
+    if not pa.types.is_list(nested.type):  # no order of the batch came with items
+        return
     items = pc.list_flatten(nested)
     if not len(items):
         return

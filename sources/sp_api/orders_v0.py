@@ -14,6 +14,7 @@ from dlt.sources.helpers.rest_client.paginators import JSONResponseCursorPaginat
 from sources.sp_api.client import SpApiClient
 from sources.sp_api.exceptions import ConfigurationError
 from sources.sp_api.order_sync import (
+    GET_ORDERS_V0,
     OrderBatch,
     OrdersSettings,
     advance,
@@ -28,7 +29,6 @@ from sources.sp_api.settings import PAGE_SIZE
 GET_ORDERS_PATH = "/orders/v0/orders"
 ORDERS_SELECTOR = jsonpath.compile_path("payload.Orders")
 ITEMS_SELECTOR = jsonpath.compile_path("payload.OrderItems")
-API_V0 = "ordersV0"
 ITEM_WORKERS = 8  # getOrderItems calls in flight per account; the bucket still paces them
 STATUS = {
     "PendingAvailability": "PENDING_AVAILABILITY",
@@ -152,8 +152,9 @@ def to_2026_order(order: dict[str, Any], items: list[dict[str, Any]]) -> dict[st
 
 def _items(client: SpApiClient, order_id: str) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
-    for page in client.rest.paginate(
+    for page in client.paginate(
         f"{GET_ORDERS_PATH}/{order_id}/orderItems",
+        ("OrderItemId",),
         paginator=JSONResponseCursorPaginator("payload.NextToken", "NextToken"),
         data_selector=ITEMS_SELECTOR,
     ):
@@ -183,8 +184,9 @@ def get_orders_v0(
     with ThreadPoolExecutor(max_workers=ITEM_WORKERS, thread_name_prefix="v0-items") as pool:
 
         def pages() -> Iterator[list[dict[str, Any]]]:
-            for page in client.rest.paginate(
+            for page in client.paginate(
                 GET_ORDERS_PATH,
+                ("AmazonOrderId",),
                 params=params,
                 paginator=paginator,
                 data_selector=ORDERS_SELECTOR,
@@ -193,5 +195,5 @@ def get_orders_v0(
                 items = pool.map(lambda order_id: _items(client, order_id), ids)
                 yield [to_2026_order(order, its) for order, its in zip(page, items, strict=True)]
 
-        yield from batched(account, API_V0, pages())
+        yield from batched(account, GET_ORDERS_V0, pages())
     advance(state, account.seller_id, paginator.echo)

@@ -5,17 +5,19 @@ fresh one. Report documents are read by `documents`; JSON documents (Data Kiosk)
 from __future__ import annotations
 
 import logging
+import tempfile
 from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 
 import orjson
 import requests
 
-from sources.common.redact import redact_url
-from sources.common.session import PacedSession
+from sources.common.redact import redact_text, redact_url
+from sources.common.session import BodyTooLargeError, PacedSession
 from sources.sp_api.exceptions import (
     DocumentUrlExpiredError,
     InvalidRequestError,
+    MalformedResponseError,
     ServerError,
     SpApiError,
 )
@@ -24,6 +26,7 @@ log = logging.getLogger("sources.sp_api")
 
 DOWNLOAD_OPERATION = "documents.download"
 CHUNK_BYTES = 1 << 16
+SPOOL_BYTES = 8 << 20
 URL_ATTEMPTS = 3  # an expired URL costs one new getReportDocument / getDocument, this often
 T = TypeVar("T")
 R = TypeVar("R")
@@ -38,9 +41,18 @@ class DocumentSession(PacedSession):
 
     def error_for(self, response, operation, cause=None):  # type: ignore[no-untyped-def]
         if response is None:
-            return ServerError(f"{operation}: no response ({type(cause).__name__})")
+            reason = redact_text(str(cause).split("\n")[0])[:200]
+            return ServerError(
+                f"{operation}: the connection broke {self.policy.max_attempts} times "
+                f"({type(cause).__name__}: {reason})",
+                operation=operation,
+            )
         where = redact_url(response.url)
         status = response.status_code
+        if isinstance(cause, BodyTooLargeError):
+            return MalformedResponseError(
+                f"{operation}: {cause} (max_response_bytes) at {where}", operation=operation
+            )
         if status == 403:
             return DocumentUrlExpiredError(
                 f"{operation}: the URL expired at {where}", operation=operation, status=status
@@ -62,15 +74,29 @@ def with_fresh_url(ask: Callable[[], T], read: Callable[[T], R], what: str) -> R
     )
 
 
-def json_lines(session: requests.Session, url: str) -> Iterator[dict[str, Any]]:
-    """A JSONL document's records, parsed as the bytes arrive; an expired URL raises here,
-    before any record."""
-    return _records(session.get(url, stream=True), url)
+def json_lines(session: PacedSession, url: str) -> Iterator[dict[str, Any]]:
+    """A JSONL document's records. It is downloaded whole first (from its start again when
+    the transfer breaks off), so a broken transfer hands on no record; an expired URL raises
+    here, before any record."""
+    return _records(session.consume("GET", url, _spooled), url)
 
 
-def _records(response: requests.Response, url: str) -> Iterator[dict[str, Any]]:
-    with response:
-        for number, line in enumerate(response.iter_lines(chunk_size=CHUNK_BYTES), start=1):
+def _spooled(response: requests.Response) -> IO[bytes]:
+    """The body in memory, on disk past SPOOL_BYTES; the caller closes it."""
+    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115
+    try:
+        for chunk in response.iter_content(CHUNK_BYTES):
+            spool.write(chunk)
+    except BaseException:
+        spool.close()
+        raise
+    spool.seek(0)
+    return spool  # type: ignore[return-value]
+
+
+def _records(spool: IO[bytes], url: str) -> Iterator[dict[str, Any]]:
+    with spool:
+        for number, line in enumerate(spool, start=1):
             if not line.strip():
                 continue
             try:

@@ -354,8 +354,12 @@ class Listings:
         }
         if since is not None:
             params["createdSince"] = iso(since.add(seconds=1) if done_only else since)
-        pages = self.client.rest.paginate(
-            REPORTS_PATH, params=params, paginator=TokenOnlyPaginator(), data_selector="reports"
+        pages = self.client.paginate(
+            REPORTS_PATH,
+            ("reportId", "processingStatus"),
+            params=params,
+            paginator=TokenOnlyPaginator(),
+            data_selector="reports",
         )
         return [report for page in pages for report in page]
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 
 # columns that record when a run happened, not what Amazon said
-VOLATILE = frozenset({"observed_at", "received_at", "requested_at", "loaded_at"})
+VOLATILE = frozenset({"observed_at", "received_at", "requested_at", "loaded_at", "refreshed_at"})
 
 
 @dataclass(frozen=True)
@@ -24,8 +24,11 @@ class TablePrint:
     checksum: int
 
 
-def fingerprint(path: Path, dataset: str) -> dict[str, TablePrint]:
-    """Every table of `dataset` in the DuckDB file at `path`, as `TablePrint`s."""
+def fingerprint(
+    path: Path, dataset: str, ignore: frozenset[str] = frozenset()
+) -> dict[str, TablePrint]:
+    """Every table of `dataset` in the DuckDB file at `path`, as `TablePrint`s; `ignore`
+    names more columns to leave out of checksums (ids a sandbox hands out in request order)."""
     with duckdb.connect(str(path), read_only=True) as connection:
         found = {}
         tables = connection.execute(
@@ -38,12 +41,15 @@ def fingerprint(path: Path, dataset: str) -> dict[str, TablePrint]:
             columns = [
                 name
                 for (name,) in connection.execute(
+                    # by name: runs may add a table's columns in different orders
                     "select column_name from information_schema.columns "
-                    "where table_schema = ? and table_name = ? order by ordinal_position",
+                    "where table_schema = ? and table_name = ? order by column_name",
                     [dataset, table],
                 ).fetchall()
             ]
-            business = [c for c in columns if not c.startswith("_dlt_") and c not in VOLATILE]
+            business = [
+                c for c in columns if not c.startswith("_dlt_") and c not in VOLATILE | ignore
+            ]
             keys = _primary_key(connection, dataset, table) or business
             quoted = ", ".join(f'"{c}"' for c in business)
             key_list = ", ".join(f'"{c}"' for c in keys)

@@ -256,3 +256,20 @@ def test_controls_serve_undecodable_bytes_a_bomb_no_charset_and_expired_urls(
     control(sandbox_server.url, "reports/faults", {"kind": "bomb"})
     bomb = na.download(document_id).content
     assert len(bomb) < 1 << 20 and len(gzip.decompress(bomb)) >= 64 << 20
+
+
+def test_a_text_fault_serves_its_text_in_the_documents_charset(sandbox_server, accounts) -> None:
+    control(sandbox_server.url, "clock/scale", {"time_scale": 1.0})
+    de = Client(sandbox_server.url, accounts, 1)
+    report = _done(de, de.create(LISTINGS, [DE]).json()["reportId"])
+    text = "item-name\tprice\nPiña colada, están\t1.00\n"
+    control(sandbox_server.url, "reports/faults", {"kind": "text", "text": text})
+    given = de.download(report["reportDocumentId"])
+    assert given.headers["Content-Type"] == "text/plain; charset=Cp1252"
+    assert gzip.decompress(given.content) == text.encode("cp1252")
+    assert gzip.decompress(de.download(report["reportDocumentId"]).content) != text.encode("cp1252")
+    for spec in ({"kind": "text"}, {"kind": "truncate", "text": "x"}):
+        response = requests.post(
+            f"{sandbox_server.url}/_sandbox/reports/faults", json=spec, timeout=10
+        )
+        assert response.status_code == 400

@@ -3,6 +3,7 @@ gzip streams, real files and a real DuckDB."""
 
 from __future__ import annotations
 
+import codecs
 import gzip
 import zlib
 from pathlib import Path
@@ -18,7 +19,6 @@ from sources.sp_api.presigned import DocumentSession
 from sources.sp_api.report_catalog import (
     CATALOG,
     LISTINGS,
-    SALES_TRAFFIC,
     SETTLEMENTS,
     ReportSpec,
     TableSpec,
@@ -109,11 +109,12 @@ def test_transcoding_round_trips_across_chunk_boundaries(codec, text) -> None:
 
 
 @pytest.mark.parametrize(("codec", "bad"), [("cp1252", b"\x81"), ("cp932", b"\x85\x40")])
-def test_bytes_that_do_not_decode_are_refused_with_their_offset(codec, bad) -> None:
-    data = "abc".encode(codec) * 10 + bad + b"def"
+def test_bytes_that_do_not_decode_are_refused_with_their_line_and_offset(codec, bad) -> None:
+    data = "a\tb\n".encode(codec) * 10 + bad + b"def"
     transcoder = documents._Transcoder(codec, REF)
-    with pytest.raises(DocumentError, match=f"offset 30 do not decode as {codec}"):
-        transcoder.convert(data)
+    with pytest.raises(DocumentError, match=f"line 11 .*offset 40, does not decode as {codec}"):
+        transcoder.convert(data[:17])
+        transcoder.convert(data[17:])
         transcoder.convert(b"", final=True)
 
 
@@ -131,29 +132,29 @@ def _parse(tmp_path: Path, text: str, spec: ReportSpec, decoder_suffix: str = "t
 
 
 @pytest.mark.parametrize(
-    ("kind", "data"),
+    ("data", "line"),
     [
-        ("tsv", b"seller-sku\tprice\nA\t1.00\nB\xff\t2.00\n"),
-        ("tsv", b"seller-sku\tpr\xffice\nA\t1.00\n"),
-        ("json", b'{"salesAndTrafficByDate": [{"date": "2026-10-01\xff"}]}'),
+        (b"seller-sku\tprice\nA\t1.00\nB\xff\t2.00\n", 3),
+        (b"seller-sku\tpr\xffice\nA\t1.00\n", 1),
+        (b'{"salesAndTrafficByDate": [{"date": "2026-10-01\xe2\x82"}]}', 1),
+        ("naïve\n".encode() * 5 + b"\xc3", 6),  # a character cut off at the end
     ],
+    ids=["in-a-row", "in-the-header", "in-json", "at-the-end"],
 )
-def test_utf8_that_does_not_decode_rejects_the_document(tmp_path, kind, data) -> None:
-    """UTF-8 is not transcoded: the parsers refuse bytes that do not decode."""
-    spec = CATALOG[LISTINGS] if kind == "tsv" else CATALOG[SALES_TRAFFIC]
-    path = tmp_path / "doc.txt"
+def test_utf8_that_does_not_decode_is_refused_with_its_line(data, line) -> None:
+    """UTF-8 is checked as it arrives: DuckDB's first pass would not see every column."""
     transcoder = documents._Transcoder("utf-8", REF)
-    path.write_bytes(transcoder.convert(data) + transcoder.convert(b"", final=True))
-    constants = documents.engine_columns(spec, REF, "A1SELLER", "2026-11-01")
-    with (
-        documents.database("64MB", tmp_path) as shared,
-        pytest.raises(DocumentError, match="50311019412"),
-    ):
-        list(
-            documents.parse(
-                documents.Document(path, "utf-8", "text/plain"), spec, constants, REF, shared
-            )
-        )
+    with pytest.raises(DocumentError, match=f"line {line} .*does not decode as utf-8"):
+        for start in range(0, len(data), 7):
+            transcoder.convert(data[start : start + 7])
+        transcoder.convert(b"", final=True)
+
+
+def test_ascii_and_a_utf8_bom_pass_unchanged_less_the_bom() -> None:
+    transcoder = documents._Transcoder("utf-8", REF)
+    data = codecs.BOM_UTF8 + "a\tÜber\n".encode() * 3
+    out = b"".join(transcoder.convert(data[i : i + 5]) for i in range(0, len(data), 5))
+    assert out + transcoder.convert(b"", final=True) == "a\tÜber\n".encode() * 3
 
 
 def test_flat_files_keep_quotes_and_hashes_and_key_rows_by_ordinal(tmp_path) -> None:
