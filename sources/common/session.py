@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 import requests
 from requests.hooks import default_hooks, dispatch_hook
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
 from sources.common.clock import Clock, ServerClock
 from sources.common.ratelimit import Pacer, TokenBucket
@@ -26,6 +27,16 @@ TRANSIENT_NETWORK_ERRORS = (
     requests.Timeout,
     requests.exceptions.ChunkedEncodingError,
 )
+
+
+def never_sent(error: Exception) -> bool:
+    """True when a request failed before any connection carried it (refused, connect timeout),
+    so sending it again cannot repeat it."""
+    if isinstance(error, requests.ConnectTimeout):
+        return True
+    reason = getattr(error.args[0], "reason", None) if error.args else None
+    return isinstance(reason, NewConnectionError | ConnectTimeoutError)
+
 
 # a token can expire in flight (or a signature's Timestamp go stale): a request asks for
 # fresh credentials once before its error stands
@@ -59,9 +70,12 @@ class PacedSession(requests.Session):
         bucket_key: Callable[[str], Hashable] = lambda operation: operation,
         accepted: frozenset[int] = frozenset(),
         server_clock: ServerClock | None = None,
+        unsafe: frozenset[str] = frozenset(),
     ) -> None:
         """`accepted`: error statuses handed back as answers (a raw request's 404);
-        `server_clock` learns the server's time from every response's `Date` header."""
+        `server_clock` learns the server's time from every response's `Date` header;
+        `unsafe`: operations that must not run twice (an order-like Add): a connection that
+        breaks once the request may have left ends them instead of sending them again."""
         super().__init__()
         self.pacer = pacer
         self.operation_of = operation_of
@@ -73,6 +87,7 @@ class PacedSession(requests.Session):
         self.bucket_key = bucket_key
         self.accepted = accepted
         self.server_clock = server_clock or ServerClock(clock)
+        self.unsafe = unsafe
         self.latency = 0.0  # moving average of request durations, in seconds
         self._environment: dict[tuple[Any, ...], dict[str, Any]] = {}
 
@@ -133,7 +148,8 @@ class PacedSession(requests.Session):
                 except TRANSIENT_NETWORK_ERRORS as error:
                     attempt += 1
                     self.stats.record(operation, retried=True, error=True, waited=waited)
-                    if attempt >= self.policy.max_attempts:
+                    resend = operation not in self.unsafe or never_sent(error)
+                    if attempt >= self.policy.max_attempts or not resend:
                         raise self.error_for(None, operation, error) from error
                     self.clock.sleep(self.policy.server_error_delay(attempt, self.jitter()))
                     continue
