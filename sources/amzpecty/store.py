@@ -87,6 +87,19 @@ class JournaledAdd:
     sent_at: str
 
 
+SETTLE = "delete from journal where queue = ? and key = ? and domain = ?"
+
+
+def _request(db: sqlite3.Connection, rid: str, queue: str, key: str, domain: str, at: str) -> None:
+    """Record a request under its rid and settle its journal entry (inside a transaction)."""
+    db.execute(
+        "insert or ignore into requests (rid, queue, key, domain, requested_at) "
+        "values (?, ?, ?, ?, ?)",
+        (rid, queue, key, domain, at),
+    )
+    db.execute(SETTLE, (queue, key, domain))
+
+
 def _processed(body: bytes | str | None) -> pendulum.DateTime | None:
     """A result's `dateProcessed`, None when it has none or an unreadable one."""
     with contextlib.suppress(ValueError, TypeError, AttributeError):
@@ -155,10 +168,7 @@ class Store:
     def settle(self, queue: str, key: str, domain: str) -> None:
         """The journaled Add was refused, or is to be asked for again: forget it."""
         with self._transaction() as db:
-            db.execute(
-                "delete from journal where queue = ? and key = ? and domain = ?",
-                (queue, key, domain),
-            )
+            db.execute(SETTLE, (queue, key, domain))
 
     def journal(self) -> list[JournaledAdd]:
         """Adds sent whose rid is unknown: their answers were lost."""
@@ -168,15 +178,7 @@ class Store:
     def record_request(self, rid: str, queue: str, key: str, domain: str, at: str) -> None:
         """An Add's rid: the request is pending and its journal entry settled."""
         with self._transaction() as db:
-            db.execute(
-                "insert or ignore into requests (rid, queue, key, domain, requested_at) "
-                "values (?, ?, ?, ?, ?)",
-                (rid, queue, key, domain, at),
-            )
-            db.execute(
-                "delete from journal where queue = ? and key = ? and domain = ?",
-                (queue, key, domain),
-            )
+            _request(db, rid, queue, key, domain, at)
 
     def adopt(self) -> int:
         """Journaled Adds whose callback came (a result of no known request, received after
@@ -196,15 +198,7 @@ class Store:
                 paths,
             ).fetchall()
             for _, rid, queue, key, domain, sent_at in found:
-                db.execute(
-                    "insert into requests (rid, queue, key, domain, requested_at) "
-                    "values (?, ?, ?, ?, ?)",
-                    (rid, queue, key, domain, sent_at),
-                )
-                db.execute(
-                    "delete from journal where queue = ? and key = ? and domain = ?",
-                    (queue, key, domain),
-                )
+                _request(db, rid, queue, key, domain, sent_at)
         return len(found)
 
     def pending(self) -> list[PendingRequest]:
