@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
@@ -183,3 +185,32 @@ def test_a_refused_connection_never_sent_the_add_so_it_is_retried(client, child)
         amz.add(SNAPSHOT, child, "www.amazon.com")
     assert not isinstance(raised.value, AddInDoubtError)
     assert amz.session.stats.snapshot()["amzpecty.add"].retries == 2
+
+
+def test_a_gateways_5xx_leaves_an_add_in_doubt_but_the_services_own_is_retried(
+    sandbox_server, client, child
+) -> None:
+    class Gateway(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(502)
+            self.send_header("Content-Length", "11")
+            self.end_headers()
+            self.wfile.write(b"Bad Gateway")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    gateway = ThreadingHTTPServer(("127.0.0.1", 0), Gateway)
+    threading.Thread(target=gateway.serve_forever, daemon=True).start()
+    try:
+        amz = client()
+        amz.endpoint = f"http://127.0.0.1:{gateway.server_address[1]}"
+        with pytest.raises(AddInDoubtError):
+            amz.add(SNAPSHOT, child, "www.amazon.com")
+        assert amz.session.stats.snapshot()["amzpecty.add"].calls == 1
+    finally:
+        gateway.shutdown()
+        gateway.server_close()
+    fault = {"service": "amzpecty", "operation": "add", "status": 502, "count": 2}
+    requests.post(f"{sandbox_server.url}/_sandbox/faults", json=fault, timeout=10)
+    assert client().add(SNAPSHOT, child, "www.amazon.com")["status"] == "OK"  # its envelope
