@@ -1,5 +1,6 @@
 """The Amzpecty callback receiver: HTTPS, the secret checked in constant time, every callback
-on disk before it is answered 2xx, a repeated rid stored once.
+on disk before it is answered 2xx, a repeated rid stored once (its newest payload), and slow
+or abusive clients held off by `https_server`'s deadlines and caps.
 
     python pipelines/receiver.py        # certificate, key, store and secret from config
 
@@ -117,6 +118,7 @@ class CallbackEndpoint:
         self._clock = clock
 
     def refuse(self, head: Head) -> Answer | None:
+        """Wrong route, method, secret or media type: refused before the body is read."""
         if head.path != CALLBACK_PATH:
             return 404, {"error": "not found"}
         if head.method != "POST":
@@ -130,6 +132,7 @@ class CallbackEndpoint:
         return None
 
     async def respond(self, head: Head, body: bytes) -> Answer:
+        """2xx once the callback is durable (new, newer or a repeat); 400 without a rid."""
         try:
             envelope = orjson.loads(body)
         except orjson.JSONDecodeError:
@@ -146,6 +149,7 @@ class CallbackEndpoint:
 
 
 def tls_context(certfile: str, keyfile: str) -> ssl.SSLContext:
+    """A server context with the certificate Amzpecty checks (a valid one, not self-signed)."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(certfile, keyfile)
     return context
