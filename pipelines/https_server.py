@@ -329,10 +329,12 @@ class HttpsServer:
             connection.transport.abort()  # type: ignore[union-attr]
 
     def stop(self) -> None:
+        """Stop serving (from any thread); answers in progress finish first."""
         if self._loop is not None and self._stop is not None and not self._loop.is_closed():
             self._loop.call_soon_threadsafe(self._stop.set)
 
     def forget(self, connection: _Connection) -> None:
+        """A connection ended; the last one to end lets a stopping server return."""
         self.connections.discard(connection)
         if self.stopping and not self.connections and self._drained is not None:
             self._drained.set()
