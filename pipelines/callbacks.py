@@ -18,6 +18,7 @@ import requests
 
 from pipelines import receiver
 from pipelines.sandbox_time import SandboxTime
+from pipelines.warehouse import Warehouse
 
 
 def store_path(duckdb_path: Path) -> Path:
@@ -27,18 +28,18 @@ def store_path(duckdb_path: Path) -> Path:
 
 @contextmanager
 def source_arguments(
-    name: str, sandbox: dict[str, Any] | None, duckdb_path: Path
+    name: str, sandbox: dict[str, Any] | None, warehouse: Warehouse
 ) -> Iterator[dict[str, Any]]:
     """Arguments `name`'s source needs from the run, valid while the context is open."""
     if name != "amzpecty":
         yield {}
         return
-    arguments: dict[str, Any] = {"warehouse_path": str(duckdb_path)}
+    arguments: dict[str, Any] = {"warehouse": warehouse.read}
     if sandbox is None:
         yield arguments
         return
     url = sandbox["amzpecty"]["endpoint"]
-    store = store_path(duckdb_path)
+    store = store_path(warehouse.path)
     with tempfile.TemporaryDirectory(prefix="amzpecty-tls-") as folder:
         certfile, keyfile, cafile = receiver.trustme_certificate(Path(folder))
         response = requests.post(

@@ -25,9 +25,12 @@ import dlt  # noqa: E402
 import duckdb  # noqa: E402
 import requests  # noqa: E402
 
-from pipelines import callbacks, summary, transform  # noqa: E402
+from pipelines import callbacks, retention, summary, transform  # noqa: E402
 from pipelines.builders import BUILDERS, OPT_IN, RunContext, has_live_credentials  # noqa: E402
+from pipelines.sandbox_time import SandboxTime  # noqa: E402
+from pipelines.warehouse import KEY, Warehouse  # noqa: E402
 from sources.common import redact  # noqa: E402
+from sources.common.clock import SYSTEM_CLOCK  # noqa: E402
 from sources.common.memory import prefer_system_allocator  # noqa: E402
 
 log = logging.getLogger("pipelines.run")
@@ -73,6 +76,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, help="sandbox seed")
     parser.add_argument("--time-scale", type=float, help="sandbox virtual seconds per second")
     parser.add_argument("--no-dbt", action="store_true", help="load only; skip dbt build")
+    parser.add_argument(
+        "--purge-only",
+        action="store_true",
+        help="only purge personal data past its retention (pii.retention_days), then build",
+    )
     return parser.parse_args(argv)
 
 
@@ -101,11 +109,29 @@ def choose_mode(args: argparse.Namespace) -> str:
     return "live" if has_live_credentials() else "sandbox"
 
 
-def check_warehouse(duckdb_path: Path, dataset: str, pipeline_name: str) -> None:
+def open_warehouse(duckdb_path: Path, names: list[str]) -> Warehouse:
+    """The warehouse file; buyers' and recipients' data only goes into an encrypted one."""
+    warehouse = Warehouse.from_config(duckdb_path)
+    personal = retention.loading_personal_data(names)
+    if personal and not warehouse.encrypted:
+        raise RunError(
+            f"sources.{personal[0]}.include_pii needs an encrypted warehouse: set {KEY} in "
+            ".dlt/secrets.toml (or DESTINATION__DUCKDB__CREDENTIALS__ENCRYPTION_KEY)"
+        )
+    return warehouse
+
+
+def world_now(target: dict | None):  # type: ignore[no-untyped-def]
+    """Now, for retention: the sandbox's world time (it may stand still or jump), else ours."""
+    return SandboxTime(target["sp_api"]["endpoint"]).now() if target else SYSTEM_CLOCK.now()
+
+
+def check_warehouse(warehouse: Warehouse, dataset: str, pipeline_name: str) -> None:
     """Refuse to mix sandbox and live data in one warehouse file."""
-    if not duckdb_path.exists():
+    connection = warehouse.read()
+    if connection is None:
         return
-    with duckdb.connect(str(duckdb_path), read_only=True) as connection:
+    with connection:
         try:
             names = {
                 row[0]
@@ -118,8 +144,8 @@ def check_warehouse(duckdb_path: Path, dataset: str, pipeline_name: str) -> None
     others = names - {pipeline_name}
     if others:
         raise RunError(
-            f"{duckdb_path.name} holds {dataset} data of pipeline {sorted(others)[0]!r}; load "
-            f"{pipeline_name!r} into another file with --duckdb, or delete {duckdb_path.name}"
+            f"{warehouse.path.name} holds {dataset} data of pipeline {sorted(others)[0]!r}; load "
+            f"{pipeline_name!r} into another file with --duckdb, or delete {warehouse.path.name}"
         )
 
 
@@ -156,37 +182,39 @@ def run(args: argparse.Namespace) -> int:
     if mode == "live" and not args.sources and not dlt.secrets.get("sources.amzpecty.secret_key"):
         names.remove("amzpecty")
     names.sort(key=lambda name: name == "amzpecty")  # it asks for the ASINs the others loaded
-    duckdb_path = args.duckdb.resolve()
+    warehouse = open_warehouse(args.duckdb, names)
     for name in names:
-        check_warehouse(duckdb_path, name, PIPELINE_PREFIX[mode] + name)
+        check_warehouse(warehouse, name, PIPELINE_PREFIX[mode] + name)
     target, running = sandbox_target(args) if mode == "sandbox" else (None, None)
     loaded: dict[str, dict[str, int]] = {}
     try:
         context = RunContext(mode=mode, sandbox=target, start_date=args.start_date)
-        log.info("loading %s (%s) into %s", ", ".join(names), mode, duckdb_path)
+        log.info("loading %s (%s) into %s", ", ".join(names), mode, warehouse.path)
         for name in names:
             pipeline = dlt.pipeline(
                 pipeline_name=PIPELINE_PREFIX[mode] + name,
-                destination=dlt.destinations.duckdb(str(duckdb_path)),
+                destination=warehouse.destination(),
                 dataset_name=name,
                 pipelines_dir=str(args.pipelines_dir.resolve()),
             )
-            with callbacks.source_arguments(name, target, duckdb_path) as arguments:
-                context.overrides[name] = arguments
-                pipeline.run(BUILDERS[name](context), loader_file_format="parquet")
-            normalized = pipeline.last_trace.last_normalize_info
-            loaded[name] = dict(normalized.row_counts) if normalized else {}
+            loaded[name] = {}
+            if not args.purge_only:
+                with callbacks.source_arguments(name, target, warehouse) as arguments:
+                    context.overrides[name] = arguments
+                    pipeline.run(BUILDERS[name](context), loader_file_format="parquet")
+                normalized = pipeline.last_trace.last_normalize_info
+                loaded[name] = dict(normalized.row_counts) if normalized else {}
+            retention.purge(pipeline, world_now(target), retention.retention_days())
     finally:
+        warehouse.close()
         if running is not None:
             running.stop()
     dbt_summary = None
     if not args.no_dbt:
         log.info("building models (dbt build)")
-        dbt_summary = transform.build(duckdb_path)
+        dbt_summary = transform.build(warehouse)
     print(
-        summary.render(
-            duckdb_path, loaded, context.stats, dbt_summary, time.perf_counter() - started
-        )
+        summary.render(warehouse, loaded, context.stats, dbt_summary, time.perf_counter() - started)
     )
     problems = [str(failure) for failure in context.failures]
     if dbt_summary is not None:

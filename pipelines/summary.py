@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import duckdb
-
 from pipelines.transform import DbtSummary
+from pipelines.warehouse import Warehouse
 from sources.common.stats import ApiStats
 
 
-def table_rows(duckdb_path: Path, dataset: str) -> dict[str, int]:
+def table_rows(warehouse: Warehouse, dataset: str) -> dict[str, int]:
     """Rows in every data table of `dataset` (dlt's own tables left out)."""
-    with duckdb.connect(str(duckdb_path), read_only=True) as connection:
+    with warehouse.connect(read_only=True) as connection:
         tables = [
             row[0]
             for row in connection.execute(
@@ -29,17 +26,17 @@ def table_rows(duckdb_path: Path, dataset: str) -> dict[str, int]:
 
 
 def render(
-    duckdb_path: Path,
+    warehouse: Warehouse,
     loaded: dict[str, dict[str, int]],
     stats: ApiStats,
     dbt: DbtSummary | None,
     seconds: float,
 ) -> str:
     """`loaded` maps each dataset (source) to the rows this run normalized per table."""
-    lines = [f"warehouse: {duckdb_path}"]
+    lines = [f"warehouse: {warehouse.path}{' (encrypted)' if warehouse.encrypted else ''}"]
     lines.append(f"  {'table':<36}{'rows':>12}{'loaded now':>12}")
     for dataset, counts in loaded.items():
-        for table, rows in table_rows(duckdb_path, dataset).items():
+        for table, rows in table_rows(warehouse, dataset).items():
             lines.append(f"  {dataset + '.' + table:<36}{rows:>12,}{counts.get(table, 0):>12,}")
     operations = stats.snapshot()
     if operations:

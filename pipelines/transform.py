@@ -1,10 +1,12 @@
-"""`dbt build` on sql/ from Python, offline, against an absolute DuckDB path."""
+"""`dbt build` on sql/ from Python, offline, against an absolute DuckDB path (encrypted or not)."""
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
 from pathlib import Path
+
+from pipelines.warehouse import Warehouse
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 
@@ -16,12 +18,13 @@ class DbtSummary:
     failures: list[str]
 
 
-def build(duckdb_path: Path) -> DbtSummary:
+def build(target: Path | Warehouse) -> DbtSummary:
     """Run `dbt build` quietly; the summary names any model or test that failed. dbt's target
     and logs sit beside the warehouse (`amazon.dbt/`), so builds of two warehouses (parallel
     tests) never share them."""
-    work = duckdb_path.resolve().with_suffix(".dbt")
-    os.environ["AMAZON_DUCKDB_PATH"] = str(duckdb_path.resolve())
+    warehouse = target if isinstance(target, Warehouse) else Warehouse(target.resolve())
+    work = warehouse.path.with_suffix(".dbt")
+    os.environ.update(warehouse.dbt_environment())
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     from dbt.cli.main import dbtRunner
@@ -37,11 +40,14 @@ def build(duckdb_path: Path) -> DbtSummary:
         str(work / "target"),
         "--log-path",
         str(work / "logs"),
+        "--target",
+        "encrypted" if warehouse.encrypted else "dev",
     ]
     try:
         result = dbtRunner().invoke(args)
     finally:
         _release_duckdb()
+        os.environ.pop("DBT_ENV_SECRET_AMAZON_DUCKDB_KEY", None)
     counts: dict[str, int] = {}
     failures: list[str] = []
     for node in getattr(result.result, "results", None) or []:

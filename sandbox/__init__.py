@@ -10,7 +10,7 @@ import pendulum
 from sandbox.app import App
 from sandbox.clock import SandboxClock
 from sandbox.control import accounts
-from sandbox.seed.world import DEFAULT_ORDERS
+from sandbox.seed.world import DEFAULT_ORDERS, DEFAULT_SELLERS
 from sandbox.server import SandboxServer
 
 __all__ = ["DEFAULT_ORDERS", "Sandbox", "start"]
@@ -60,6 +60,7 @@ def start(
     products: int | None = None,
     frozen: bool = False,
     tls: bool = False,
+    sellers: int = DEFAULT_SELLERS,
 ) -> Sandbox:
     """Seed a world and serve it on a background thread (see `App` for start and origin);
     `tls` serves HTTPS with a certificate from a fresh CA (`Sandbox.ca_file`)."""
@@ -71,6 +72,7 @@ def start(
         origin=origin,
         products=products,
         frozen=frozen,
+        sellers=sellers,
     )
     server = SandboxServer(app, host, port, tls)
     server.start()

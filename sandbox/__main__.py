@@ -12,7 +12,7 @@ import threading
 import pendulum
 
 import sandbox
-from sandbox.seed.world import DEFAULT_ORDERS
+from sandbox.seed.world import DEFAULT_ORDERS, DEFAULT_SELLERS
 
 DEFAULT_TIME_SCALE = 3600.0  # a usage-plan hour refills in a second
 
@@ -30,6 +30,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--products", type=int, help="catalog size (default: grows with the orders)"
+    )
+    parser.add_argument(
+        "--sellers",
+        type=int,
+        default=DEFAULT_SELLERS,
+        help="accounts over the three regions in turn, each with its own token, plans and data",
     )
     parser.add_argument(
         "--time-scale",
@@ -61,6 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         port=args.port,
         products=args.products,
         frozen=args.frozen,
+        sellers=args.sellers,
         tls=args.tls,
     )
     print(running.url, flush=True)

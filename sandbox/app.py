@@ -20,7 +20,7 @@ from sandbox.core.serialize import to_json
 from sandbox.lwa import responses as lwa_responses
 from sandbox.mws.service import MwsService
 from sandbox.paapi.service import PaapiService
-from sandbox.seed.world import DEFAULT_ORDERS, World, build_world
+from sandbox.seed.world import DEFAULT_ORDERS, DEFAULT_SELLERS, World, build_world
 from sandbox.sp_api.service import SpApiService
 
 
@@ -36,11 +36,13 @@ class App:
         origin: pendulum.DateTime | None = None,
         products: int | None = None,
         frozen: bool = False,
+        sellers: int = DEFAULT_SELLERS,
     ) -> None:
         """`start`: where the world's clock begins (default: now); `origin`: the world's
         "now" at seeding, which ends its two years of history (default: `start`);
         `products`: the catalog's size (default: grows with the orders); `frozen`: the
-        world's clock moves only when advanced (tests), else with the real clock."""
+        world's clock moves only when advanced (tests), else with the real clock; `sellers`:
+        how many accounts, over the three regions in turn (an agency's)."""
         self.clock = SandboxClock(start, time_scale, frozen)
         self.initial_scale = time_scale
         self.router = Router()
@@ -49,7 +51,7 @@ class App:
         self.limiter = RateLimiter(self.clock.pace)
         self.tokens = AccessTokens(self.clock.timestamp)
         world_origin = origin if origin is not None else self.clock.start
-        self.world: World = build_world(seed, orders, world_origin.timestamp(), products)
+        self.world: World = build_world(seed, orders, world_origin.timestamp(), products, sellers)
         self.frozen_at: float | None = None
         # the address the server bound: document URLs point here whatever Host a client sends
         self.base_url = "http://127.0.0.1"
@@ -91,10 +93,12 @@ class App:
         orders: int,
         origin: pendulum.DateTime | None = None,
         products: int | None = None,
+        sellers: int | None = None,
     ) -> None:
-        """A different world (seed, size or origin); the clock restarts at the origin."""
+        """A different world (seed, size, sellers or origin); the clock restarts at the origin."""
         world_origin = origin if origin is not None else pendulum.from_timestamp(self.world.origin)
-        world = build_world(seed, orders, world_origin.timestamp(), products)
+        count = sellers if sellers is not None else len(self.world.sellers)
+        world = build_world(seed, orders, world_origin.timestamp(), products, count)
         with self._lock:
             self.world = world
             self.clock.reset(start=world_origin)

@@ -131,6 +131,7 @@ def register(app: App) -> None:
             int(body.get("orders", app.world.orders_total)),
             origin,  # type: ignore[arg-type]
             int(body["products"]) if body.get("products") else None,
+            int(body["sellers"]) if body.get("sellers") else None,
         )
         return world(request)
 

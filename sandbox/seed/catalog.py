@@ -157,24 +157,25 @@ def seed_catalog(seed: int, n_products: int, sellers: list[Seller]) -> Catalog:
         chosen = np.sort(
             rng.choice(len(products), size=max(5, int(len(products) * share)), replace=False)
         )
-        listings = []
-        for n, product_index in enumerate(chosen):
-            product = products[int(product_index)]
-            fulfilled_by = "AMAZON" if rng.random() < 0.65 else "MERCHANT"
-            prices = {}
-            for marketplace_id in seller.marketplace_ids:
-                market = MARKETPLACES[marketplace_id]
-                local = product.usd_price_cents / 100 * market.usd_rate * rng.uniform(0.95, 1.1)
-                prices[marketplace_id] = round(local * 10**market.minor_digits)
-                if market.minor_digits == 2:
-                    prices[marketplace_id] = prices[marketplace_id] // 10 * 10 + 9
-            listings.append(
-                Listing(
-                    sku=f"{seller.region.upper()}-{product.asin[-5:]}-{n:04d}",
-                    product_index=int(product_index),
-                    fulfilled_by=fulfilled_by,
-                    prices_minor=prices,
-                )
+        # per listing: one draw for who fulfils it, one per marketplace for its price
+        draws = rng.random((len(chosen), 1 + len(seller.marketplace_ids)))
+        amazon = draws[:, 0] < 0.65
+        base = np.array([products[int(i)].usd_price_cents for i in chosen]) / 100
+        prices = {}
+        for column, marketplace_id in enumerate(seller.marketplace_ids, start=1):
+            market = MARKETPLACES[marketplace_id]
+            factor = 0.95 + (1.1 - 0.95) * draws[:, column]  # as Generator.uniform(0.95, 1.1)
+            minor = np.round(base * market.usd_rate * factor * 10**market.minor_digits)
+            minor = minor.astype(np.int64)
+            prices[marketplace_id] = minor // 10 * 10 + 9 if market.minor_digits == 2 else minor
+        listings = [
+            Listing(
+                sku=f"{seller.region.upper()}-{products[int(product_index)].asin[-5:]}-{n:04d}",
+                product_index=int(product_index),
+                fulfilled_by="AMAZON" if amazon[n] else "MERCHANT",
+                prices_minor={m: int(column[n]) for m, column in prices.items()},
             )
+            for n, product_index in enumerate(chosen)
+        ]
         catalog.listings[seller.seller_id] = listings
     return catalog

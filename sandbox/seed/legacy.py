@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sandbox.seed.orders import HISTORY_DAYS, OrderBook, seed_orders
-from sandbox.seed.sellers import _derive
+from sandbox.seed.sellers import _derive, seller_label
 from sandbox.seed.world import World
 
 ARCHIVE_DAYS = 5110  # fourteen years of history before the Orders API's horizon
@@ -50,13 +50,14 @@ class Legacy:
 
 def _build(world: World) -> Legacy:
     seed = world.seed
+    labels = {s.seller_id: seller_label(s.region, n) for n, s in enumerate(world.sellers)}
     logins = {
-        seller.seller_id: SellerLogins(
-            mws_auth_token="amzn.mws." + _derive(seed, f"mws:{seller.region}", 32, _HEX),
-            aim_email=f"seller-{seller.region}@sandbox.example",
-            aim_password=_derive(seed, f"aim:{seller.region}", 16, _LOWER),
+        seller_id: SellerLogins(
+            mws_auth_token="amzn.mws." + _derive(seed, f"mws:{label}", 32, _HEX),
+            aim_email=f"seller-{label.replace(':', '-')}@sandbox.example",
+            aim_password=_derive(seed, f"aim:{label}", 16, _LOWER),
         )
-        for seller in world.sellers
+        for seller_id, label in labels.items()
     }
     legacy = Legacy(
         mws_access_key_id="AKIA" + _derive(seed, "mws-key", 16),

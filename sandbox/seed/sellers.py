@@ -38,24 +38,38 @@ def seed_app(seed: int) -> LwaApp:
     )
 
 
-def seed_sellers(seed: int) -> list[Seller]:
-    """Three sellers: North America (US, CA), Europe (UK, DE) and Far East (JP)."""
-    plans = [
-        ("Sandbox Outfitters NA", "na", ("ATVPDKIKX0DER", "A2EUQ1WTGCTBG2"), (0.8, 0.2), 0.5),
-        ("Sandbox Handel EU", "eu", ("A1F83G8C2ARO7P", "A1PA6795UKMFR9"), (0.55, 0.45), 0.35),
-        ("Sandbox Shoten FE", "fe", ("A1VC38T7YXB528",), (1.0,), 0.15),
-    ]
+REGIONS = (  # name, region, marketplaces, their weights, the region's weight in orders
+    ("Sandbox Outfitters NA", "na", ("ATVPDKIKX0DER", "A2EUQ1WTGCTBG2"), (0.8, 0.2), 0.5),
+    ("Sandbox Handel EU", "eu", ("A1F83G8C2ARO7P", "A1PA6795UKMFR9"), (0.55, 0.45), 0.35),
+    ("Sandbox Shoten FE", "fe", ("A1VC38T7YXB528",), (1.0,), 0.15),
+)
+
+
+def seller_label(region: str, index: int) -> str:
+    """What a seller's secrets derive from: its region, and for an agency's 4th seller on, its
+    place too (so that the first three stay what they always were)."""
+    return region if index < len(REGIONS) else f"{region}:{index}"
+
+
+def seed_sellers(seed: int, count: int = len(REGIONS)) -> list[Seller]:
+    """`count` sellers over North America (US, CA), Europe (UK, DE) and Far East (JP) in turn;
+    orders are shared by region weight."""
+    plans = [REGIONS[index % len(REGIONS)] for index in range(count)]
+    total = sum(plan[4] for plan in plans)
     sellers = []
-    for name, region, marketplaces, weights, share in plans:
+    for index, (name, region, marketplaces, weights, weight) in enumerate(plans):
+        label = seller_label(region, index)
+        if index >= len(REGIONS):
+            name = f"Sandbox Seller {index + 1:04d} {region.upper()}"
         sellers.append(
             Seller(
-                seller_id="A" + _derive(seed, f"seller:{region}", 13),
+                seller_id="A" + _derive(seed, f"seller:{label}", 13),
                 name=name,
                 region=region,
                 marketplace_ids=marketplaces,
                 marketplace_weights=weights,
-                order_share=share,
-                refresh_token="Atzr|" + _derive(seed, f"refresh:{region}", 96, _ALNUM + "-_"),
+                order_share=weight / total,
+                refresh_token="Atzr|" + _derive(seed, f"refresh:{label}", 96, _ALNUM + "-_"),
             )
         )
     return sellers

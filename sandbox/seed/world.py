@@ -11,6 +11,7 @@ from sandbox.seed.stock import Stock, seed_stock
 from sandbox.seed.vendor import PurchaseOrders, seed_purchase_orders
 
 DEFAULT_ORDERS = 20_000
+DEFAULT_SELLERS = 3
 
 
 @dataclass
@@ -36,15 +37,21 @@ class World:
         return None
 
 
-def build_world(seed: int, orders_total: int, origin: float, products: int | None = None) -> World:
-    """Deterministic for a given (seed, orders_total, origin, products); by default the
-    catalog grows with the orders."""
-    sellers = seed_sellers(seed)
+def build_world(
+    seed: int,
+    orders_total: int,
+    origin: float,
+    products: int | None = None,
+    sellers: int = DEFAULT_SELLERS,
+) -> World:
+    """Deterministic for a given (seed, orders_total, origin, products, sellers); by default
+    the catalog grows with the orders."""
+    accounts = seed_sellers(seed, sellers)
     n_products = products or int(min(5000, max(120, orders_total // 400)))
-    catalog = seed_catalog(seed, n_products, sellers)
+    catalog = seed_catalog(seed, n_products, accounts)
     books: dict[str, OrderBook] = {}
     number_base = item_base = 0
-    for index, seller in enumerate(sellers):
+    for index, seller in enumerate(accounts):
         count = round(orders_total * seller.order_share)
         book = seed_orders(
             seed,
@@ -63,10 +70,10 @@ def build_world(seed: int, orders_total: int, origin: float, products: int | Non
         seller.seller_id: seed_stock(
             seed, index, seller.seller_id, catalog.listings[seller.seller_id], origin
         )
-        for index, seller in enumerate(sellers)
+        for index, seller in enumerate(accounts)
     }
-    vendor = sellers[0]  # the North America account is also a vendor (see seed/vendor.py)
+    vendor = accounts[0]  # the North America account is also a vendor (see seed/vendor.py)
     vendors = {vendor.seller_id: seed_purchase_orders(seed, "SBXV1", catalog.products, origin)}
     return World(
-        seed, orders_total, origin, seed_app(seed), sellers, catalog, books, stock, vendors
+        seed, orders_total, origin, seed_app(seed), accounts, catalog, books, stock, vendors
     )

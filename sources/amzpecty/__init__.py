@@ -62,7 +62,7 @@ def amzpecty_source(
     condition: str = "new",
     exclude_moq: bool = False,
     expanded_matches: bool = False,
-    warehouse_path: str | None = None,
+    warehouse: Any = None,
     min_refresh_seconds: float = MIN_REFRESH_SECONDS,
     poll_after_seconds: float = POLL_AFTER_SECONDS,
     callback_wait_seconds: float = CALLBACK_WAIT_SECONDS,
@@ -82,7 +82,8 @@ def amzpecty_source(
         callback_url: sent as `AMZPECTY_CALLBACK_URL` on every Add (default: the one on
             Amzpecty's Preferences page).
         asins, parent_asins, product_ids: keys to ask for, `KEY@domain` for another domain.
-        warehouse_path: a DuckDB file whose `sp_api` tables' ASINs are asked for too.
+        warehouse: opens a read-only DuckDB connection to the warehouse (None before there is
+            one), whose `sp_api` tables' ASINs are asked for too; injected by `run.py`.
         min_refresh_seconds: no second Add for a key with a result younger than this.
         poll_after_seconds: rids pending this long are fetched by Get-by-rid.
         callback_wait_seconds: how long a run waits for callbacks at most.
@@ -121,7 +122,7 @@ def amzpecty_source(
             store,
             clock.now(),
             min_refresh_seconds,
-            config_asins + sorted(warehouse_asins(warehouse_path, domain)),
+            config_asins + sorted(warehouse_asins(warehouse, domain)),
             _keys(parent_asins, domain),
             _keys(product_ids, domain),
         )

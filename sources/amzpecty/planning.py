@@ -9,9 +9,8 @@ variations queue, not the snapshot queue.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from pathlib import Path
 
 import duckdb
 import pendulum
@@ -37,13 +36,16 @@ class Wanted:
     domain: str
 
 
-def warehouse_asins(path: str | Path | None, default_domain: str) -> set[tuple[str, str]]:
+def warehouse_asins(
+    read: Callable[[], duckdb.DuckDBPyConnection | None] | None, default_domain: str
+) -> set[tuple[str, str]]:
     """(ASIN, domain) of every `sp_api` table with an ASIN column (orders, listings, ...); an
     ASIN of a table that names no marketplace (the orders report) takes the default domain
-    only when no other table places it."""
-    if not path or not Path(path).exists():
+    only when no other table places it. `read` opens the warehouse (None: none yet)."""
+    connection = read() if read is not None else None
+    if connection is None:
         return set()
-    with duckdb.connect(str(path), read_only=True) as connection:
+    with connection:
         columns = connection.execute(
             "select table_name, column_name from information_schema.columns where table_schema = ?",
             [WAREHOUSE_SCHEMA],

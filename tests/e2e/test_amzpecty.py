@@ -11,6 +11,7 @@ import pytest
 import requests
 
 from pipelines import receiver
+from pipelines.warehouse import Warehouse
 from tests.callbacks import (
     assert_every_rid_once,
     child_asins,
@@ -50,7 +51,7 @@ def test_a_load_takes_every_result_once_and_a_rerun_adds_nothing(
     with receiver.start(store, secret, tls.certfile, tls.keyfile) as running:
         kwargs = {
             "callback_url": running.url,
-            "warehouse_path": str(tmp_path / "warehouse.duckdb"),
+            "warehouse": Warehouse(tmp_path / "warehouse.duckdb").read,
             "product_ids": upc,
         }
         first = load_amzpecty(accounts, tmp_path, trusted.url, **kwargs)

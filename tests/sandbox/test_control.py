@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import requests
 
+import sandbox
 from tests.conftest import TEST_ORDERS, WORLD_ORIGIN
 from tests.sandbox.wire import control, lwa_token, sp_get
 
@@ -92,3 +93,38 @@ def test_world_of_a_million_orders_has_every_order_and_unique_ids() -> None:
     sample = [book.order_id(i) for book in books for i in range(0, len(book), 997)]
     assert len(set(sample)) == len(sample)
     assert all(world.find_order(order_id) is not None for order_id in sample[:50])
+
+
+def test_an_agency_world_adds_sellers_without_changing_the_first_three() -> None:
+    from sandbox.seed.legacy import legacy
+    from sandbox.seed.world import build_world
+
+    three = build_world(42, 3000, WORLD_ORIGIN.timestamp())
+    agency = build_world(42, 500 * 20, WORLD_ORIGIN.timestamp(), sellers=500)
+    assert [s.seller_id for s in agency.sellers[:3]] == [s.seller_id for s in three.sellers]
+    assert [s.region for s in agency.sellers[:6]] == ["na", "eu", "fe"] * 2
+    for field in ("seller_id", "refresh_token", "name"):
+        assert len({getattr(s, field) for s in agency.sellers}) == 500
+    logins = legacy(agency).logins.values()
+    assert len({login.mws_auth_token for login in logins}) == 500
+    assert len({login.aim_email for login in logins}) == 500
+    assert all(len(agency.order_books[s.seller_id]) > 0 for s in agency.sellers)
+
+
+def test_each_agency_seller_has_its_own_token_and_orders() -> None:
+    with sandbox.start(
+        orders=600, sellers=6, start=WORLD_ORIGIN, origin=WORLD_ORIGIN, frozen=True
+    ) as running:
+        accounts = running.accounts()
+        assert len(accounts["accounts"]) == 6
+        sixth = accounts["accounts"][5]
+        body = sp_get(
+            running.url,
+            lwa_token(accounts, 5),
+            SEARCH,
+            createdAfter="2024-01-01T00:00:00Z",
+            marketplaceIds=sixth["marketplace_ids"][0],
+        ).json()
+        book = running.app.world.order_books[sixth["seller_id"]]
+        found = {order["orderId"] for order in body["orders"]}
+        assert found and all(book.index_of(order_id) is not None for order_id in found)

@@ -6,6 +6,7 @@ import duckdb
 import orjson
 import pendulum
 
+from pipelines.warehouse import Warehouse
 from sources.amzpecty.planning import Wanted, plan, warehouse_asins
 from sources.amzpecty.store import LOST, Result, Store
 
@@ -33,14 +34,14 @@ def test_warehouse_asins_come_from_every_sp_api_table_with_an_asin(tmp_path) -> 
         )
         connection.execute("create table sp_api.listings as select 'B0B' as asin")
         connection.execute("create table sp_api.orders as select 'x' as order_id")
-    assert warehouse_asins(path, US) == {("B0A", US), ("B0A", DE), ("B0B", US)}
+    assert warehouse_asins(Warehouse(path).read, US) == {("B0A", US), ("B0A", DE), ("B0B", US)}
 
 
 def test_a_warehouse_without_sp_api_tables_gives_no_asins(tmp_path) -> None:
     path = tmp_path / "empty.duckdb"
     duckdb.connect(str(path)).close()
-    assert warehouse_asins(path, US) == set()
-    assert warehouse_asins(tmp_path / "missing.duckdb", US) == set()
+    assert warehouse_asins(Warehouse(path).read, US) == set()
+    assert warehouse_asins(Warehouse(tmp_path / "missing.duckdb").read, US) == set()
     assert warehouse_asins(None, US) == set()
 
 

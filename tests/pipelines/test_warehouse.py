@@ -1,0 +1,89 @@
+"""The warehouse file, plain or encrypted: opening it, and the errors that name the fix."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines.warehouse import KEY, Warehouse, WarehouseError, catalog_of, load_crypto
+
+SECRET = "unit-test key with a ' quote"
+
+
+def _encrypted(path: Path) -> Warehouse:
+    return Warehouse(path, SECRET, force_mbedtls_unsafe=True)
+
+
+def test_an_encrypted_file_opens_only_with_its_key(tmp_path) -> None:
+    path = tmp_path / "amazon.duckdb"
+    with _encrypted(path).connect() as connection:
+        connection.execute("create schema sp_api")
+        connection.execute("create table sp_api.t as select 'CANARY-29' as v")
+        assert connection.execute("select current_database()").fetchone() == ("amazon",)
+    assert b"CANARY-29" not in path.read_bytes()
+    with _encrypted(path).connect(read_only=True) as connection:
+        assert connection.execute("select v from sp_api.t").fetchall() == [("CANARY-29",)]
+    with pytest.raises(WarehouseError, match=re.escape(f"amazon.duckdb is encrypted: set {KEY}")):
+        Warehouse(path).connect(read_only=True)
+    with pytest.raises(WarehouseError, match=re.escape(f"{KEY} does not open amazon.duckdb")):
+        Warehouse(path, "another key").connect(read_only=True)
+    assert SECRET not in repr(_encrypted(path))
+
+
+def test_a_key_for_a_plain_file_is_refused(tmp_path) -> None:
+    path = tmp_path / "plain.duckdb"
+    duckdb.connect(str(path)).close()
+    with pytest.raises(WarehouseError, match=re.escape("plain.duckdb is not encrypted")):
+        _encrypted(path).connect()
+
+
+def test_readers_share_the_connection_a_load_holds(tmp_path) -> None:
+    warehouse = _encrypted(tmp_path / "w.duckdb")
+    assert warehouse.read() is None  # no file before a first load
+    warehouse.destination()
+    try:
+        with warehouse.connect() as writer:
+            writer.execute("create table t as select 1 as x")
+        with warehouse.read() as reader:  # type: ignore[union-attr]
+            assert reader.execute("select x from t").fetchall() == [(1,)]
+    finally:
+        warehouse.close()
+    with warehouse.read() as reader:  # type: ignore[union-attr]
+        assert reader.execute("select x from t").fetchall() == [(1,)]
+
+
+def test_writing_encrypted_needs_openssl_unless_forced() -> None:
+    with duckdb.connect() as connection:
+        try:
+            connection.execute("LOAD httpfs")
+            openssl = True
+        except duckdb.Error:
+            openssl = False
+    with duckdb.connect() as connection:
+        if openssl:
+            load_crypto(connection, force_mbedtls_unsafe=False)
+        else:
+            with pytest.raises(WarehouseError, match="needs DuckDB's httpfs extension"):
+                load_crypto(connection, force_mbedtls_unsafe=False)
+    with duckdb.connect() as connection:
+        load_crypto(connection, force_mbedtls_unsafe=True)  # either way it can write now
+
+
+def test_dbt_gets_the_key_only_under_a_name_it_keeps_out_of_its_logs(tmp_path) -> None:
+    assert Warehouse(tmp_path / "a.duckdb").dbt_environment() == {
+        "AMAZON_DUCKDB_PATH": str(tmp_path / "a.duckdb")
+    }
+    found = _encrypted(tmp_path / "a.duckdb").dbt_environment()
+    assert [k for k, v in found.items() if v == SECRET] == ["DBT_ENV_SECRET_AMAZON_DUCKDB_KEY"]
+    assert found["AMAZON_DUCKDB_CATALOG"] == "a"
+
+
+@pytest.mark.parametrize(
+    ("name", "catalog"),
+    [("amazon.duckdb", "amazon"), ("my.db.duckdb", "my"), (".hidden.duckdb", "hidden")],
+)
+def test_the_catalog_is_duckdbs_name_for_the_file(name: str, catalog: str) -> None:
+    assert catalog_of(Path("/x") / name) == catalog
