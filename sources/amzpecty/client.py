@@ -101,6 +101,8 @@ class AmzpectySession(PacedSession):
     """TOO_MANY_REQUESTS backs off and retries, so do 5xx answers but an Add's without the
     service's envelope (in doubt); every other error is typed and final."""
 
+    unsafe = ADD_OPERATIONS
+
     def assess(self, response: requests.Response, operation: str) -> Verdict:
         if response.status_code == 429:
             limited = _message_id(response) == TOO_MANY_REQUESTS
@@ -190,13 +192,7 @@ class AmzpectyClient:
         self._lock = threading.Lock()
         pacer = Pacer(lambda key: (1.0 / interval_seconds, 1), clock)
         self.session = AmzpectySession(
-            pacer,
-            operation_of,
-            clock,
-            stats,
-            policy,
-            bucket_key=lambda operation: "account",
-            unsafe=ADD_OPERATIONS,
+            pacer, operation_of, clock, stats, policy, bucket_key=lambda operation: "account"
         )
         self.session.auth = SecretKeyAuth(secret_key)
         self.session.headers["User-Agent"] = USER_AGENT

@@ -58,6 +58,10 @@ class RetriesExhaustedError(Exception):
 class PacedSession(requests.Session):
     """Paced, retrying, counted; the response hooks (dlt's among them) see only the final one."""
 
+    # operations that must not run twice (an Add that queues work): a connection that breaks
+    # once the request may have left ends them instead of sending them again
+    unsafe: frozenset[str] = frozenset()
+
     def __init__(
         self,
         pacer: Pacer,
@@ -70,12 +74,9 @@ class PacedSession(requests.Session):
         bucket_key: Callable[[str], Hashable] = lambda operation: operation,
         accepted: frozenset[int] = frozenset(),
         server_clock: ServerClock | None = None,
-        unsafe: frozenset[str] = frozenset(),
     ) -> None:
         """`accepted`: error statuses handed back as answers (a raw request's 404);
-        `server_clock` learns the server's time from every response's `Date` header;
-        `unsafe`: operations that must not run twice (an order-like Add): a connection that
-        breaks once the request may have left ends them instead of sending them again."""
+        `server_clock` learns the server's time from every response's `Date` header."""
         super().__init__()
         self.pacer = pacer
         self.operation_of = operation_of
@@ -87,7 +88,6 @@ class PacedSession(requests.Session):
         self.bucket_key = bucket_key
         self.accepted = accepted
         self.server_clock = server_clock or ServerClock(clock)
-        self.unsafe = unsafe
         self.latency = 0.0  # moving average of request durations, in seconds
         self._environment: dict[tuple[Any, ...], dict[str, Any]] = {}
 
