@@ -1,5 +1,6 @@
 """The Amzpecty callback receiver: HTTPS, the secret checked in constant time, every callback
-on disk before it is answered 2xx, a repeated rid stored once.
+on disk before it is answered 2xx, a repeated rid stored once (its newest payload), and slow
+or abusive clients held off by `https_server`'s deadlines and caps.
 
     python pipelines/receiver.py        # certificate, key, store and secret from config
 
@@ -10,14 +11,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import hmac
 import logging
 import os
 import re
+import signal
 import socket
+import ssl
 import sys
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,8 +30,8 @@ if __name__ == "__main__":
     sys.path[0] = str(ROOT)  # this checkout's packages, never pipelines/ shadowing them
 
 import orjson  # noqa: E402
-import uvicorn  # noqa: E402
 
+from pipelines.https_server import Answer, Head, HttpsServer, Limits, event_loop  # noqa: E402
 from sources.amzpecty.settings import SECRET_HEADER  # noqa: E402
 from sources.amzpecty.store import Result, Store  # noqa: E402
 from sources.common.clock import SYSTEM_CLOCK, Clock  # noqa: E402
@@ -36,18 +40,10 @@ from sources.common.redact import register_secret  # noqa: E402
 log = logging.getLogger("pipelines.receiver")
 
 CALLBACK_PATH = "/amzpecty/callback"
-MAX_BODY_BYTES = 1 << 20
 MAX_BATCH = 512  # callbacks per transaction at most
 RID = re.compile(r"^[0-9a-fA-F]{24}$")
+SECRET_HEADER_NAME = SECRET_HEADER.lower().encode()
 HOLDS = ("before-write", "after-write")
-
-
-Answer = tuple[int, dict]
-App = Callable[..., Awaitable[None]]
-
-
-def _answer(status: int, **data: object) -> Answer:
-    return status, data
 
 
 class GroupCommitter:
@@ -111,75 +107,52 @@ class GroupCommitter:
         self._store.close()
 
 
-def make_app(
-    secret: str, committer: GroupCommitter, clock: Clock, max_body: int = MAX_BODY_BYTES
-) -> App:
-    """The callback endpoint as a bare ASGI app (one route needs no framework, and every
-    microsecond per callback counts); nothing is stored unless every check passes."""
-    register_secret(secret)
-    expected = secret.encode()
-    secret_header = SECRET_HEADER.lower().encode()
+class CallbackEndpoint:
+    """The callback route: the secret (constant time), the media type and the body's rid are
+    checked before anything is stored; the secret and type before the body is even read."""
 
-    async def check(scope: dict, receive: Callable[[], Awaitable[dict]]) -> Answer:
-        if scope["path"] != CALLBACK_PATH:
-            return _answer(404, error="not found")
-        if scope["method"] != "POST":
-            return _answer(405, error="POST only")
-        headers = dict(scope["headers"])
-        if not hmac.compare_digest(headers.get(secret_header, b""), expected):
-            return _answer(401, error=f"missing or wrong {SECRET_HEADER}")
-        media = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+    def __init__(self, secret: str, committer: GroupCommitter, clock: Clock) -> None:
+        register_secret(secret)
+        self._expected = secret.encode()
+        self._committer = committer
+        self._clock = clock
+
+    def refuse(self, head: Head) -> Answer | None:
+        """Wrong route, method, secret or media type: refused before the body is read."""
+        if head.path != CALLBACK_PATH:
+            return 404, {"error": "not found"}
+        if head.method != "POST":
+            return 405, {"error": "POST only"}
+        sent = head.headers.get(SECRET_HEADER_NAME, b"")
+        if not hmac.compare_digest(sent, self._expected):
+            return 401, {"error": f"missing or wrong {SECRET_HEADER}"}
+        media = head.headers.get(b"content-type", b"").split(b";")[0].strip().lower()
         if media != b"application/json":
-            return _answer(415, error="content type must be application/json")
-        declared = headers.get(b"content-length", b"0")
-        if not declared.isdigit():
-            return _answer(400, error="bad content-length")
-        if int(declared) > max_body:
-            return _answer(413, error=f"body over {max_body} bytes")
-        body = bytearray()
-        more = True
-        while more:
-            message = await receive()
-            body += message.get("body", b"")
-            more = message.get("more_body", False)
-            if len(body) > max_body:
-                return _answer(413, error=f"body over {max_body} bytes")
+            return 415, {"error": "content type must be application/json"}
+        return None
+
+    async def respond(self, head: Head, body: bytes) -> Answer:
+        """2xx once the callback is durable (new, newer or a repeat); 400 without a rid."""
         try:
             envelope = orjson.loads(body)
         except orjson.JSONDecodeError:
-            return _answer(400, error="body is not JSON")
+            return 400, {"error": "body is not JSON"}
         rid = envelope.get("rid") if isinstance(envelope, dict) else None
         if not isinstance(rid, str) or not RID.match(rid):
-            return _answer(400, error="no 24-hex rid in the body")
-        received = clock.now().isoformat()
+            return 400, {"error": "no 24-hex rid in the body"}
+        received = self._clock.now().isoformat()
         status = str(envelope.get("status"))
         kind = envelope.get("responsefor")
-        fresh = await committer.write(Result(rid, kind, status, received, "callback", bytes(body)))
-        return _answer(200, rid=rid, stored=True, duplicate=not fresh)
-
-    async def app(scope: dict, receive: Callable, send: Callable) -> None:
-        if scope["type"] != "http":
-            return
-        status, data = await check(scope, receive)
-        body = orjson.dumps(data)
-        headers = [(b"content-type", b"application/json")]
-        headers.append((b"content-length", str(len(body)).encode()))
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
-
-    return app
+        stored = Result(rid, kind, status, received, "callback", body)
+        changed = await self._committer.write(stored)
+        return 200, {"rid": rid, "stored": True, "duplicate": not changed}
 
 
-class _Server(uvicorn.Server):
-    """Tells when it accepts connections, so starting it needs no sleep."""
-
-    def __init__(self, config: uvicorn.Config) -> None:
-        super().__init__(config)
-        self.ready = threading.Event()
-
-    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        await super().startup(sockets)
-        self.ready.set()
+def tls_context(certfile: str, keyfile: str) -> ssl.SSLContext:
+    """A server context with the certificate Amzpecty checks (a valid one, not self-signed)."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(certfile, keyfile)
+    return context
 
 
 def listen(host: str, port: int) -> socket.socket:
@@ -191,34 +164,19 @@ def listen(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _config(app: App, certfile: str, keyfile: str) -> uvicorn.Config:
-    return uvicorn.Config(
-        app,
-        ssl_certfile=certfile,
-        ssl_keyfile=keyfile,
-        log_level="warning",
-        access_log=False,
-        lifespan="off",
-        server_header=False,
-        date_header=False,
-        proxy_headers=False,
-        timeout_graceful_shutdown=5,  # an idle sender's TLS close can take 30 s
-    )
-
-
 @dataclass
 class RunningReceiver:
     """An in-process receiver: where to POST, and how to stop it."""
 
     url: str
-    server: _Server
+    server: HttpsServer
     thread: threading.Thread
     committer: GroupCommitter
 
     def stop(self) -> None:
-        # no waiting for idle keep-alive TLS connections: whatever was answered is on disk,
+        # idle keep-alive connections are closed at once: whatever was answered is on disk,
         # and a sender whose answer is cut off sends again (the same rid, stored once)
-        self.server.should_exit = self.server.force_exit = True
+        self.server.stop()
         self.thread.join(timeout=30)
         self.committer.close()
 
@@ -229,6 +187,12 @@ class RunningReceiver:
         self.stop()
 
 
+def serve(server: HttpsServer, sock: socket.socket, ready: Callable[[], object]) -> None:
+    """Run `server` on a fresh event loop in this thread until it is stopped."""
+    with asyncio.Runner(loop_factory=event_loop) as runner:
+        runner.run(server.serve(sock, ready))
+
+
 def start(
     store_path: str | Path,
     secret: str,
@@ -237,21 +201,22 @@ def start(
     host: str = "127.0.0.1",
     port: int = 0,
     clock: Clock = SYSTEM_CLOCK,
-    max_body: int = MAX_BODY_BYTES,
+    limits: Limits = Limits(),  # noqa: B008 - frozen
 ) -> RunningReceiver:
     """Serve on a background thread; returns once it accepts connections."""
     committer = GroupCommitter(store_path)
     sock = listen(host, port)
-    server = _Server(_config(make_app(secret, committer, clock, max_body), certfile, keyfile))
+    url = f"https://{host}:{sock.getsockname()[1]}{CALLBACK_PATH}"
+    endpoint = CallbackEndpoint(secret, committer, clock)
+    server = HttpsServer(endpoint, tls_context(certfile, keyfile), limits)
+    ready = threading.Event()
     thread = threading.Thread(
-        target=server.run, kwargs={"sockets": [sock]}, name="receiver", daemon=True
+        target=serve, args=(server, sock, ready.set), name="receiver", daemon=True
     )
     thread.start()
-    if not server.ready.wait(timeout=30):
+    if not ready.wait(timeout=30):
         raise RuntimeError("the callback receiver did not start")
-    return RunningReceiver(
-        f"https://{host}:{sock.getsockname()[1]}{CALLBACK_PATH}", server, thread, committer
-    )
+    return RunningReceiver(url, server, thread, committer)
 
 
 def trustme_certificate(directory: Path) -> tuple[str, str, str]:
@@ -267,21 +232,38 @@ def trustme_certificate(directory: Path) -> tuple[str, str, str]:
     return str(certfile), str(keyfile), str(cafile)
 
 
+def _limits(args: argparse.Namespace, settings: dict) -> Limits:
+    """Each limit from its flag, else `[sources.amzpecty.receiver]`, else its default."""
+    chosen = {}
+    for field in dataclasses.fields(Limits):
+        value = getattr(args, field.name)
+        value = settings.get(field.name) if value is None else value
+        if value is not None:
+            chosen[field.name] = type(field.default)(value)
+    return Limits(**chosen)
+
+
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("DLT_PROJECT_DIR", str(ROOT))
     import dlt
 
     parser = argparse.ArgumentParser(prog="python pipelines/receiver.py", description=__doc__)
-    parser.add_argument("--host", help="default: sources.amzpecty.receiver.host or 0.0.0.0")
-    parser.add_argument("--port", type=int, help="default: sources.amzpecty.receiver.port or 8443")
-    parser.add_argument("--certfile", help="default: sources.amzpecty.receiver.certfile")
-    parser.add_argument("--keyfile", help="default: sources.amzpecty.receiver.keyfile")
+    section = "sources.amzpecty.receiver"
+    parser.add_argument("--host", help=f"default: {section}.host or 0.0.0.0")
+    parser.add_argument("--port", type=int, help=f"default: {section}.port or 8443")
+    parser.add_argument("--certfile", help=f"default: {section}.certfile")
+    parser.add_argument("--keyfile", help=f"default: {section}.keyfile")
     parser.add_argument("--store", help="default: sources.amzpecty.store_path")
-    parser.add_argument("--max-body-bytes", type=int, default=MAX_BODY_BYTES)
+    for field in dataclasses.fields(Limits):
+        parser.add_argument(
+            f"--{field.name.replace('_', '-')}",
+            type=type(field.default),
+            help=f"default: {section}.{field.name} or {field.default}",
+        )
     parser.add_argument("--test-hold", choices=HOLDS, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
-    settings = dlt.config.get("sources.amzpecty.receiver") or {}
+    settings = dlt.config.get(section) or {}
     secret = dlt.secrets.get("sources.amzpecty.secret_key")
     store = args.store or dlt.config.get("sources.amzpecty.store_path")
     certfile = args.certfile or settings.get("certfile")
@@ -291,8 +273,8 @@ def main(argv: list[str] | None = None) -> int:
         for key, value in (
             ("sources.amzpecty.secret_key", secret),
             ("sources.amzpecty.store_path", store),
-            ("sources.amzpecty.receiver.certfile", certfile),
-            ("sources.amzpecty.receiver.keyfile", keyfile),
+            (f"{section}.certfile", certfile),
+            (f"{section}.keyfile", keyfile),
         )
         if not value
     ]
@@ -303,9 +285,16 @@ def main(argv: list[str] | None = None) -> int:
     port = args.port if args.port is not None else int(settings.get("port", 8443))
     committer = GroupCommitter(store, hold=args.test_hold)
     sock = listen(host, port)
-    print(f"https://{host}:{sock.getsockname()[1]}{CALLBACK_PATH}", flush=True)
-    app = make_app(str(secret), committer, SYSTEM_CLOCK, args.max_body_bytes)
-    _Server(_config(app, certfile, keyfile)).run(sockets=[sock])
+    endpoint = CallbackEndpoint(str(secret), committer, SYSTEM_CLOCK)
+    server = HttpsServer(endpoint, tls_context(certfile, keyfile), _limits(args, settings))
+
+    def ready() -> None:
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, server.stop)
+        print(f"https://{host}:{sock.getsockname()[1]}{CALLBACK_PATH}", flush=True)
+
+    serve(server, sock, ready)
     committer.close()
     return 0
 

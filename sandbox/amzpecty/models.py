@@ -66,6 +66,7 @@ class QueuedRequest:
     status: str = "PENDING"
     envelope: dict[str, Any] | None = None
     processed_at: float | None = None  # world
+    fetched: int = 0  # Get-by-rid calls for it: the ledger of a client's polling
 
     @property
     def requested_at(self) -> float:

@@ -2,8 +2,9 @@
 
 A worker thread delivers what is due as the clock runs; `flush` delivers everything due now,
 synchronously, so tests and `run.py` never wait on real time. Faults act on the next
-callbacks to be queued: `drop` loses them, `duplicate` sends each twice, `delay` postpones
-them, `reorder` holds `count` of them and lets them go in reverse order.
+callbacks to be queued (with `every: n`, on every n-th of them): `drop` loses them (never
+sent, never retried), `duplicate` sends each twice, `delay` postpones them, `reorder` holds
+`count` of them and lets them go in reverse order.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import itertools
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import orjson
@@ -36,18 +37,28 @@ class CallbackFault:
     kind: str
     count: int = 1
     seconds: float = 0.0  # for `delay`
+    every: int = 1  # acts on every n-th callback queued, `count` times
+    seen: int = field(default=0, init=False)  # callbacks queued since the fault was added
 
     @classmethod
     def from_json(cls, spec: dict[str, Any]) -> CallbackFault:
-        unknown = set(spec) - set(cls.__dataclass_fields__)
+        unknown = set(spec) - {f.name for f in fields(cls) if f.init}
         if unknown:
             raise ValueError(f"unknown callback fault fields: {sorted(unknown)}")
         fault = cls(**spec)
         if fault.kind not in FAULT_KINDS:
             raise ValueError(f"kind must be one of {FAULT_KINDS}")
-        if fault.count < 1:
-            raise ValueError("count must be at least 1")
+        if fault.count < 1 or fault.every < 1:
+            raise ValueError("count and every must be at least 1")
         return fault
+
+    def hits(self) -> bool:
+        """Whether the callback being queued is one this fault acts on (used up if so)."""
+        self.seen += 1
+        if self.seen % self.every:
+            return False
+        self.count -= 1
+        return True
 
 
 @dataclass
@@ -85,6 +96,7 @@ class Outbox:
         self._held: list[Delivery] = []  # a reorder fault's callbacks, until all arrived
         self._hold_size = 0
         self._faults: list[CallbackFault] = []
+        self._dropped: list[str] = []  # the rids a `drop` fault lost
         self._session = requests.Session()
         self._worker: threading.Thread | None = None
         self.stats = {"queued": 0, "delivered": 0, "failed": 0, "dropped": 0, "gave_up": 0}
@@ -100,6 +112,7 @@ class Outbox:
             self._held.clear()
             self._hold_size = 0
             self._faults.clear()
+            self._dropped.clear()
             self.stats = dict.fromkeys(self.stats, 0)
 
     def state(self) -> dict[str, Any]:
@@ -111,6 +124,7 @@ class Outbox:
                     for d in sorted(self._queue, key=lambda d: (d.due_at, d.rank))
                 ],
                 "held": [d.rid for d in self._held],
+                "dropped_rids": list(self._dropped),
                 "faults": [fault.__dict__ for fault in self._faults],
                 "ca_file": self.ca_file,
             }
@@ -124,13 +138,14 @@ class Outbox:
         with self._lock:
             self.stats["queued"] += 1
             fault = self._faults[0] if self._faults else None
-            if fault is not None:
-                fault.count -= 1
-                if fault.count == 0:
-                    self._faults.pop(0)
+            if fault is not None and not fault.hits():
+                fault = None
+            if fault is not None and fault.count == 0:
+                self._faults.pop(0)
             kind = fault.kind if fault else None
             if kind == "drop":
                 self.stats["dropped"] += 1
+                self._dropped.append(rid)
                 return
             if kind == "delay":
                 delivery.due_at += fault.seconds  # type: ignore[union-attr]

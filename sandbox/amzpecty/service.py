@@ -206,6 +206,7 @@ class AmzpectyService:
         found = self.queues.get(request.path_params["key"])
         if found is None:
             raise RidNotFoundError(request.path_params["key"])
+        found.fetched += 1
         return self._answer(found, now)
 
     def _answer(self, found: QueuedRequest, now: float) -> dict[str, Any]:
@@ -288,6 +289,7 @@ class AmzpectyService:
                         "requested_at": r.requested_at,
                         "due_at": r.due_at,
                         "callback_url": r.callback_url,
+                        "fetched": r.fetched,
                     }
                     for r in self.queues.requests()
                 ]

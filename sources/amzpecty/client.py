@@ -14,6 +14,7 @@ import requests
 from requests.auth import AuthBase
 
 from sources.amzpecty.exceptions import (
+    AddInDoubtError,
     AmzpectyError,
     AuthenticationError,
     CreditsExhaustedError,
@@ -24,6 +25,7 @@ from sources.amzpecty.exceptions import (
     ThrottledError,
 )
 from sources.amzpecty.settings import (
+    ADD_OPERATIONS,
     ADD_PATHS,
     CALLBACK_URL_HEADER,
     DAILY_LIMIT_REACHED,
@@ -43,7 +45,7 @@ from sources.common.clock import Clock
 from sources.common.ratelimit import Pacer
 from sources.common.redact import redact_url, register_secret
 from sources.common.retry import RetryPolicy
-from sources.common.session import PacedSession, Verdict
+from sources.common.session import PacedSession, Verdict, never_sent
 from sources.common.stats import ApiStats
 
 log = logging.getLogger("sources.amzpecty")
@@ -80,16 +82,44 @@ def operation_of(request: requests.PreparedRequest) -> str:
     return "amzpecty." + urlsplit(request.url).path.split("/")[3]
 
 
+def _in_doubt(
+    response: requests.Response | None, operation: str, cause: Exception | None = None
+) -> bool:
+    """An Add that left but got no answer of the service's own (its envelope) may be queued."""
+    if operation not in ADD_OPERATIONS:
+        return False
+    if response is None:
+        return cause is None or not never_sent(cause)
+    return response.status_code >= 500 and not _message_id(response)
+
+
+def _message_id(response: requests.Response) -> str:
+    return str(_envelope(response).get("messageId") or "")
+
+
 class AmzpectySession(PacedSession):
-    """TOO_MANY_REQUESTS backs off and retries; every other error is typed and final."""
+    """TOO_MANY_REQUESTS backs off and retries, so do 5xx answers but an Add's without the
+    service's envelope (in doubt); every other error is typed and final."""
+
+    unsafe = ADD_OPERATIONS
 
     def assess(self, response: requests.Response, operation: str) -> Verdict:
         if response.status_code == 429:
-            limited = _envelope(response).get("messageId") == TOO_MANY_REQUESTS
+            limited = _message_id(response) == TOO_MANY_REQUESTS
             return Verdict.THROTTLED if limited else Verdict.FAIL
+        if _in_doubt(response, operation):
+            return Verdict.FAIL
         return super().assess(response, operation)
 
     def error_for(self, response, operation, cause=None):  # type: ignore[no-untyped-def]
+        if _in_doubt(response, operation, cause):
+            answer = type(cause).__name__ if response is None else response.status_code
+            return AddInDoubtError(
+                f"{operation}: the answer was lost ({answer}); the request may be queued, so "
+                "it is not sent again",
+                operation=operation,
+                status=None if response is None else response.status_code,
+            )
         if response is None:
             return ServerError(
                 f"{operation}: no response ({type(cause).__name__})", operation=operation

@@ -30,6 +30,11 @@ class ServerError(AmzpectyError, TransientException):
     """5xx answers or dropped connections outlasted the retry policy."""
 
 
+class AddInDoubtError(ServerError):
+    """An Add whose answer was lost (a broken connection, a gateway's 5xx): it may be queued,
+    so it is not sent again; its callback, or a later run, settles it."""
+
+
 class InvalidRequestError(AmzpectyError, TerminalException):
     """400: this ASIN or product id, as asked, will never be accepted."""
 

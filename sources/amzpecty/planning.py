@@ -1,7 +1,8 @@
 """What to ask Amzpecty for: ASINs from config and the warehouse, minus what is in flight.
 
 The service asks clients not to repeat Adds of the same ASIN, so a key with a pending
-request, or with a result younger than `min_refresh`, is left out; parent ASINs go to the
+request, an Add in doubt (journaled, answer lost), or a result younger than `min_refresh`, is
+left out; parent ASINs go to the
 variations queue, not the snapshot queue.
 """
 
@@ -100,6 +101,9 @@ def plan(
     wanted |= {Wanted(SNAPSHOT, a, d) for a, d in asins if (a, d) not in known_parents}
     wanted |= {Wanted(MATCH, p, d) for p, d in product_ids}
     latest = {queue: store.latest_requests(queue) for queue in QUEUES}
-    chosen = sorted(w for w in wanted if _due(latest[w.queue], (w.key, w.domain), now, min_refresh))
+    in_doubt = {Wanted(j.queue, j.key, j.domain) for j in store.journal()}
+    chosen = sorted(
+        w for w in wanted - in_doubt if _due(latest[w.queue], (w.key, w.domain), now, min_refresh)
+    )
     log.info("amzpecty: %d keys wanted, %d due for an Add", len(wanted), len(chosen))
     return chosen

@@ -14,6 +14,14 @@ ADD_PATHS = {
     VARIATIONS: "/api/query/requestvariants/{key}",
     MATCH: "/api/query/matchasins/{key}",
 }
+# the calls that queue work and cost credits: never sent twice blindly
+ADD_OPERATIONS = frozenset(f"amzpecty.{path.split('/')[3]}" for path in ADD_PATHS.values())
+# where a result names the key it was asked for: an Add whose answer was lost is matched so
+RESULT_KEYS = {
+    SNAPSHOT: "$.data.queryAsin",
+    VARIATIONS: "$.data.parentAsin",
+    MATCH: "$.data.productId",
+}
 GET_MATCHES_PATH = "/api/query/getmatchasins/productid/{key}"
 GET_BY_RID_PATH = "/api/query/get/rid/{rid}"  # not public: the reference's guess
 

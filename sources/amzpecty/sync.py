@@ -1,5 +1,9 @@
 """One run's conversation with Amzpecty: Add calls, a bounded wait for callbacks, then Get
-by rid for whatever is still pending after `poll_after`."""
+by rid for whatever is still pending after `poll_after`.
+
+An Add whose answer was lost is not sent again: it stays journaled until its callback names
+it (adopted) or `poll_after` passes without one; then a later round may ask once more.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,8 @@ import pendulum
 
 from sources.amzpecty.client import AmzpectyClient
 from sources.amzpecty.exceptions import (
+    AddInDoubtError,
+    AmzpectyError,
     CreditsExhaustedError,
     InvalidRequestError,
     ParentAsinError,
@@ -41,6 +47,9 @@ class SyncReport:
     rejected: list[str] = field(default_factory=list)
     polled: int = 0
     lost: int = 0
+    in_doubt: int = 0  # Adds whose answers were lost
+    adopted: int = 0  # of those, settled by their callbacks
+    released: int = 0  # of those, neither answered nor called back by `poll_after`
     stopped: str | None = None  # why Add calls stopped early (credits)
 
 
@@ -69,7 +78,12 @@ class Sync:
                 continue
             tried.add(item)
             try:
-                self.client.credits.check(outstanding=len(self.store.pending()))
+                self.client.credits.check(outstanding=self._outstanding())
+            except CreditsExhaustedError as error:
+                self._stop(error)
+                return
+            self.store.journal_add(item.queue, item.key, item.domain, iso(self.clock.now()))
+            try:
                 envelope = self.client.add(
                     item.queue,
                     item.key,
@@ -78,27 +92,50 @@ class Sync:
                     user_agent=self.settings.user_agent,
                     **self.settings.domain_options,  # type: ignore[arg-type]
                 )
-            except ParentAsinError:
-                queue.insert(0, Wanted(VARIATIONS, item.key, item.domain))
+            except AddInDoubtError as error:
+                log.warning("amzpecty: %s %s in doubt: %s", item.queue, item.key, error)
+                self.report.in_doubt += 1
                 continue
-            except InvalidRequestError as error:
-                log.warning("amzpecty: %s %s rejected: %s", item.queue, item.key, error)
-                self.report.rejected.append(item.key)
+            except AmzpectyError as error:
+                self.store.settle(item.queue, item.key, item.domain)  # answered: not queued
+                if isinstance(error, ParentAsinError):
+                    queue.insert(0, Wanted(VARIATIONS, item.key, item.domain))
+                elif isinstance(error, InvalidRequestError):
+                    log.warning("amzpecty: %s %s rejected: %s", item.queue, item.key, error)
+                    self.report.rejected.append(item.key)
+                elif isinstance(error, CreditsExhaustedError):
+                    self._stop(error)
+                    return
+                else:
+                    raise
                 continue
-            except CreditsExhaustedError as error:
-                log.warning("amzpecty: Add calls stop: %s", error)
-                self.report.stopped = str(error)
-                return
             requested_at = iso(self.clock.now())
             self.store.record_request(
                 str(envelope["rid"]), item.queue, item.key, item.domain, requested_at
             )
             self.report.added += 1
 
+    def _stop(self, error: CreditsExhaustedError) -> None:
+        log.warning("amzpecty: Add calls stop: %s", error)
+        self.report.stopped = str(error)
+
+    def _outstanding(self) -> int:
+        """Requests that may still cost a credit: pending ones and journaled (in doubt) ones."""
+        return len(self.store.pending()) + len(self.store.journal())
+
+    def _adopt(self) -> None:
+        adopted = self.store.adopt()
+        if adopted:
+            log.info("amzpecty: %d Adds in doubt settled by their callbacks", adopted)
+            self.report.adopted += adopted
+
     def _waiting_for(self) -> int:
-        """Pending rids young enough that their callback may still come."""
+        """Pending rids and journaled Adds young enough that their callback may still come."""
+        self._adopt()
         horizon = self.clock.now().subtract(seconds=self.settings.poll_after)
-        return sum(1 for p in self.store.pending() if pendulum.parse(p.requested_at) > horizon)
+        sent = [p.requested_at for p in self.store.pending()]
+        sent += [j.sent_at for j in self.store.journal()]
+        return sum(1 for at in sent if pendulum.parse(at) > horizon)
 
     def wait_for_callbacks(self) -> None:
         deadline = self.clock.monotonic() + self.settings.callback_wait
@@ -106,8 +143,15 @@ class Sync:
             self.clock.sleep(self.settings.callback_check)
 
     def poll(self) -> None:
-        """Get by rid (no credit) for every request pending longer than `poll_after`."""
+        """Get by rid (no credit) for every request pending longer than `poll_after`; a
+        journaled Add as old with no callback is released (its key may be asked for again)."""
+        self._adopt()
         horizon = self.clock.now().subtract(seconds=self.settings.poll_after)
+        for add in self.store.journal():
+            if pendulum.parse(add.sent_at) <= horizon:
+                log.warning("amzpecty: no answer and no callback for %s %s", add.queue, add.key)
+                self.store.settle(add.queue, add.key, add.domain)
+                self.report.released += 1
         for pending in self.store.pending():
             if pendulum.parse(pending.requested_at) > horizon:
                 continue
@@ -140,11 +184,15 @@ class Sync:
                 break
         report = self.report
         log.info(
-            "amzpecty: %d added, %d rejected, %d polled (%d lost), credits left %s",
+            "amzpecty: %d added, %d rejected, %d polled (%d lost), %d in doubt (%d adopted, "
+            "%d released), credits left %s",
             report.added,
             len(report.rejected),
             report.polled,
             report.lost,
+            report.in_doubt,
+            report.adopted,
+            report.released,
             self.client.credits.left(),
         )
         return report

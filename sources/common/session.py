@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 import requests
 import urllib3
 from requests.hooks import default_hooks, dispatch_hook
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
 from sources.common.clock import Clock, ServerClock
 from sources.common.ratelimit import Pacer, TokenBucket
@@ -37,6 +38,16 @@ TRANSIENT_NETWORK_ERRORS = (
 BODY_CHUNK = 1 << 16
 T = TypeVar("T")
 log = logging.getLogger("sources")
+
+
+def never_sent(error: Exception) -> bool:
+    """True when a request failed before any connection carried it (refused, connect timeout),
+    so sending it again cannot repeat it."""
+    if isinstance(error, requests.ConnectTimeout):
+        return True
+    reason = getattr(error.args[0], "reason", None) if error.args else None
+    return isinstance(reason, NewConnectionError | ConnectTimeoutError)
+
 
 # a token can expire in flight (or a signature's Timestamp go stale): a request asks for
 # fresh credentials once before its error stands
@@ -66,6 +77,10 @@ class RetryAfterTooLongError(Exception):
 
 class PacedSession(requests.Session):
     """Paced, retrying, counted; the response hooks (dlt's among them) see only the final one."""
+
+    # operations that must not run twice (an Add that queues work): a connection that breaks
+    # once the request may have left ends them instead of sending them again
+    unsafe: frozenset[str] = frozenset()
 
     def __init__(
         self,
@@ -165,7 +180,8 @@ class PacedSession(requests.Session):
                 except TRANSIENT_NETWORK_ERRORS as error:
                     attempt += 1
                     self.stats.record(operation, retried=True, error=True, waited=waited)
-                    if attempt >= self.policy.max_attempts:
+                    resend = operation not in self.unsafe or never_sent(error)
+                    if attempt >= self.policy.max_attempts or not resend:
                         raise self.error_for(None, operation, error) from error
                     self.clock.sleep(self.policy.server_error_delay(attempt, self.jitter()))
                     continue

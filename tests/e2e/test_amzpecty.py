@@ -1,28 +1,27 @@
 """Amzpecty end to end: sandbox queues -> HTTPS callbacks -> receiver store -> DuckDB.
 
-Whatever happens to the callbacks (lost, duplicated, reordered, refused, a receiver killed
-before or after its durable write), every rid ends loaded exactly once.
+Whatever happens to the callbacks (lost, duplicated, reordered, refused), every rid ends
+loaded exactly once. The battery (`tests/battery/test_12b`, `test_24` to `test_27`) adds lost
+Add answers, stale callbacks, a killed receiver and abuse of it.
 """
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import sqlite3
-import subprocess
-import sys
-import threading
-from pathlib import Path
-
-import duckdb
 import pytest
 import requests
 
 from pipelines import receiver
 from pipelines.warehouse import Warehouse
-from tests.callbacks import control, load_amzpecty, make_tls
-from tests.conftest import ROOT
+from tests.callbacks import (
+    assert_every_rid_once,
+    child_asins,
+    control,
+    load_amzpecty,
+    make_tls,
+    rows,
+    sandbox_requests,
+    sandbox_state,
+)
 from tests.e2e.runner import run_py
 from tests.loading import load_sp_api
 
@@ -42,34 +41,6 @@ def trusted(sandbox_server, tls):
     return sandbox_server
 
 
-def _asins(sandbox_server, count: int = FEW) -> list[str]:
-    return [p.asin for p in sandbox_server.app.world.catalog.products if p.parent_asin][:count]
-
-
-def _sandbox_rids(sandbox_server) -> dict[str, str]:
-    """rid -> queue of every request the sandbox took."""
-    listed = requests.get(f"{sandbox_server.url}/_sandbox/amzpecty/requests", timeout=10).json()
-    return {r["rid"]: r["responsefor"] for r in listed["requests"]}
-
-
-def _rows(path: Path, sql: str) -> list[tuple]:
-    with duckdb.connect(str(path), read_only=True) as connection:
-        return connection.execute(sql).fetchall()
-
-
-def _assert_every_rid_once(sandbox_server, path: Path) -> None:
-    rids = _sandbox_rids(sandbox_server)
-    snapshots = [r[0] for r in _rows(path, "select rid from amzpecty.asin_snapshots")]
-    requested = _rows(path, "select rid, status from amzpecty.amzpecty_requests")
-    assert sorted(snapshots) == sorted(r for r, q in rids.items() if q == "asinsnapshot")
-    parents = {r for r, q in rids.items() if q == "productvariations"}
-    if parents:
-        variations = _rows(path, "select distinct rid from amzpecty.product_variations")
-        assert {r[0] for r in variations} == parents
-    assert sorted(r for r, _ in requested) == sorted(rids)
-    assert {status for _, status in requested} == {"OK"}
-
-
 def test_a_load_takes_every_result_once_and_a_rerun_adds_nothing(
     trusted, accounts, tls, tmp_path
 ) -> None:
@@ -84,14 +55,14 @@ def test_a_load_takes_every_result_once_and_a_rerun_adds_nothing(
             "product_ids": upc,
         }
         first = load_amzpecty(accounts, tmp_path, trusted.url, **kwargs)
-        _assert_every_rid_once(trusted, first.duckdb_path)
+        assert_every_rid_once(trusted.url, first.duckdb_path)
         stats = first.stats.snapshot()
-        asked = _rows(
+        asked = rows(
             first.duckdb_path,
             "select query, domain from amzpecty.amzpecty_requests where queue = 'asinsnapshot'",
         )
         assert stats["amzpecty.add"].calls == len(asked) == len(set(asked))  # each ASIN once
-        sold = _rows(
+        sold = rows(
             first.duckdb_path,
             "select distinct product__asin, marketplace_id from sp_api.order_items",
         )
@@ -104,17 +75,17 @@ def test_a_load_takes_every_result_once_and_a_rerun_adds_nothing(
         }
         parents = {
             r[0]
-            for r in _rows(
+            for r in rows(
                 first.duckdb_path, "select distinct parent_asin from amzpecty.asin_snapshots"
             )
         }
         assert {(a, domains[m]) for a, m in sold if a not in parents} <= set(asked)
         assert stats["amzpecty.requestvariants"].calls > 0  # parents named by the snapshots
-        matches = _rows(first.duckdb_path, "select product_id, asin from amzpecty.asin_matches")
+        matches = rows(first.duckdb_path, "select product_id, asin from amzpecty.asin_matches")
         assert [m[0] for m in matches] == upc
         second = load_amzpecty(accounts, tmp_path, trusted.url, **kwargs)
     assert not any(op.startswith("amzpecty.") for op in second.stats.snapshot())
-    _assert_every_rid_once(trusted, second.duckdb_path)
+    assert_every_rid_once(trusted.url, second.duckdb_path)
     assert not list(first.failures) and not list(second.failures)
 
 
@@ -136,14 +107,18 @@ def test_faulty_callbacks_still_load_every_rid_once(
     secret = accounts["amzpecty"]["secret_key"]
     with receiver.start(tmp_path / "store.sqlite", secret, tls.certfile, tls.keyfile) as running:
         load = load_amzpecty(
-            accounts, tmp_path, trusted.url, callback_url=running.url, asins=_asins(trusted)
+            accounts,
+            tmp_path,
+            trusted.url,
+            callback_url=running.url,
+            asins=child_asins(trusted, FEW),
         )
         if fault["kind"] == "delay":  # the late ones arrive after they were polled
             control(trusted.url, "advance", {"seconds": 865_000})
             load = load_amzpecty(accounts, tmp_path, trusted.url, callback_url=running.url)
-    _assert_every_rid_once(trusted, load.duckdb_path)
+    assert_every_rid_once(trusted.url, load.duckdb_path)
     via = dict(
-        _rows(
+        rows(
             load.duckdb_path,
             "select received_via, count(*) from amzpecty.asin_snapshots group by 1",
         )
@@ -163,12 +138,12 @@ def test_adds_stop_before_the_credit_floor(trusted, accounts, tls, tmp_path) -> 
             tmp_path,
             trusted.url,
             callback_url=running.url,
-            asins=_asins(trusted),
+            asins=child_asins(trusted, FEW),
             credit_floor=100,
         )
-    assert len(_sandbox_rids(trusted)) == 10  # then 110 - 10 outstanding - 1 < 100
+    assert len(sandbox_requests(trusted.url)) == 10  # then 110 - 10 outstanding - 1 < 100
     assert control(trusted.url, "account")["credits"] == 100
-    _assert_every_rid_once(trusted, load.duckdb_path)
+    assert_every_rid_once(trusted.url, load.duckdb_path)
     assert not list(load.failures)  # a floor is a plan, not a failure
 
 
@@ -179,93 +154,17 @@ def test_callbacks_with_a_wrong_secret_are_refused_and_the_rids_polled(
         tmp_path / "store.sqlite", "not-the-key-9", tls.certfile, tls.keyfile
     ) as running:
         load = load_amzpecty(
-            accounts, tmp_path, trusted.url, callback_url=running.url, asins=_asins(trusted)
+            accounts,
+            tmp_path,
+            trusted.url,
+            callback_url=running.url,
+            asins=child_asins(trusted, FEW),
         )
-    _assert_every_rid_once(trusted, load.duckdb_path)
-    via = _rows(load.duckdb_path, "select distinct received_via from amzpecty.asin_snapshots")
+    assert_every_rid_once(trusted.url, load.duckdb_path)
+    via = rows(load.duckdb_path, "select distinct received_via from amzpecty.asin_snapshots")
     assert via == [("poll",)]
-    state = requests.get(f"{trusted.url}/_sandbox/amzpecty/callbacks", timeout=10).json()
+    state = sandbox_state(trusted.url, "callbacks")
     assert state["delivered"] == 0 and state["failed"] >= FEW
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _receiver_process(tls, store: Path, port: int, secret: str, *extra: str) -> subprocess.Popen:
-    command = [
-        sys.executable,
-        str(ROOT / "pipelines" / "receiver.py"),
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--certfile",
-        tls.certfile,
-        "--keyfile",
-        tls.keyfile,
-        "--store",
-        str(store),
-        *extra,
-    ]
-    env = {**os.environ, "SOURCES__AMZPECTY__SECRET_KEY": secret}
-    process = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
-    )
-    assert process.stdout is not None
-    assert process.stdout.readline().startswith("https://127.0.0.1:")
-    return process
-
-
-@pytest.mark.parametrize("hold", ["before-write", "after-write"])
-def test_a_receiver_killed_around_its_durable_write_loses_and_duplicates_nothing(
-    trusted, accounts, tls, tmp_path, hold
-) -> None:
-    # real speed: only the test moves the clock, so retries wait for the restarted receiver
-    requests.post(f"{trusted.url}/_sandbox/clock/scale", json={"time_scale": 1}, timeout=10)
-    secret = accounts["amzpecty"]["secret_key"]
-    store, port = tmp_path / "store.sqlite", _free_port()
-    url = f"https://127.0.0.1:{port}{receiver.CALLBACK_PATH}"
-    process = _receiver_process(tls, store, port, secret, "--test-hold", hold)
-    asins = _asins(trusted)
-    # Adds only: no wait, no poll, so every result must come through the receiver
-    load_amzpecty(
-        accounts,
-        tmp_path,
-        trusted.url,
-        callback_url=url,
-        asins=asins,
-        callback_wait_seconds=0,
-        poll_after_seconds=10**9,
-    )
-    delivering = threading.Thread(target=control, args=(trusted.url, "advance", {"seconds": 600}))
-    delivering.start()
-    assert process.stderr is not None
-    held = process.stderr.readline()
-    assert held.startswith(f"holding {hold}: ")
-    held_rid = held.split()[-1]
-    with sqlite3.connect(store) as connection:
-        on_disk = connection.execute("select rid from results").fetchall()
-    assert on_disk == ([(held_rid,)] if hold == "after-write" else [])
-    process.send_signal(signal.SIGKILL)
-    assert process.wait(timeout=30) == -signal.SIGKILL
-    delivering.join(timeout=60)
-    restarted = _receiver_process(tls, store, port, secret)
-    try:
-        load = load_amzpecty(
-            accounts, tmp_path, trusted.url, callback_url=url, poll_after_seconds=10**9
-        )
-    finally:
-        restarted.kill()
-        restarted.wait(timeout=30)
-    _assert_every_rid_once(trusted, load.duckdb_path)
-    assert held_rid in {
-        r[0] for r in _rows(load.duckdb_path, "select rid from amzpecty.asin_snapshots")
-    }
-    state = requests.get(f"{trusted.url}/_sandbox/amzpecty/callbacks", timeout=10).json()
-    assert state["failed"] >= 1 and state["delivered"] >= len(asins)
 
 
 def test_run_py_loads_amzpecty_after_sp_api_and_builds_the_price_history(tmp_path) -> None:
@@ -273,14 +172,14 @@ def test_run_py_loads_amzpecty_after_sp_api_and_builds_the_price_history(tmp_pat
     assert result.returncode == 0, result.stderr[-3000:]
     assert "amzpecty.asin_snapshots" in result.stdout and "dbt build: ok" in result.stdout
     path = tmp_path / "warehouse.duckdb"
-    history = _rows(
+    history = rows(
         path,
         "select count(*), count(distinct rid), count(our_unit_price), "
         "count(*) filter (where buybox_price > 0), count(*) filter (where "
         "our_price_source = 'listing') from main.asin_price_history "
         "where source_system = 'amzpecty'",
     )[0]
-    raw = _rows(path, "select count(*) from amzpecty.asin_snapshots")[0][0]
+    raw = rows(path, "select count(*) from amzpecty.asin_snapshots")[0][0]
     # every snapshot is of an ASIN we list or sold, so each has our price; most from listings
     assert history[0] == history[1] == history[2] == history[3] == raw > 50
     assert history[4] > raw / 2
@@ -288,7 +187,7 @@ def test_run_py_loads_amzpecty_after_sp_api_and_builds_the_price_history(tmp_pat
     rerun = run_py(tmp_path, "--orders", "1500", "--sources", "sp_api,amzpecty", "--no-dbt")
     assert rerun.returncode == 0, rerun.stderr[-3000:]
     assert "amzpecty.add" not in rerun.stdout  # no second Add of a fresh ASIN
-    assert _rows(path, "select count(*) from amzpecty.asin_snapshots")[0][0] == raw
+    assert rows(path, "select count(*) from amzpecty.asin_snapshots")[0][0] == raw
 
 
 def test_the_secret_key_never_reaches_logs_the_warehouse_or_dlt_files(

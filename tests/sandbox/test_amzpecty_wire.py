@@ -157,6 +157,8 @@ def test_get_by_rid_is_pending_until_the_queue_delay_passes(amz) -> None:
     control(url, "advance", {"seconds": 151})
     done = amzpecty_call(url, f"/api/query/get/rid/{rid}", key).json()
     assert done["status"] == "OK" and done["rid"] == rid and done["dateProcessed"]
+    ledger = requests.get(f"{url}/_sandbox/amzpecty/requests", timeout=10).json()["requests"]
+    assert [r["fetched"] for r in ledger] == [2]  # every Get by rid is counted
     data = done["data"]
     assert data["queryAsin"] == data["asin"] == asin
     assert data["currency"] == "JPY" and re.fullmatch(r"\d+", data["buyboxPrice"])
@@ -272,11 +274,12 @@ def test_an_untrusted_receiver_certificate_fails_delivery(amz, hook) -> None:
     ("fault", "expected"),
     [
         ({"kind": "drop", "count": 2}, [2]),
+        ({"kind": "drop", "count": 1, "every": 2}, [0, 2]),
         ({"kind": "duplicate", "count": 1}, [0, 0, 1, 2]),
         ({"kind": "reorder", "count": 3}, [2, 1, 0]),
         ({"kind": "delay", "count": 1, "seconds": 5000}, [1, 2]),
     ],
-    ids=["drop", "duplicate", "reorder", "delay"],
+    ids=["drop", "drop-every-second", "duplicate", "reorder", "delay"],
 )
 def test_callback_faults_drop_duplicate_reorder_and_delay(amz, hook, fault, expected) -> None:
     url, key, app = amz
@@ -289,6 +292,9 @@ def test_callback_faults_drop_duplicate_reorder_and_delay(amz, hook, fault, expe
         control(url, "advance", {"seconds": 2})
     control(url, "advance", {"seconds": 600})
     assert [rids.index(json.loads(seen.body)["rid"]) for seen in hook.seen] == expected
+    state = requests.get(f"{url}/_sandbox/amzpecty/callbacks", timeout=10).json()
+    lost = [r for i, r in enumerate(rids) if i not in expected] if fault["kind"] == "drop" else []
+    assert state["dropped_rids"] == lost
     if fault["kind"] == "delay":
         control(url, "advance", {"seconds": 5000})
         assert json.loads(hook.seen[-1].body)["rid"] == rids[0]

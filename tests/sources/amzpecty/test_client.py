@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import logging
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
 
 from sources.amzpecty.client import AmzpectyClient, Credits, SecretKeyAuth
 from sources.amzpecty.exceptions import (
+    AddInDoubtError,
     AuthenticationError,
     CreditsExhaustedError,
     ParentAsinError,
@@ -141,3 +145,72 @@ def test_matched_asins_are_got_again_for_free(sandbox_server, accounts, client) 
     assert got["rid"] == added["rid"] and got["data"]["totalMatch"] == 1
     assert amz.get_by_rid(added["rid"]) == got
     assert amz.credits.allowed == added["allowed"] - 1  # the match itself, not the Gets
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        {"cut": "reset", "at": 0.5},
+        {"disconnect": True},
+    ],
+    ids=["reset-mid-body", "dropped"],
+)
+def test_an_add_whose_answer_is_lost_is_in_doubt_and_not_sent_again(
+    sandbox_server, client, child, fault
+) -> None:
+    url = sandbox_server.url
+    fault = {"service": "amzpecty", "operation": "add", **fault}
+    requests.post(f"{url}/_sandbox/faults", json=fault, timeout=10).raise_for_status()
+    amz = client()
+    with pytest.raises(AddInDoubtError) as raised:
+        amz.add(SNAPSHOT, child, "www.amazon.com")
+    assert "may be queued" in str(raised.value)
+    assert amz.session.stats.snapshot()["amzpecty.add"].calls == 1
+
+
+def test_a_lost_get_is_simply_sent_again(sandbox_server, client) -> None:
+    fault = {"service": "amzpecty", "operation": "getbyrid", "cut": "reset", "count": 2}
+    requests.post(f"{sandbox_server.url}/_sandbox/faults", json=fault, timeout=10)
+    with pytest.raises(RidNotFoundError):  # answered, on the third attempt
+        client().get_by_rid("0123456789abcdef01234567")
+
+
+def test_a_refused_connection_never_sent_the_add_so_it_is_retried(client, child) -> None:
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    amz = client(attempts=2)
+    amz.endpoint = f"http://127.0.0.1:{port}"
+    with pytest.raises(ServerError) as raised:
+        amz.add(SNAPSHOT, child, "www.amazon.com")
+    assert not isinstance(raised.value, AddInDoubtError)
+    assert amz.session.stats.snapshot()["amzpecty.add"].retries == 2
+
+
+def test_a_gateways_5xx_leaves_an_add_in_doubt_but_the_services_own_is_retried(
+    sandbox_server, client, child
+) -> None:
+    class Gateway(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(502)
+            self.send_header("Content-Length", "11")
+            self.end_headers()
+            self.wfile.write(b"Bad Gateway")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    gateway = ThreadingHTTPServer(("127.0.0.1", 0), Gateway)
+    threading.Thread(target=gateway.serve_forever, daemon=True).start()
+    try:
+        amz = client()
+        amz.endpoint = f"http://127.0.0.1:{gateway.server_address[1]}"
+        with pytest.raises(AddInDoubtError):
+            amz.add(SNAPSHOT, child, "www.amazon.com")
+        assert amz.session.stats.snapshot()["amzpecty.add"].calls == 1
+    finally:
+        gateway.shutdown()
+        gateway.server_close()
+    fault = {"service": "amzpecty", "operation": "add", "status": 502, "count": 2}
+    requests.post(f"{sandbox_server.url}/_sandbox/faults", json=fault, timeout=10)
+    assert client().add(SNAPSHOT, child, "www.amazon.com")["status"] == "OK"  # its envelope

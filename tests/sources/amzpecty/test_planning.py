@@ -87,3 +87,13 @@ def test_parents_go_to_the_variations_queue(tmp_path) -> None:
         Wanted("productvariations", "B0CONFIGPARENT", US),
         Wanted("productvariations", "B0PARENT", US),
     ]
+
+
+def test_an_add_in_doubt_is_not_planned_again_until_settled(tmp_path) -> None:
+    store = Store(tmp_path / "s.sqlite")
+    store.journal_add("asinsnapshot", "B0DOUBT", US, _at(0))
+    assert plan(store, NOW, 86400, [("B0DOUBT", US), ("B0NEW", US)]) == [
+        Wanted("asinsnapshot", "B0NEW", US)
+    ]
+    store.settle("asinsnapshot", "B0DOUBT", US)
+    assert Wanted("asinsnapshot", "B0DOUBT", US) in plan(store, NOW, 86400, [("B0DOUBT", US)])

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+import socket
 import sqlite3
+import ssl
 from concurrent.futures import ThreadPoolExecutor
 
 import orjson
@@ -10,6 +13,7 @@ import pytest
 import requests
 
 from pipelines import receiver
+from pipelines.https_server import Limits
 from tests.callbacks import make_tls
 
 SECRET = "receiver-test-secret-4c1d"
@@ -23,7 +27,8 @@ def tls(tmp_path_factory):
 @pytest.fixture
 def running(tls, tmp_path):
     store = tmp_path / "store.sqlite"
-    with receiver.start(store, SECRET, tls.certfile, tls.keyfile, max_body=4096) as started:
+    limits = Limits(max_body_bytes=4096)
+    with receiver.start(store, SECRET, tls.certfile, tls.keyfile, limits=limits) as started:
         started.store = store  # type: ignore[attr-defined]
         yield started
 
@@ -100,6 +105,80 @@ def test_concurrent_callbacks_are_all_stored_once(running, tls) -> None:
     assert sorted(row[0] for row in _stored(running)) == rids
 
 
-def test_plain_http_is_not_served(running) -> None:
-    with pytest.raises(requests.ConnectionError):
-        requests.post(running.url.replace("https", "http"), data=b"{}", timeout=10)
+def test_plain_http_is_refused_unread(running) -> None:
+    body = _envelope("c" * 24)
+    headers = {"Content-Type": "application/json", "AMZPECTY-API-SECRET-KEY": SECRET}
+    response = requests.post(
+        running.url.replace("https", "http"), data=body, headers=headers, timeout=10
+    )
+    assert response.status_code == 403 and response.json() == {"error": "HTTPS only"}
+    assert _stored(running) == []
+
+
+def _raw(running, tls, data: bytes, answers: int = 1, then: bytes = b"") -> bytes:
+    """Write `data` on one TLS connection (and `then` after a 100 Continue); what comes back
+    until `answers` final answers did, or the receiver closed."""
+    port = int(running.url.split(":")[2].split("/")[0])
+    context = ssl.create_default_context(cafile=tls.cafile)
+    raw = socket.create_connection(("127.0.0.1", port), timeout=10)
+    with context.wrap_socket(raw, server_hostname="127.0.0.1") as sock:
+        sock.sendall(data)
+        answer = b""
+        while sum(s >= 200 for s in _statuses(answer)) < answers or not answer.endswith(b"}"):
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            answer += chunk
+            if then and b" 100 Continue" in answer:
+                sock.sendall(then)
+                then = b""
+    return answer
+
+
+def _request(body: bytes, secret: str = SECRET, extra: str = "") -> bytes:
+    head = (
+        f"POST {receiver.CALLBACK_PATH} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        f"AMZPECTY-API-SECRET-KEY: {secret}\r\nContent-Length: {len(body)}\r\n{extra}\r\n"
+    )
+    return head.encode() + body
+
+
+def _statuses(answer: bytes) -> list[int]:
+    return [int(status) for status in re.findall(rb"HTTP/1\.1 (\d{3}) ", answer)]
+
+
+def test_pipelined_requests_are_answered_in_order_until_one_is_refused(running, tls) -> None:
+    first, second, never = (_envelope(c * 24) for c in "de9")
+    refused = _request(first, secret="wrong")
+    sent = _request(first) + _request(second) + refused + _request(never)
+    answer = _raw(running, tls, sent, answers=3)
+    assert _statuses(answer) == [200, 200, 401]
+    assert answer.endswith(b'{"error":"missing or wrong AMZPECTY-API-SECRET-KEY"}')
+    running.stop()  # nothing after a refusal is read
+    assert [row[0] for row in _stored(running)] == ["d" * 24, "e" * 24]
+
+
+def test_expect_continue_is_answered_only_for_an_acceptable_request(running, tls) -> None:
+    body = _envelope("f" * 24)
+    expect = "Expect: 100-continue\r\n"
+    head = _request(b"", extra=expect).replace(
+        b"Content-Length: 0", f"Content-Length: {len(body)}".encode()
+    )
+    assert _statuses(_raw(running, tls, head, then=body)) == [100, 200]
+    refused = _request(b"", secret="wrong", extra=expect)
+    assert _statuses(_raw(running, tls, refused)) == [401]
+    assert [row[0] for row in _stored(running)] == ["f" * 24]
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "status"),
+    [
+        (_request(b"{}", extra=f"X-Padding: {'p' * 20_000}\r\n"), 431),
+        (b"NOT HTTP AT ALL\r\n\r\n", 400),
+        (_request(b"{}").replace(b"Content-Length: 2", b"Content-Length: -2"), 400),
+    ],
+    ids=["headers-too-large", "malformed", "bad-length"],
+)
+def test_broken_requests_are_refused_and_closed(running, tls, request_bytes, status) -> None:
+    assert _statuses(_raw(running, tls, request_bytes)) == [status]
+    assert _stored(running) == []
