@@ -7,13 +7,13 @@ same fingerprint (or, where a row says so, with exactly one named failure).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 
+from sandbox.core.calls import Call
 from tests.battery.fingerprint import TablePrint, fingerprint, unfinished_loads
 from tests.loading import Load, load_sp_api
 from tests.sandbox.wire import control
@@ -22,17 +22,6 @@ SEARCH_ORDERS = "orders_2026-01-01.searchOrders"
 CREATE_REPORT = "reports_2021-06-30.createReport"
 GET_REPORT = "reports_2021-06-30.getReport"
 GET_REPORT_DOCUMENT = "reports_2021-06-30.getReportDocument"
-
-
-@dataclass(frozen=True)
-class Call:
-    """One request the sandbox answered, at its pace (where usage plans refill)."""
-
-    at: float
-    service: str
-    operation: str
-    seller_id: str | None
-    status: int
 
 
 def frozen(url: str) -> None:

@@ -49,6 +49,10 @@ FRAGMENTS = {
     ("pipelines/retention.py", "qualified"),  # the same
     ("pipelines/retention.py", "where"),  # escape_column_name and escape_literal only
     ("pipelines/retention.py", "nulls"),  # escape_column_name = null
+    ("pipelines/recovery.py", "client.make_qualified_table_name(LOADS_TABLE)"),  # dlt's
+    ("pipelines/recovery.py", "done"),  # select from dlt's qualified _dlt_loads
+    ("pipelines/recovery.py", "qualified"),  # dlt's make_qualified_table_name
+    ("pipelines/recovery.py", "where"),  # a constant condition, values passed as parameters
 }
 CODE = [*ROOT.glob("sources/**/*.py"), *ROOT.glob("pipelines/**/*.py")]
 
