@@ -56,6 +56,17 @@ def access_headers(accounts: dict[str, Any], index: int = 0) -> dict[str, str]:
     return {"x-amz-access-token": response.json()["access_token"]}
 
 
+def duplicate_keys(path: Path, table: str, key: tuple[str, ...]) -> int:
+    """Rows of `table` whose `key` another row holds too; counted outside the measured process
+    (a distinct count of millions of rows would weigh on its peak memory)."""
+    import duckdb
+
+    columns = ", ".join(key)
+    with duckdb.connect(str(path), read_only=True) as connection:
+        query = f"select count(*) - count(distinct ({columns})) from {table}"
+        return connection.execute(query).fetchone()[0]
+
+
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 

@@ -31,7 +31,15 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.harness import access_headers, control, emit, peak_rss_mb, run_worker, sandbox_process
+from bench.harness import (
+    access_headers,
+    control,
+    duplicate_keys,
+    emit,
+    peak_rss_mb,
+    run_worker,
+    sandbox_process,
+)
 
 ORDERS_REPORT = "GET_FLAT_FILE_ALL_ORDERS_DATA_BY_LAST_UPDATE_GENERAL"
 ORIGIN = "2026-11-01T00:00:00Z"
@@ -165,11 +173,17 @@ def big_report(rows: int) -> dict[str, Any]:
         gzipped = warm_up(url, document)
         render_s = time.perf_counter() - started
         ours = run_worker(Path(__file__), "load", url, workdir, "na", "1000")
+        duplicates = duplicate_keys(
+            Path(workdir) / "bench.duckdb",
+            "sp_api.report_order_items",
+            ("seller_id", "marketplace_id", "amazon_order_id", "sku", "key_ordinal"),
+        )
         baseline = run_worker(Path(__file__), "duckdb", str(document), workdir)
     ours_rate = ours["rows"] / ours["wall_s"]
     duckdb_rate = baseline["rows"] / baseline["wall_s"]
     return {
         "rows": ours["rows"],
+        "duplicate_keys": duplicates,
         "duckdb_rows": baseline["rows"],
         "gzip_mb": gzipped / 1e6,
         "sandbox_render_s": render_s,
@@ -208,15 +222,8 @@ def backfill(orders: int, time_scale: float) -> dict[str, Any]:
         found = {k.split(".")[-1]: v for k, v in operations.items() if "reports_2021" in k}
         if not found:
             continue
-        mine = sorted(
-            (r for r in reports if r["sellerId"] == seller_id), key=lambda r: r["createdTime"]
-        )
-        import pendulum
-
-        last = mine[-1]
-        processing = (
-            pendulum.parse(last["processingEndTime"]) - pendulum.parse(last["createdTime"])
-        ).total_seconds()
+        mine = [r for r in reports if r["sellerId"] == seller_id]  # in order of creation
+        processing = mine[-1]["processingSeconds"]
         creates = found["createReport"]["calls"]
         documents = found["getReportDocument"]["calls"]
         bound = max(
@@ -295,6 +302,9 @@ def main() -> None:
         "ratio_to_duckdb_ge_0_5": one["ratio_to_duckdb"] >= 0.5,
         "peak_rss_le_512_mb": max(one["peak_rss_mb"], big["peak_rss_mb"]) <= 512,
         "peak_rss_flat": big["peak_rss_mb"] <= 1.25 * one["peak_rss_mb"],
+        "every_document_row_once": all(
+            r["rows"] == r["duckdb_rows"] and r["duplicate_keys"] == 0 for r in (one, big)
+        ),
         "backfill_ratio_le_1_2": filled["ratio"] <= 1.2,
         "calls_per_window_le_4": filled["calls_per_window"] <= 4,
     }

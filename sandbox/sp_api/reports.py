@@ -630,6 +630,8 @@ def register(service: SpApiService) -> None:
                     "sellerId": report.seller_id,
                     "reportOptions": report.options,
                     "stuck": report.stuck and report.released is None,
+                    # the pace seconds from creation to the end, for usage-plan bounds
+                    "processingSeconds": report.done - report.created.pace,
                 }
                 for report in sorted(reports, key=lambda r: r.created.pace)
                 if report.report_type != SETTLEMENT
