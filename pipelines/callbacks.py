@@ -21,11 +21,6 @@ from pipelines.sandbox_time import SandboxTime
 from pipelines.warehouse import Warehouse
 
 
-def store_path(duckdb_path: Path) -> Path:
-    """The sandbox's callback store sits beside the warehouse: amazon.amzpecty.sqlite."""
-    return duckdb_path.with_name(f"{duckdb_path.stem}.amzpecty.sqlite")
-
-
 @contextmanager
 def source_arguments(
     name: str, sandbox: dict[str, Any] | None, warehouse: Warehouse
@@ -34,12 +29,12 @@ def source_arguments(
     if name != "amzpecty":
         yield {}
         return
-    arguments: dict[str, Any] = {"warehouse": warehouse.read}
+    arguments: dict[str, Any] = {"warehouse": lambda: _sp_api(warehouse)}
     if sandbox is None:
         yield arguments
         return
     url = sandbox["amzpecty"]["endpoint"]
-    store = store_path(warehouse.path)
+    store = warehouse.beside(".amzpecty.sqlite")  # amazon.amzpecty.sqlite
     with tempfile.TemporaryDirectory(prefix="amzpecty-tls-") as folder:
         certfile, keyfile, cafile = receiver.trustme_certificate(Path(folder))
         response = requests.post(
@@ -54,3 +49,8 @@ def source_arguments(
                 "callback_url": running.url,
                 "clock": SandboxTime(url),
             }
+
+
+def _sp_api(warehouse: Warehouse) -> Any:
+    """dlt's view of the `sp_api` dataset earlier runs loaded (None before a first load)."""
+    return warehouse.dataset("sp_api") if warehouse.exists else None

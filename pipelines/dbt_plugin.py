@@ -8,7 +8,7 @@ from typing import Any
 from dbt.adapters.duckdb.plugins import BasePlugin
 from duckdb import DuckDBPyConnection
 
-from pipelines.warehouse import load_crypto
+from pipelines.duckdb_file import load_crypto
 
 
 class Plugin(BasePlugin):

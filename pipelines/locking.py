@@ -1,11 +1,16 @@
-"""One run at a time per warehouse: `run.py` holds `<warehouse>.lock` from start to finish.
+"""One run at a time per warehouse: `run.py` holds it from start to finish.
 
-dlt opens the DuckDB file only while it syncs and loads, so two runs on one warehouse would
-not collide until both loaded at once (DuckDB's raw lock error, midway through the second),
-and two pipelines of one dataset would share its `_staging` tables (dlt#4297). The lock file
-names the run that holds it; a run that finds it taken fails at once saying so, or waits for
-it (`--wait`). Another program holding DuckDB's own lock (a notebook, a SQL client) is named
-the same way, from the process DuckDB's error names.
+dlt opens the warehouse only while it syncs and loads, so two runs on one warehouse would not
+collide until both loaded at once (DuckDB's raw lock error, midway through the second), and on
+a server they would not collide at all: both would merge into one dataset's `_staging` tables
+(dlt#4297) and write its state, each from its own local copy. So a run takes a lock file
+(`amazon.duckdb.lock` beside the file, else `<destination>.lock` in the pipelines folder),
+which names the run that holds it, and then the warehouse's own lock: DuckDB's on the file
+(another program holding it, a notebook or a SQL client, is named from DuckDB's error), or on
+PostgreSQL a session advisory lock on the database, which runs from other machines or
+pipelines folders take too. BigQuery, Snowflake and MotherDuck have no such lock: runs into one
+of them are kept apart on one machine only. A run that finds the warehouse taken fails at once
+naming the holder, or waits for it (`--wait`).
 """
 
 from __future__ import annotations
@@ -18,14 +23,17 @@ import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import duckdb
 
+from pipelines.warehouse import Warehouse
 from sources.common.clock import Clock
 
 log = logging.getLogger("pipelines.run")
 POLL_SECONDS = 1.0  # how often a waiting run looks again
+# pg_try_advisory_lock(RUN_LOCK, 0): one run per database ("amzn" as a number)
+RUN_LOCK = 0x616D7A6E
 # DuckDB: 'Could not set lock on file "<path>": Conflicting lock is held in <program> (PID n)'
 DUCKDB_LOCK = re.compile(
     r'Could not set lock on file "(?P<path>[^"]+)": '
@@ -38,36 +46,69 @@ class WarehouseBusyError(Exception):
 
 
 @contextmanager
-def hold(duckdb_path: Path, wait_seconds: float, clock: Clock) -> Iterator[None]:
+def hold(warehouse: Warehouse, wait_seconds: float, clock: Clock) -> Iterator[None]:
     """Hold the warehouse for one run: wait up to `wait_seconds` for whoever holds it (our
-    lock file, then DuckDB's lock), or fail at once naming them when `wait_seconds` is 0."""
-    lock_path = duckdb_path.with_name(duckdb_path.name + ".lock")
+    lock file, then the warehouse's own lock), or fail at once naming them when
+    `wait_seconds` is 0."""
+    lock_path = warehouse.lock_path
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     deadline = clock.monotonic() + wait_seconds
     with lock_path.open("a+") as handle:
-        _wait(lambda: _try_lock(handle, lock_path), deadline, clock, duckdb_path)
+        _wait(lambda: _try_lock(handle, lock_path), deadline, clock, warehouse.label)
         try:
-            _wait(lambda: _duckdb_holder(duckdb_path), deadline, clock, duckdb_path)
-            handle.seek(0)
-            handle.truncate()
-            since = clock.now().in_timezone("UTC").strftime("%Y-%m-%d %H:%M:%S UTC")
-            handle.write(json.dumps({"pid": os.getpid(), "since": since}))
-            handle.flush()
-            yield
+            with _warehouse_lock(warehouse) as take:
+                _wait(take, deadline, clock, warehouse.label)
+                handle.seek(0)
+                handle.truncate()
+                since = clock.now().in_timezone("UTC").strftime("%Y-%m-%d %H:%M:%S UTC")
+                handle.write(json.dumps({"pid": os.getpid(), "since": since}))
+                handle.flush()
+                yield
         finally:
             handle.seek(0)
             handle.truncate()
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+@contextmanager
+def _warehouse_lock(warehouse: Warehouse) -> Iterator[Callable[[], str | None]]:
+    """A way to take the warehouse's own lock (None once taken, else its holder), held until
+    the context closes; a warehouse without one is always free."""
+    if warehouse.file is not None:
+        yield lambda: _duckdb_holder(warehouse.file.path)  # type: ignore[union-attr]
+    elif warehouse.kind == "postgres":
+        with warehouse.sql_client("public") as client:
+            yield lambda: _postgres_holder(client)
+    else:
+        yield lambda: None
+
+
+def _postgres_holder(client: Any) -> str | None:
+    """None once this session holds the database's run lock, else the session holding it."""
+    ((taken,),) = client.execute_sql(f"select pg_try_advisory_lock({RUN_LOCK}, 0)")
+    if taken:
+        return None
+    found = client.execute_sql(
+        "select a.pid, coalesce(host(a.client_addr), 'this server'), "
+        "to_char(a.backend_start at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS \"UTC\"') "
+        "from pg_locks as l join pg_stat_activity as a on a.pid = l.pid "
+        f"where l.locktype = 'advisory' and l.granted and l.classid = {RUN_LOCK} "
+        "and l.objid = 0 and l.objsubid = 2"
+    )
+    if not found:
+        return "another run.py"
+    pid, client_address, since = found[0]
+    return f"another run.py (PostgreSQL session {pid} from {client_address}, since {since})"
+
+
 def conflict(error: BaseException) -> str | None:
     """The one line for DuckDB's lock conflict, if `error` is one (as raised, or as dlt
     wrapped its text)."""
     found = DUCKDB_LOCK.search(str(error))
-    return _in_use(Path(found["path"]), _program(found)) if found else None
+    return _in_use(Path(found["path"]).name, _program(found)) if found else None
 
 
-def _wait(take: Callable[[], str | None], deadline: float, clock: Clock, duckdb_path: Path) -> None:
+def _wait(take: Callable[[], str | None], deadline: float, clock: Clock, label: str) -> None:
     """Call `take` until it succeeds (None) or the deadline passes; else it says who holds
     what it tried to take."""
     said = False
@@ -76,9 +117,9 @@ def _wait(take: Callable[[], str | None], deadline: float, clock: Clock, duckdb_
         if held_by is None:
             return
         if clock.monotonic() >= deadline:
-            raise WarehouseBusyError(_in_use(duckdb_path, held_by))
+            raise WarehouseBusyError(_in_use(label, held_by))
         if not said:
-            log.info("waiting for %s: in use by %s", duckdb_path.name, held_by)
+            log.info("waiting for %s: in use by %s", label, held_by)
             said = True
         clock.sleep(min(POLL_SECONDS, deadline - clock.monotonic()))
 
@@ -122,8 +163,5 @@ def _program(found: re.Match[str]) -> str:
     return f"{Path(found['program']).name} (PID {found['pid']})"
 
 
-def _in_use(duckdb_path: Path, held_by: str) -> str:
-    return (
-        f"{duckdb_path.name} is in use by {held_by}; wait for it to finish or close it, or "
-        "run with --wait"
-    )
+def _in_use(label: str, held_by: str) -> str:
+    return f"{label} is in use by {held_by}; wait for it to finish or close it, or run with --wait"

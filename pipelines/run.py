@@ -1,9 +1,10 @@
-"""Load Amazon seller data into amazon.duckdb and build the dbt models.
+"""Load Amazon seller data into a warehouse (amazon.duckdb by default) and build the dbt models.
 
 With no credentials configured, it starts the offline sandbox and loads that:
 
     python pipelines/run.py                 # sandbox, or live when credentials resolve
     python pipelines/run.py --live --start-date 2025-01-01
+    python pipelines/run.py --destination postgres   # any dlt destination, credentials as dlt's
 
 A run first finishes what an interrupted run left (its load packages), then extracts and loads
 as usual. `--recover` drops those packages instead and rewinds the state with them, so that
@@ -27,14 +28,15 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
 
 import dlt  # noqa: E402
-import duckdb  # noqa: E402
 import requests  # noqa: E402
 from dlt.common.configuration.providers.toml import TomlProviderReadException  # noqa: E402
+from dlt.destinations.exceptions import DatabaseUndefinedRelation  # noqa: E402
 
 from pipelines import callbacks, locking, recovery, retention, summary, transform  # noqa: E402
 from pipelines.builders import BUILDERS, OPT_IN, RunContext, has_live_credentials  # noqa: E402
+from pipelines.duckdb_file import KEY  # noqa: E402
 from pipelines.sandbox_time import SandboxTime  # noqa: E402
-from pipelines.warehouse import KEY, Warehouse  # noqa: E402
+from pipelines.warehouse import ENCRYPTED_AT_REST, Warehouse, choose  # noqa: E402
 from sources.common import redact  # noqa: E402
 from sources.common.clock import SYSTEM_CLOCK  # noqa: E402
 from sources.common.memory import prefer_system_allocator  # noqa: E402
@@ -67,10 +69,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     target.add_argument("--live", action="store_true", help="load Amazon with your credentials")
     target.add_argument("--sandbox-url", help="load a sandbox already running at this URL")
     parser.add_argument(
+        "--destination",
+        help="the warehouse: any dlt destination (duckdb, postgres, motherduck, bigquery, "
+        "snowflake) or a [destination.NAME] in .dlt/config.toml, its credentials as dlt "
+        "resolves them (default: destination_type in config, else duckdb)",
+    )
+    parser.add_argument(
         "--duckdb",
         type=Path,
-        default=ROOT / "amazon.duckdb",
-        help="warehouse file (default: amazon.duckdb in the project)",
+        help="the DuckDB warehouse file (default: amazon.duckdb in the project)",
     )
     parser.add_argument(
         "--pipelines-dir",
@@ -131,16 +138,17 @@ def choose_mode(args: argparse.Namespace) -> str:
     return "live" if has_live_credentials() else "sandbox"
 
 
-def open_warehouse(duckdb_path: Path, names: list[str]) -> Warehouse:
-    """The warehouse file; buyers' and recipients' data only goes into an encrypted one."""
-    warehouse = Warehouse.from_config(duckdb_path)
+def check_personal_data(warehouse: Warehouse, names: list[str]) -> None:
+    """Buyers' and recipients' data only goes into a warehouse encrypted at rest."""
     personal = retention.loading_personal_data(names)
-    if personal and not warehouse.encrypted:
-        raise RunError(
-            f"sources.{personal[0]}.include_pii needs an encrypted warehouse: set {KEY} in "
-            ".dlt/secrets.toml (or DESTINATION__DUCKDB__CREDENTIALS__ENCRYPTION_KEY)"
-        )
-    return warehouse
+    if not personal or warehouse.encrypted:
+        return
+    fix = (
+        f"set {KEY} in .dlt/secrets.toml (or DESTINATION__DUCKDB__CREDENTIALS__ENCRYPTION_KEY)"
+        if warehouse.file is not None
+        else f"set {ENCRYPTED_AT_REST} = true in .dlt/config.toml once its disks are"
+    )
+    raise RunError(f"sources.{personal[0]}.include_pii needs an encrypted warehouse: {fix}")
 
 
 def world_now(target: dict | None):  # type: ignore[no-untyped-def]
@@ -149,25 +157,25 @@ def world_now(target: dict | None):  # type: ignore[no-untyped-def]
 
 
 def check_warehouse(warehouse: Warehouse, dataset: str, pipeline_name: str) -> None:
-    """Refuse to mix sandbox and live data in one warehouse file."""
-    connection = warehouse.read()
-    if connection is None:
+    """Refuse to mix sandbox and live data in one warehouse (read through dlt's SQL client)."""
+    if not warehouse.exists:
         return
-    with connection:
-        try:
-            names = {
-                row[0]
-                for row in connection.execute(
-                    f'select distinct pipeline_name from "{dataset}"._dlt_pipeline_state'
-                ).fetchall()
-            }
-        except duckdb.CatalogException:
-            return
+    try:
+        with warehouse.sql_client(dataset) as client:
+            state = client.make_qualified_table_name("_dlt_pipeline_state")
+            names = {row[0] for row in client.execute_sql(f"select pipeline_name from {state}")}
+    except DatabaseUndefinedRelation:
+        return
     others = names - {pipeline_name}
     if others:
+        fix = (
+            f"into another file with --duckdb, or delete {warehouse.label}"
+            if warehouse.file is not None
+            else f"into another database, or drop the {dataset} schema"
+        )
         raise RunError(
-            f"{warehouse.path.name} holds {dataset} data of pipeline {sorted(others)[0]!r}; load "
-            f"{pipeline_name!r} into another file with --duckdb, or delete {warehouse.path.name}"
+            f"{warehouse.label} holds {dataset} data of pipeline {sorted(others)[0]!r}; load "
+            f"{pipeline_name!r} {fix}"
         )
 
 
@@ -192,7 +200,7 @@ def sandbox_target(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     return running.accounts(), running
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, warehouse: Warehouse) -> int:
     started = time.perf_counter()
     mode = choose_mode(args)
     default = ",".join(name for name in BUILDERS if mode == "sandbox" or name not in OPT_IN)
@@ -203,14 +211,14 @@ def run(args: argparse.Namespace) -> int:
     if mode == "live" and not args.sources and not dlt.secrets.get("sources.amzpecty.secret_key"):
         names.remove("amzpecty")
     names.sort(key=lambda name: name == "amzpecty")  # it asks for the ASINs the others loaded
-    warehouse = open_warehouse(args.duckdb, names)
+    check_personal_data(warehouse, names)
     for name in names:
         check_warehouse(warehouse, name, PIPELINE_PREFIX[mode] + name)
     target, running = sandbox_target(args) if mode == "sandbox" else (None, None)
     loaded: dict[str, list[str]] = {}  # source -> the load ids this run completed
     try:
         context = RunContext(mode=mode, sandbox=target, start_date=args.start_date)
-        log.info("loading %s (%s) into %s", ", ".join(names), mode, warehouse.path)
+        log.info("loading %s (%s) into %s", ", ".join(names), mode, warehouse.label)
         for name in names:
             pipeline = dlt.pipeline(
                 pipeline_name=PIPELINE_PREFIX[mode] + name,
@@ -223,7 +231,9 @@ def run(args: argparse.Namespace) -> int:
                 loaded[name] = recovery.settle(pipeline, drop=args.recover)
                 with callbacks.source_arguments(name, target, warehouse) as arguments:
                     context.overrides[name] = arguments
-                    info = pipeline.run(BUILDERS[name](context), loader_file_format="parquet")
+                    info = pipeline.run(
+                        BUILDERS[name](context), loader_file_format=warehouse.loader_file_format
+                    )
                 loaded[name] += info.loads_ids
             retention.purge(pipeline, world_now(target), retention.retention_days())
     finally:
@@ -292,8 +302,9 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging()
     prefer_system_allocator()
     try:
-        with locking.hold(args.duckdb.resolve(), args.wait, SYSTEM_CLOCK):
-            return run(args)
+        warehouse = choose(args.destination, args.duckdb, args.pipelines_dir)
+        with locking.hold(warehouse, args.wait, SYSTEM_CLOCK):
+            return run(args, warehouse)
     except locking.WarehouseBusyError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dlt.destinations.exceptions import DatabaseUndefinedRelation
+
 from pipelines.transform import DbtSummary
 from pipelines.warehouse import Warehouse
 from sources.common.stats import ApiStats
@@ -10,26 +12,22 @@ from sources.common.stats import ApiStats
 def table_rows(
     warehouse: Warehouse, dataset: str, load_ids: list[str]
 ) -> dict[str, tuple[int, int]]:
-    """(rows, rows of the loads `load_ids`) in every data table of `dataset` (dlt's own tables
-    left out): every row carries the `_dlt_load_id` of the load that wrote it last."""
-    with warehouse.connect(read_only=True) as connection:
-        tables = [
-            row[0]
-            for row in connection.execute(
-                "select table_name from information_schema.tables "
-                "where table_schema = ? and table_name not like '\\_dlt%' escape '\\' "
-                "order by table_name",
-                [dataset],
-            ).fetchall()
-        ]
-        return {
-            table: connection.execute(  # type: ignore[misc]
-                "select count(*), count(*) filter (where list_contains(?::varchar[], "
-                f'_dlt_load_id)) from "{dataset}"."{table}"',
-                [load_ids],
-            ).fetchone()
-            for table in tables
-        }
+    """(rows, rows of the loads `load_ids`) in every data table of `dataset` that dlt's stored
+    schema names, on any destination: every row carries the `_dlt_load_id` of the load that
+    wrote it last."""
+    view = warehouse.dataset(dataset)
+    ids = ", ".join(f"'{load_id}'" for load_id in load_ids if load_id.replace(".", "").isdigit())
+    now = f"case when _dlt_load_id in ({ids}) then 1 else 0 end" if ids else "0"
+    found: dict[str, tuple[int, int]] = {}
+    with view.sql_client as client:
+        for table in sorted(view.schema.data_table_names(seen_data_only=True)):
+            sql = f"select count(*), sum({now}) from {client.make_qualified_table_name(table)}"
+            try:
+                ((rows, loaded_now),) = client.execute_sql(sql)
+            except DatabaseUndefinedRelation:
+                continue
+            found[table] = (int(rows), int(loaded_now or 0))
+    return found
 
 
 def render(
@@ -41,7 +39,8 @@ def render(
 ) -> str:
     """`loaded` maps each dataset (source) to the load ids this run completed, those an
     interrupted run left among them."""
-    lines = [f"warehouse: {warehouse.path}{' (encrypted)' if warehouse.encrypted else ''}"]
+    where = warehouse.file.path if warehouse.file is not None else warehouse.label
+    lines = [f"warehouse: {where}{' (encrypted)' if warehouse.encrypted else ''}"]
     lines.append(f"  {'table':<36}{'rows':>12}{'loaded now':>12}")
     for dataset, load_ids in loaded.items():
         for table, (rows, now) in table_rows(warehouse, dataset, load_ids).items():

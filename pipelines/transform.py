@@ -1,4 +1,4 @@
-"""`dbt build` on sql/ from Python, offline, against an absolute DuckDB path (encrypted or not)."""
+"""`dbt build` on sql/ from Python, offline, on the warehouse the run loaded (its target)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipelines.duckdb_file import DuckDbFile
 from pipelines.warehouse import Warehouse
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
@@ -21,10 +22,13 @@ class DbtSummary:
 def build(target: Path | Warehouse) -> DbtSummary:
     """Run `dbt build` quietly; the summary names any model or test that failed. dbt's target
     and logs sit beside the warehouse (`amazon.dbt/`), so builds of two warehouses (parallel
-    tests) never share them."""
-    warehouse = target if isinstance(target, Warehouse) else Warehouse(target.resolve())
-    work = warehouse.path.with_suffix(".dbt")
-    os.environ.update(warehouse.dbt_environment())
+    tests) never share them; the profile's variables (credentials) live only while it runs."""
+    warehouse = (
+        target if isinstance(target, Warehouse) else Warehouse.of_file(DuckDbFile(target.resolve()))
+    )
+    work = warehouse.beside(".dbt")
+    profile, environment = warehouse.dbt_target()
+    os.environ.update(environment)
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     from dbt.cli.main import dbtRunner
@@ -41,13 +45,14 @@ def build(target: Path | Warehouse) -> DbtSummary:
         "--log-path",
         str(work / "logs"),
         "--target",
-        "encrypted" if warehouse.encrypted else "dev",
+        profile,
     ]
     try:
         result = dbtRunner().invoke(args)
     finally:
         _release_duckdb()
-        os.environ.pop("DBT_ENV_SECRET_AMAZON_DUCKDB_KEY", None)
+        for name in environment:
+            os.environ.pop(name, None)
     counts: dict[str, int] = {}
     failures: list[str] = []
     for node in getattr(result.result, "results", None) or []:

@@ -1,212 +1,269 @@
-"""The warehouse file: plain DuckDB, or encrypted at rest when a key is configured.
+"""The warehouse a run loads: any dlt destination, chosen the dlt way; DuckDB by default.
 
-Encryption is DuckDB's own (AES-GCM, `ATTACH ... (ENCRYPTION_KEY ...)`), so it is a concern of
-the DuckDB destination alone: the key is `destination.duckdb.credentials.encryption_key` (in
-`.dlt/secrets.toml` or `DESTINATION__DUCKDB__CREDENTIALS__ENCRYPTION_KEY`), and every reader of
-the file (dlt, dbt, the run summary, the Amzpecty planner) opens it through `Warehouse`.
-
-DuckDB reads encrypted files with its built-in crypto, but writes them only with OpenSSL, which
-its httpfs extension brings (`LOAD httpfs`, installed once with network). Where that extension
-cannot be had, `force_mbedtls_unsafe = true` (DuckDB's setting of that name) writes with the
-built-in crypto, whose nonces come from a non-cryptographic generator: for tests and offline
-trials only.
+`--destination NAME`, else dlt's own `destination_type` (config.toml, or `DESTINATION_TYPE`),
+else a DuckDB file. NAME is a dlt destination (`postgres`, `motherduck`, `bigquery`,
+`snowflake`, ...) or one named in config (`[destination.NAME] destination_type = "postgres"`),
+and its credentials resolve as dlt resolves them (`[destination.<name>.credentials]` in
+secrets.toml, `DESTINATION__<NAME>__CREDENTIALS...`). A setting of a destination the run does
+not load means the user expected another one: it is refused, never ignored.
 """
 
 from __future__ import annotations
 
-import logging
+import importlib.util
+import os
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import dlt
-import duckdb
+from dlt.common.configuration.container import Container
+from dlt.common.configuration.providers import EnvironProvider
+from dlt.common.configuration.specs.pluggable_run_context import PluggableRunContext
 from dlt.common.destination import Destination
-from dlt.destinations.impl.duckdb.duck import DuckDbClient
-from dlt.destinations.impl.duckdb.factory import duckdb as duckdb_destination
-from dlt.destinations.impl.duckdb.sql_client import DuckDbSqlClient
+from dlt.destinations.sql_client import SqlClientBase
 
+from pipelines.duckdb_file import DuckDbFile, WarehouseError
 from sources.common.redact import register_secret
 
-log = logging.getLogger("pipelines.warehouse")
-KEY = "destination.duckdb.credentials.encryption_key"
-UNSAFE = "destination.duckdb.credentials.force_mbedtls_unsafe"
-
-
-class WarehouseError(Exception):
-    """The warehouse file cannot be opened as configured; the message names the fix."""
-
-
-def catalog_of(path: Path) -> str:
-    """DuckDB's name for a database file: its name up to the first dot (`amazon.duckdb` ->
-    `amazon`), which an encrypted attach must keep so that dbt's views resolve either way."""
-    return path.name.lstrip(".").split(".")[0]
-
-
-def load_crypto(connection: duckdb.DuckDBPyConnection, force_mbedtls_unsafe: bool) -> None:
-    """Make `connection` able to write encrypted files: OpenSSL from httpfs, else (only when
-    allowed) DuckDB's built-in crypto."""
-    try:
-        connection.execute("LOAD httpfs")
-        return
-    except duckdb.Error:
-        if not force_mbedtls_unsafe:
-            raise WarehouseError(
-                "an encrypted warehouse needs DuckDB's httpfs extension (OpenSSL) to write: "
-                "run `python -c \"import duckdb; duckdb.sql('INSTALL httpfs')\"` once"
-            ) from None
-    log.warning(
-        "writing the encrypted warehouse with DuckDB's built-in crypto "
-        "(force_mbedtls_unsafe): for tests only, install DuckDB's httpfs extension"
-    )
-    connection.execute("SET force_mbedtls_unsafe = true")
+DEFAULT_FILE = Path(__file__).resolve().parent.parent / "amazon.duckdb"
+# DuckDB's engine tuning (config.toml ships some) chooses no warehouse: it may stay set while
+# another destination loads
+DUCKDB_TUNING = tuple(
+    f"destination.duckdb.credentials.{name}"
+    for name in ("global_config", "local_config", "pragmas", "extensions")
+)
+MOTHERDUCK_PREFIXES = ("md:", "motherduck:")
+# warehouses that keep all data encrypted at rest, always; for others the operator says so
+ALWAYS_ENCRYPTED = frozenset({"motherduck", "bigquery", "snowflake"})
+ENCRYPTED_AT_REST = "pii.encrypted_at_rest"
+SECRET_FIELDS = ("password", "private_key", "private_key_passphrase", "refresh_token", "token")
+# dbt hides the values of `DBT_ENV_SECRET_*` variables from its logs and errors
+DBT_SECRET = "DBT_ENV_SECRET_"
 
 
 @dataclass
 class Warehouse:
-    """Where the run loads and how to open it; `encryption_key` set means encrypted."""
+    """A dlt destination, and where a run keeps its own files of it (the lock, dbt's target,
+    the sandbox's callback store): beside a DuckDB file, else in the pipelines folder."""
 
-    path: Path
-    encryption_key: str | None = field(default=None, repr=False)
-    force_mbedtls_unsafe: bool = False
-    _shared: duckdb.DuckDBPyConnection | None = field(
-        default=None, init=False, repr=False, compare=False
-    )
+    factory: Destination[Any, Any]
+    home: Path  # `<home>.dbt`, `<home>.amzpecty.sqlite`, ...
+    file: DuckDbFile | None = field(default=None)
 
     @classmethod
-    def from_config(cls, path: Path) -> Warehouse:
-        """The file at `path`, with the key and crypto setting dlt resolves."""
-        key = dlt.secrets.get(KEY)
-        if key:
-            register_secret(str(key))
-        unsafe = dlt.config.get(UNSAFE, bool)
-        return cls(path.resolve(), str(key) if key else None, bool(unsafe))
+    def of_file(cls, file: DuckDbFile) -> Warehouse:
+        """The DuckDB warehouse `file` (tests and benchmarks name one directly)."""
+        return cls(dlt.destinations.duckdb(), file.path.with_suffix(""), file)
+
+    @property
+    def name(self) -> str:
+        """The destination's name in config (`destination.<name>`): its type, or the name
+        given to a configured one."""
+        return str(self.factory.destination_name)
+
+    @property
+    def kind(self) -> str:
+        """dlt's destination type, short: `duckdb`, `postgres`, `bigquery`, ..."""
+        return str(self.factory.destination_type).rsplit(".", 1)[-1]
+
+    @property
+    def label(self) -> str:
+        """What messages call it: the file, or the database on its server."""
+        if self.file is not None:
+            return self.file.path.name
+        database = getattr(self.credentials, "database", None) or getattr(
+            self.credentials, "project_id", None
+        )
+        return f"{self.name} database {database}" if database else self.name
+
+    @cached_property
+    def credentials(self) -> Any:
+        """The destination's credentials as dlt resolves them (a missing one fails here,
+        naming its keys); their secrets are masked in every log line from now on."""
+        config = self.factory.spec()
+        config.dataset_name = "amazon"  # any: credentials do not depend on it
+        credentials = self.factory.configuration(config).credentials
+        for name in SECRET_FIELDS:
+            value = getattr(credentials, name, None)
+            if isinstance(value, str) and value:
+                register_secret(value)
+        return credentials
 
     @property
     def encrypted(self) -> bool:
-        return self.encryption_key is not None
+        """Encrypted at rest: a DuckDB file with a key, a warehouse that always is, or one
+        whose operator says it is (`pii.encrypted_at_rest`: PostgreSQL on encrypted disks)."""
+        if self.file is not None:
+            return self.file.encrypted
+        return self.kind in ALWAYS_ENCRYPTED or bool(dlt.config.get(ENCRYPTED_AT_REST, bool))
 
     @property
-    def catalog(self) -> str:
-        return catalog_of(self.path)
+    def exists(self) -> bool:
+        """False only for a DuckDB file no run has made yet (so readers need not create it)."""
+        return self.file is None or self.file.path.exists()
+
+    def beside(self, suffix: str) -> Path:
+        """A local file of this warehouse's: `amazon.dbt` beside `amazon.duckdb`, or
+        `postgres.dbt` in the pipelines folder."""
+        return self.home.with_name(self.home.name + suffix)
 
     @property
-    def _catalog_sql(self) -> str:
-        return '"' + self.catalog.replace('"', '""') + '"'
-
-    def connect(self, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-        """A connection whose default database is the warehouse (close it when done)."""
-        if not self.encrypted:
-            return self._guarded(lambda: duckdb.connect(str(self.path), read_only=read_only))
-        if self._shared is not None:
-            cursor = self._shared.cursor()
-            cursor.execute(f"USE {self._catalog_sql}")
-            return cursor
-        connection = duckdb.connect()
-        try:
-            if not read_only:
-                load_crypto(connection, self.force_mbedtls_unsafe)
-                connection.execute("SET temp_file_encryption = true")
-            options = "ENCRYPTION_KEY ?, READ_ONLY" if read_only else "ENCRYPTION_KEY ?"
-            self._guarded(
-                lambda: connection.execute(
-                    f"ATTACH ? AS {self._catalog_sql} ({options})",
-                    [str(self.path), self.encryption_key],
-                )
-            )
-            connection.execute(f"USE {self._catalog_sql}")
-        except BaseException:
-            connection.close()
-            raise
-        return connection
-
-    def read(self) -> duckdb.DuckDBPyConnection | None:
-        """A read-only connection, or None before a first load made the file."""
-        if self._shared is None and not self.path.exists():
-            return None
-        return self.connect(read_only=True)
+    def lock_path(self) -> Path:
+        """The run lock's file (pipelines/locking.py): `amazon.duckdb.lock`, `postgres.lock`."""
+        if self.file is not None:
+            return self.file.path.with_name(self.file.path.name + ".lock")
+        return self.beside(".lock")
 
     def destination(self) -> Destination[Any, Any]:
-        """dlt's DuckDB destination on this file. An encrypted file stays attached to one
-        connection, which this process's readers share (DuckDB opens a file once per process)
-        until `close`."""
-        if not self.encrypted:
-            return dlt.destinations.duckdb(str(self.path))
-        if self._shared is None:
-            self._shared = self.connect()
-        return encrypted_duckdb(credentials=self._shared)
-
-    def close(self) -> None:
-        """Detach the encrypted file (dbt opens it on its own connection next)."""
-        if self._shared is not None:
-            self._shared.close()
-            self._shared = None
-
-    def dbt_environment(self) -> dict[str, str]:
-        """What `sql/profiles.yml` reads: the path, and for an encrypted file its catalog, the
-        key (dbt hides `DBT_ENV_SECRET_*` values from its logs) and the crypto setting."""
-        found = {"AMAZON_DUCKDB_PATH": str(self.path)}
-        if self.encrypted:
-            found.update(
-                AMAZON_DUCKDB_CATALOG=self.catalog,
-                DBT_ENV_SECRET_AMAZON_DUCKDB_KEY=str(self.encryption_key),
-                AMAZON_DUCKDB_FORCE_MBEDTLS_UNSAFE=str(self.force_mbedtls_unsafe).lower(),
-            )
-        return found
-
-    def _guarded(self, open_: Any) -> Any:
-        """Run `open_`, turning DuckDB's key errors into ones that name the setting."""
-        try:
-            return open_()
-        except duckdb.Error as error:
-            text = str(error)
-            if "without a key" in text:
-                raise WarehouseError(
-                    f"{self.path.name} is encrypted: set {KEY} (secrets.toml or "
-                    "DESTINATION__DUCKDB__CREDENTIALS__ENCRYPTION_KEY)"
-                ) from None
-            if "Wrong encryption key" in text:
-                raise WarehouseError(f"{KEY} does not open {self.path.name}") from None
-            if "is not encrypted" in text:
-                raise WarehouseError(
-                    f"{self.path.name} is not encrypted, and {KEY} is set: load into a new "
-                    "file with --duckdb (or unset the key)"
-                ) from None
-            raise
-
-
-class _CatalogSqlClient(DuckDbSqlClient):
-    """Names tables with the warehouse's catalog: the connections dlt clones from the shared
-    one start in DuckDB's `memory` database, not in the attached file."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        cursor = self.credentials.external_conn().cursor()
-        try:
-            row = cursor.execute(
-                "select database_name from duckdb_databases() "
-                "where not internal and path is not null"
-            ).fetchone()
-        finally:
-            cursor.close()
-        self._catalog = str(row[0])
-
-    def catalog_name(self, quote: bool = True, casefold: bool = True) -> str | None:
-        return self.capabilities.escape_identifier(self._catalog) if quote else self._catalog
-
-
-class _CatalogClient(DuckDbClient):
-    """dlt's DuckDB client with `_CatalogSqlClient` (as dlt's MotherDuck client does)."""
-
-    def __init__(self, schema: Any, config: Any, capabilities: Any) -> None:
-        super().__init__(schema, config, capabilities)
-        names = DuckDbClient.create_dataset_names(schema, config)
-        self.sql_client = _CatalogSqlClient(*names, config.credentials, capabilities)
-
-
-class encrypted_duckdb(duckdb_destination):
-    """dlt's DuckDB destination on a connection with the encrypted warehouse attached."""
+        """What dlt loads into (an encrypted file: dlt's DuckDB on its attached connection)."""
+        return self.file.destination() if self.file is not None else self.factory
 
     @property
-    def client_class(self) -> type[DuckDbClient]:
-        return _CatalogClient
+    def loader_file_format(self) -> str | None:
+        """The fastest format the destination takes (bench/postgres_formats.py): parquet; into
+        PostgreSQL through ADBC's COPY, or without ADBC the CSV COPY path, so that dlt never
+        falls back (and warns) per table; dlt's own choice where parquet is not taken."""
+        if self.kind == "postgres" and importlib.util.find_spec("adbc_driver_postgresql") is None:
+            return "csv"
+        supported = self.factory.capabilities().supported_loader_file_formats
+        return "parquet" if "parquet" in supported else None
+
+    def dataset(self, name: str) -> Any:
+        """dlt's view of dataset `name`, with the schema dlt stored there (tables, columns)."""
+        return dlt.dataset(self.destination(), name)
+
+    def sql_client(self, dataset_name: str) -> SqlClientBase[Any]:
+        """dlt's SQL client on `dataset_name` of this warehouse (open it with `with`)."""
+        dataset = dlt.dataset(self.destination(), dataset_name, dlt.Schema(dataset_name))
+        return dataset.sql_client
+
+    def dbt_target(self) -> tuple[str, dict[str, str]]:
+        """sql/profiles.yml's target for this warehouse and the variables it reads, from dlt's
+        credentials (secrets under `DBT_ENV_SECRET_*`, which dbt never prints)."""
+        if self.file is not None:
+            return ("encrypted" if self.file.encrypted else "dev"), self.file.dbt_environment()
+        credentials = self.credentials
+        if self.kind == "postgres":
+            query = credentials.query or {}
+            return "postgres", {
+                "AMAZON_PG_HOST": str(query.get("host") or credentials.host),
+                "AMAZON_PG_PORT": str(credentials.port or 5432),
+                "AMAZON_PG_USER": str(credentials.username),
+                f"{DBT_SECRET}AMAZON_PG_PASSWORD": str(credentials.password or ""),
+                "AMAZON_PG_DBNAME": str(credentials.database),
+            }
+        if self.kind == "motherduck":
+            return "motherduck", {
+                "AMAZON_MOTHERDUCK_DATABASE": str(credentials.database),
+                f"{DBT_SECRET}AMAZON_MOTHERDUCK_TOKEN": str(credentials.password),
+            }
+        if self.kind == "bigquery":
+            location = dlt.config.get(f"destination.{self.name}.location") or "US"
+            return "bigquery", {
+                "AMAZON_BQ_PROJECT": str(credentials.project_id),
+                "AMAZON_BQ_CLIENT_EMAIL": str(credentials.client_email),
+                "AMAZON_BQ_PRIVATE_KEY_ID": str(credentials.private_key_id or ""),
+                f"{DBT_SECRET}AMAZON_BQ_PRIVATE_KEY": str(credentials.private_key),
+                "AMAZON_BQ_LOCATION": str(location),
+            }
+        if self.kind == "snowflake":
+            return "snowflake", {
+                "AMAZON_SF_ACCOUNT": str(credentials.host),
+                "AMAZON_SF_USER": str(credentials.username),
+                f"{DBT_SECRET}AMAZON_SF_PASSWORD": str(credentials.password or ""),
+                "AMAZON_SF_DATABASE": str(credentials.database),
+                "AMAZON_SF_WAREHOUSE": str(credentials.warehouse or ""),
+                "AMAZON_SF_ROLE": str(credentials.role or ""),
+            }
+        raise WarehouseError(
+            f"dlt loads {self.kind}, and sql/profiles.yml has no target for it: add one, or "
+            "run with --no-dbt"
+        )
+
+    def close(self) -> None:
+        if self.file is not None:
+            self.file.close()
+
+
+def choose(destination: str | None, duckdb_path: Path | None, pipelines_dir: Path) -> Warehouse:
+    """The warehouse of `--destination` (else `destination_type`, else DuckDB) and `--duckdb`,
+    with everything that would make it the wrong one refused before anything runs."""
+    reference = destination or dlt.config.get("destination_type") or "duckdb"
+    try:
+        factory = Destination.from_reference(reference)
+    except Exception as error:  # dlt's UnknownDestinationModule and its kin
+        raise WarehouseError(
+            f"{reference!r} is not a dlt destination: use one of duckdb, postgres, motherduck, "
+            f"bigquery, snowflake, or a [destination.{reference}] with its destination_type"
+        ) from error
+    _refuse_unused(str(factory.destination_name))
+    if not str(factory.destination_type).endswith(".duckdb"):
+        if duckdb_path is not None:
+            raise WarehouseError(
+                f"--duckdb names a DuckDB file, and this run loads {factory.destination_name}: "
+                "leave --duckdb out, or run with --destination duckdb"
+            )
+        warehouse = Warehouse(factory, pipelines_dir.resolve() / str(factory.destination_name))
+        warehouse.credentials  # noqa: B018  (resolved now: a missing one fails at once)
+        return warehouse
+    path = duckdb_path or _configured_file() or DEFAULT_FILE
+    if str(path).startswith(MOTHERDUCK_PREFIXES):
+        raise WarehouseError(
+            f"--duckdb takes a DuckDB file, not the MotherDuck database {path}: run with "
+            "--destination motherduck and set destination.motherduck.credentials.database "
+            "(the token in its password, or MOTHERDUCK_TOKEN)"
+        )
+    return Warehouse.of_file(DuckDbFile.from_config(path))
+
+
+def _configured_file() -> Path | None:
+    """dlt's DuckDB path setting: `destination.duckdb.credentials` as a path, or its
+    `database`."""
+    found = dlt.config.get("destination.duckdb.credentials")
+    if isinstance(found, dict):
+        found = found.get("database")
+    return Path(found) if isinstance(found, str) and found else None
+
+
+def _refuse_unused(chosen: str) -> None:
+    """Fail naming the first setting of another destination than `chosen`."""
+    unused = [
+        (key, where)
+        for key, where in _destination_settings()
+        if key.split(".")[1] != chosen.lower() and not key.startswith(DUCKDB_TUNING)
+    ]
+    if unused:
+        key, where = min(unused)
+        other = key.split(".")[1]
+        raise WarehouseError(
+            f"{key} is set ({where}), and this run loads {chosen}: run with --destination "
+            f'{other} (or destination_type = "{other}" in .dlt/config.toml) to load there, '
+            "or remove the setting"
+        )
+
+
+def _destination_settings() -> list[tuple[str, str]]:
+    """Every setting under a named `destination.<name>` section, as (dotted key, where)."""
+    found = []
+    for variable in os.environ:
+        parts = variable.lower().split("__")
+        if parts[0] == "destination" and len(parts) > 2:
+            found.append((".".join(parts), f"environment variable {variable}"))
+    for provider in Container()[PluggableRunContext].providers.providers:
+        if isinstance(provider, EnvironProvider):
+            continue
+        section, _ = provider.get_value("destination", Any, None)
+        for name, value in (section or {}).items():
+            if isinstance(value, dict):
+                found += [(key, provider.name) for key in _leaves(f"destination.{name}", value)]
+    return found
+
+
+def _leaves(prefix: str, table: dict[str, Any]) -> list[str]:
+    keys = []
+    for name, value in table.items():
+        key = f"{prefix}.{name}"
+        keys += _leaves(key, value) if isinstance(value, dict) else [key]
+    return keys

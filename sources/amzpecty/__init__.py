@@ -82,8 +82,8 @@ def amzpecty_source(
         callback_url: sent as `AMZPECTY_CALLBACK_URL` on every Add (default: the one on
             Amzpecty's Preferences page).
         asins, parent_asins, product_ids: keys to ask for, `KEY@domain` for another domain.
-        warehouse: opens a read-only DuckDB connection to the warehouse (None before there is
-            one), whose `sp_api` tables' ASINs are asked for too; injected by `run.py`.
+        warehouse: gives dlt's dataset of the warehouse's `sp_api` (None before there is
+            one), whose tables' ASINs are asked for too; injected by `run.py`.
         min_refresh_seconds: no second Add for a key with a result younger than this.
         poll_after_seconds: rids pending this long are fetched by Get-by-rid.
         callback_wait_seconds: how long a run waits for callbacks at most.

@@ -11,9 +11,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
-import duckdb
 import pendulum
+from dlt.destinations.exceptions import DatabaseUndefinedRelation
 
 from sources.amzpecty.settings import (
     MARKETPLACE_DOMAINS,
@@ -22,7 +23,6 @@ from sources.amzpecty.settings import (
     SNAPSHOT,
     VARIATIONS,
     WAREHOUSE_ASIN_COLUMNS,
-    WAREHOUSE_SCHEMA,
 )
 from sources.amzpecty.store import LOST, Store
 
@@ -36,34 +36,35 @@ class Wanted:
     domain: str
 
 
-def warehouse_asins(
-    read: Callable[[], duckdb.DuckDBPyConnection | None] | None, default_domain: str
-) -> set[tuple[str, str]]:
+def warehouse_asins(read: Callable[[], Any] | None, default_domain: str) -> set[tuple[str, str]]:
     """(ASIN, domain) of every `sp_api` table with an ASIN column (orders, listings, ...); an
     ASIN of a table that names no marketplace (the orders report) takes the default domain
-    only when no other table places it. `read` opens the warehouse (None: none yet)."""
-    connection = read() if read is not None else None
-    if connection is None:
+    only when no other table places it. `read` gives dlt's dataset of the warehouse's
+    `sp_api` (None: none yet), whose stored schema names the tables and columns, on any
+    destination."""
+    dataset = read() if read is not None else None
+    if dataset is None:
         return set()
-    with connection:
-        columns = connection.execute(
-            "select table_name, column_name from information_schema.columns where table_schema = ?",
-            [WAREHOUSE_SCHEMA],
-        ).fetchall()
-        by_table: dict[str, set[str]] = {}
-        for table, column in columns:
-            by_table.setdefault(table, set()).add(column)
-        placed: set[tuple[str, str]] = set()
-        unplaced: set[str] = set()
-        for table, names in sorted(by_table.items()):
+    schema = dataset.schema
+    placed: set[tuple[str, str]] = set()
+    unplaced: set[str] = set()
+    with dataset.sql_client as client:
+        for table in sorted(schema.data_table_names(seen_data_only=True)):
+            names = set(schema.get_table_columns(table))
             asin = next((c for c in WAREHOUSE_ASIN_COLUMNS if c in names), None)
             if asin is None:
                 continue
-            market = "marketplace_id" if "marketplace_id" in names else "null"
-            rows = connection.execute(
-                f'select distinct "{asin}", {market} from "{WAREHOUSE_SCHEMA}"."{table}" '
-                f'where "{asin}" is not null'
-            ).fetchall()
+            market = (
+                client.escape_column_name("marketplace_id") if "marketplace_id" in names else "null"
+            )
+            column = client.escape_column_name(asin)
+            try:
+                rows = client.execute_sql(
+                    f"select distinct {column}, {market} from "
+                    f"{client.make_qualified_table_name(table)} where {column} is not null"
+                )
+            except DatabaseUndefinedRelation:
+                continue
             placed |= {(a, MARKETPLACE_DOMAINS.get(m, default_domain)) for a, m in rows if m}
             unplaced |= {a for a, m in rows if not m}
     unplaced -= {a for a, _ in placed}

@@ -70,5 +70,4 @@ MARKETPLACE_DOMAINS = {
     "A39IBJ37TRP1C6": "www.amazon.com.au",
     "A19VAU5U5O7RUS": "www.amazon.sg",
 }
-WAREHOUSE_SCHEMA = "sp_api"
 WAREHOUSE_ASIN_COLUMNS = ("asin", "product__asin")  # listings and order items

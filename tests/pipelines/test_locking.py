@@ -8,6 +8,8 @@ from contextlib import ExitStack
 import pytest
 
 from pipelines import locking
+from pipelines.duckdb_file import DuckDbFile
+from pipelines.warehouse import Warehouse
 from tests.fakes import FakeClock
 
 DUCKDB_TEXT = (
@@ -17,12 +19,12 @@ DUCKDB_TEXT = (
 
 
 def test_a_held_warehouse_fails_at_once_naming_the_run_that_holds_it(tmp_path) -> None:
-    path = tmp_path / "amazon.duckdb"
+    warehouse = Warehouse.of_file(DuckDbFile(tmp_path / "amazon.duckdb"))
     clock = FakeClock()
     with (
-        locking.hold(path, 0, clock),
+        locking.hold(warehouse, 0, clock),
         pytest.raises(locking.WarehouseBusyError) as busy,
-        locking.hold(path, 0, clock),
+        locking.hold(warehouse, 0, clock),
     ):
         pass
     since = clock.now().strftime("%Y-%m-%d %H:%M:%S UTC")
@@ -31,17 +33,17 @@ def test_a_held_warehouse_fails_at_once_naming_the_run_that_holds_it(tmp_path) -
         "for it to finish or close it, or run with --wait"
     )
     assert clock.sleeps == []
-    with locking.hold(path, 0, clock):  # released
+    with locking.hold(warehouse, 0, clock):  # released
         pass
 
 
 def test_a_waiting_run_gives_up_at_its_deadline(tmp_path) -> None:
-    path = tmp_path / "amazon.duckdb"
+    warehouse = Warehouse.of_file(DuckDbFile(tmp_path / "amazon.duckdb"))
     clock = FakeClock()
     with (
-        locking.hold(path, 0, clock),
+        locking.hold(warehouse, 0, clock),
         pytest.raises(locking.WarehouseBusyError),
-        locking.hold(path, 2.5, clock),
+        locking.hold(warehouse, 2.5, clock),
     ):
         pass
     assert clock.sleeps == [1.0, 1.0, 0.5]
@@ -60,11 +62,11 @@ class _Releasing(FakeClock):
 
 
 def test_a_waiting_run_goes_on_once_the_other_ends(tmp_path) -> None:
-    path = tmp_path / "amazon.duckdb"
     holder = ExitStack()
-    holder.enter_context(locking.hold(path, 0, FakeClock()))
+    warehouse = Warehouse.of_file(DuckDbFile(tmp_path / "amazon.duckdb"))
+    holder.enter_context(locking.hold(warehouse, 0, FakeClock()))
     clock = _Releasing(holder)
-    with locking.hold(path, 60, clock):
+    with locking.hold(warehouse, 60, clock):
         assert '"pid": ' in (tmp_path / "amazon.duckdb.lock").read_text()
     assert clock.sleeps == [1.0]
     assert (tmp_path / "amazon.duckdb.lock").read_text() == ""

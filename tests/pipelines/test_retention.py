@@ -11,7 +11,7 @@ import pendulum
 import pytest
 
 from pipelines import retention
-from pipelines.warehouse import Warehouse
+from pipelines.duckdb_file import DuckDbFile
 
 NOW = pendulum.datetime(2026, 11, 1, tz="UTC")
 # order id -> (status, last update): A and D closed over 30 days ago, B recently, C still open
@@ -46,7 +46,7 @@ def order_buyers() -> Any:
     ]  # fmt: skip
 
 
-def _load(warehouse: Warehouse, workdir: Path) -> dlt.Pipeline:
+def _load(warehouse: DuckDbFile, workdir: Path) -> dlt.Pipeline:
     pipeline = dlt.pipeline(
         pipeline_name=f"retention_{workdir.name}",
         destination=warehouse.destination(),
@@ -69,7 +69,7 @@ def _package_tables(pipeline: dlt.Pipeline) -> set[str]:
 @pytest.mark.parametrize("encrypted", [False, True], ids=["plain", "encrypted"])
 def test_closed_orders_past_retention_lose_their_buyers_everywhere(tmp_path, encrypted) -> None:
     path = tmp_path / "warehouse.duckdb"
-    warehouse = Warehouse(path, "k", force_mbedtls_unsafe=True) if encrypted else Warehouse(path)
+    warehouse = DuckDbFile(path, "k", force_mbedtls_unsafe=True) if encrypted else DuckDbFile(path)
     try:
         pipeline = _load(warehouse, tmp_path)
         assert "order_buyers" in _package_tables(pipeline)

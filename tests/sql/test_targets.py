@@ -6,7 +6,6 @@ must parse in the warehouse's SQL dialect (sqlglot)."""
 from __future__ import annotations
 
 import importlib.util
-import json
 from pathlib import Path
 
 import pytest
@@ -20,7 +19,10 @@ TARGETS = {  # target: (adapter package, sqlglot dialect, the profile's variable
     "motherduck": (
         "dbt.adapters.duckdb",
         "duckdb",
-        {"AMAZON_MOTHERDUCK_DATABASE": "amazon", "AMAZON_MOTHERDUCK_TOKEN": "unused"},
+        {
+            "AMAZON_MOTHERDUCK_DATABASE": "amazon",
+            "DBT_ENV_SECRET_AMAZON_MOTHERDUCK_TOKEN": "unused",
+        },
     ),
     "bigquery": ("dbt.adapters.bigquery", "bigquery", {"AMAZON_BQ_PROJECT": "example-project"}),
     "snowflake": (
@@ -29,7 +31,7 @@ TARGETS = {  # target: (adapter package, sqlglot dialect, the profile's variable
         {
             "AMAZON_SF_ACCOUNT": "example",
             "AMAZON_SF_USER": "dbt",
-            "AMAZON_SF_PASSWORD": "unused",
+            "DBT_ENV_SECRET_AMAZON_SF_PASSWORD": "unused",
             "AMAZON_SF_DATABASE": "AMAZON",
             "AMAZON_SF_WAREHOUSE": "TRANSFORMING",
             "AMAZON_SF_ROLE": "TRANSFORMER",
@@ -38,8 +40,9 @@ TARGETS = {  # target: (adapter package, sqlglot dialect, the profile's variable
 }
 
 
-def service_account_key(path: Path) -> Path:
-    """A throwaway service account key file: BigQuery's adapter reads one before compiling."""
+def service_account_key() -> dict[str, str]:
+    """A throwaway service account key, as the profile's variables: BigQuery's adapter reads
+    one before compiling."""
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -48,20 +51,10 @@ def service_account_key(path: Path) -> Path:
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
-    path.write_text(
-        json.dumps(
-            {
-                "type": "service_account",
-                "project_id": "example-project",
-                "private_key_id": "unused",
-                "private_key": key.decode(),
-                "client_email": "dbt@example-project.iam.gserviceaccount.com",
-                "client_id": "0",
-                "token_uri": "https://oauth2.googleapis.com/token",
-            }
-        )
-    )
-    return path
+    return {
+        "AMAZON_BQ_CLIENT_EMAIL": "dbt@example-project.iam.gserviceaccount.com",
+        "DBT_ENV_SECRET_AMAZON_BQ_PRIVATE_KEY": key.decode(),
+    }
 
 
 @pytest.mark.parametrize("target", sorted(TARGETS))
@@ -70,7 +63,7 @@ def test_the_project_compiles_offline_to_the_warehouses_sql(target: str, tmp_pat
     if importlib.util.find_spec(adapter) is None:
         pytest.skip(f"{adapter} is not installed (pip install -e '.[{target}]')")
     if target == "bigquery":
-        env = {**env, "AMAZON_BQ_KEYFILE": str(service_account_key(tmp_path / "key.json"))}
+        env = {**env, **service_account_key()}
     result = run_dbt(
         "compile", target, {**OFFLINE, **env}, tmp_path, "--no-introspect", "--no-populate-cache"
     )

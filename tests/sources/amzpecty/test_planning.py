@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-import duckdb
+from pathlib import Path
+
+import dlt
 import orjson
 import pendulum
+import pyarrow as pa
 
+from pipelines.duckdb_file import DuckDbFile
 from pipelines.warehouse import Warehouse
 from sources.amzpecty.planning import Wanted, plan, warehouse_asins
 from sources.amzpecty.store import LOST, Result, Store
@@ -23,25 +27,47 @@ def _result(rid: str, queue: str, status: str = "OK", data: dict | None = None) 
     return Result(rid, queue, status, _at(0), "callback", body)
 
 
+def _sp_api(path: Path, tables: dict[str, pa.Table]) -> DuckDbFile:
+    """A warehouse whose `sp_api` dataset dlt loaded with `tables`."""
+    file = DuckDbFile(path)
+    pipeline = dlt.pipeline(
+        pipeline_name=f"planning_{path.stem}",
+        destination=file.destination(),
+        dataset_name="sp_api",
+        pipelines_dir=str(path.parent / "pipelines"),
+    )
+    pipeline.run([dlt.resource(t, name=n) for n, t in tables.items()], loader_file_format="parquet")
+    return file
+
+
 def test_warehouse_asins_come_from_every_sp_api_table_with_an_asin(tmp_path) -> None:
-    path = tmp_path / "w.duckdb"
-    with duckdb.connect(str(path)) as connection:
-        connection.execute("create schema sp_api")
-        connection.execute(
-            "create table sp_api.order_items as select * from (values "
-            "('B0A', 'ATVPDKIKX0DER'), ('B0A', 'A1PA6795UKMFR9'), (null, 'ATVPDKIKX0DER')) "
-            "t(product__asin, marketplace_id)"
-        )
-        connection.execute("create table sp_api.listings as select 'B0B' as asin")
-        connection.execute("create table sp_api.orders as select 'x' as order_id")
-    assert warehouse_asins(Warehouse(path).read, US) == {("B0A", US), ("B0A", DE), ("B0B", US)}
+    file = _sp_api(
+        tmp_path / "w.duckdb",
+        {
+            "order_items": pa.table(
+                {
+                    "product__asin": ["B0A", "B0A", None],
+                    "marketplace_id": ["ATVPDKIKX0DER", "A1PA6795UKMFR9", "ATVPDKIKX0DER"],
+                }
+            ),
+            "listings": pa.table({"asin": ["B0B"]}),
+            "orders": pa.table({"order_id": ["x"]}),
+        },
+    )
+    warehouse = Warehouse.of_file(file)
+    assert warehouse_asins(lambda: warehouse.dataset("sp_api"), US) == {
+        ("B0A", US),
+        ("B0A", DE),
+        ("B0B", US),
+    }
 
 
 def test_a_warehouse_without_sp_api_tables_gives_no_asins(tmp_path) -> None:
-    path = tmp_path / "empty.duckdb"
-    duckdb.connect(str(path)).close()
-    assert warehouse_asins(Warehouse(path).read, US) == set()
-    assert warehouse_asins(Warehouse(tmp_path / "missing.duckdb").read, US) == set()
+    file = _sp_api(tmp_path / "empty.duckdb", {"orders": pa.table({"order_id": ["x"]})})
+    warehouse = Warehouse.of_file(file)
+    assert warehouse_asins(lambda: warehouse.dataset("sp_api"), US) == set()
+    assert warehouse_asins(lambda: warehouse.dataset("mws"), US) == set()  # nothing loaded
+    assert warehouse_asins(lambda: None, US) == set()
     assert warehouse_asins(None, US) == set()
 
 

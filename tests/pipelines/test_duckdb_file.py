@@ -8,13 +8,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.warehouse import KEY, Warehouse, WarehouseError, catalog_of, load_crypto
+from pipelines.duckdb_file import KEY, DuckDbFile, WarehouseError, catalog_of, load_crypto
 
 SECRET = "unit-test key with a ' quote"
 
 
-def _encrypted(path: Path) -> Warehouse:
-    return Warehouse(path, SECRET, force_mbedtls_unsafe=True)
+def _encrypted(path: Path) -> DuckDbFile:
+    return DuckDbFile(path, SECRET, force_mbedtls_unsafe=True)
 
 
 def test_an_encrypted_file_opens_only_with_its_key(tmp_path) -> None:
@@ -27,9 +27,9 @@ def test_an_encrypted_file_opens_only_with_its_key(tmp_path) -> None:
     with _encrypted(path).connect(read_only=True) as connection:
         assert connection.execute("select v from sp_api.t").fetchall() == [("CANARY-29",)]
     with pytest.raises(WarehouseError, match=re.escape(f"amazon.duckdb is encrypted: set {KEY}")):
-        Warehouse(path).connect(read_only=True)
+        DuckDbFile(path).connect(read_only=True)
     with pytest.raises(WarehouseError, match=re.escape(f"{KEY} does not open amazon.duckdb")):
-        Warehouse(path, "another key").connect(read_only=True)
+        DuckDbFile(path, "another key").connect(read_only=True)
     assert SECRET not in repr(_encrypted(path))
 
 
@@ -42,16 +42,15 @@ def test_a_key_for_a_plain_file_is_refused(tmp_path) -> None:
 
 def test_readers_share_the_connection_a_load_holds(tmp_path) -> None:
     warehouse = _encrypted(tmp_path / "w.duckdb")
-    assert warehouse.read() is None  # no file before a first load
     warehouse.destination()
     try:
         with warehouse.connect() as writer:
             writer.execute("create table t as select 1 as x")
-        with warehouse.read() as reader:  # type: ignore[union-attr]
+        with warehouse.connect(read_only=True) as reader:
             assert reader.execute("select x from t").fetchall() == [(1,)]
     finally:
         warehouse.close()
-    with warehouse.read() as reader:  # type: ignore[union-attr]
+    with warehouse.connect(read_only=True) as reader:
         assert reader.execute("select x from t").fetchall() == [(1,)]
 
 
@@ -73,7 +72,7 @@ def test_writing_encrypted_needs_openssl_unless_forced() -> None:
 
 
 def test_dbt_gets_the_key_only_under_a_name_it_keeps_out_of_its_logs(tmp_path) -> None:
-    assert Warehouse(tmp_path / "a.duckdb").dbt_environment() == {
+    assert DuckDbFile(tmp_path / "a.duckdb").dbt_environment() == {
         "AMAZON_DUCKDB_PATH": str(tmp_path / "a.duckdb")
     }
     found = _encrypted(tmp_path / "a.duckdb").dbt_environment()
