@@ -1,7 +1,6 @@
 """Warehouses besides DuckDB, for the tests that import this module: a real PostgreSQL 16 per
-test session (so per xdist worker) from pgserver's wheel, the sandbox loaded into any
-destination the way `pipelines/run.py` loads it, dbt run on any target, and a checksum of a
-table in SQL that DuckDB and PostgreSQL run alike."""
+test session (so per xdist worker) from pgserver's wheel, `pipelines/run.py` pointed at it,
+dbt run on any target, and a checksum of a table in SQL that DuckDB and PostgreSQL run alike."""
 
 from __future__ import annotations
 
@@ -14,17 +13,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import dlt
 import pytest
 
-from pipelines.builders import BUILDERS, RunContext
-from tests.conftest import ROOT, START_DATE
+from tests.conftest import ROOT
 
 SQL_DIR = ROOT / "sql"
-# amzpecty is left out: its planner reads the ASINs to ask for from a DuckDB file
-SOURCES = ("sp_api", "mws", "paapi", "aim")
-# bench/postgres_formats.py measured the fastest: parquet, through ADBC's COPY
-POSTGRES_FILE_FORMAT = "parquet"
 HEX_DIGITS = "0123456789abcdef"
 
 
@@ -39,15 +32,9 @@ class Postgres:
         # instead, and the server trusts local connections
         return f"postgresql://postgres:trusted@localhost/{database}?host={self.socket_dir}"
 
-    def dbt_env(self, database: str) -> dict[str, str]:
-        """The variables sql/profiles.yml's postgres target reads."""
-        return {
-            "AMAZON_PG_HOST": self.socket_dir,
-            "AMAZON_PG_PORT": "5432",
-            "AMAZON_PG_USER": "postgres",
-            "AMAZON_PG_PASSWORD": "trusted",
-            "AMAZON_PG_DBNAME": database,
-        }
+    def run_py_env(self, database: str) -> dict[str, str]:
+        """What points `run.py --destination postgres` at `database`, as a user sets it."""
+        return {"DESTINATION__POSTGRES__CREDENTIALS": self.dsn(database)}
 
     def create_database(self, name: str) -> str:
         import psycopg2
@@ -80,23 +67,6 @@ def postgres() -> Iterator[Postgres]:
             yield Postgres(parse_qs(urlsplit(server.get_uri()).query)["host"][0])
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-
-
-def load_sandbox(
-    accounts: dict[str, Any], destination: Any, pipelines_dir: Path, file_format: str
-) -> RunContext:
-    """Every source of `SOURCES` into `destination`: one pipeline per source, its dataset named
-    after it, as `pipelines/run.py` runs them; the context holds the run's failures."""
-    context = RunContext(mode="sandbox", sandbox=accounts, start_date=START_DATE)
-    for name in SOURCES:
-        pipeline = dlt.pipeline(
-            pipeline_name=f"sandbox_{name}",
-            destination=destination,
-            dataset_name=name,
-            pipelines_dir=str(pipelines_dir),
-        )
-        pipeline.run(BUILDERS[name](context), loader_file_format=file_format)
-    return context
 
 
 def run_dbt(command: str, target: str, env: dict[str, str], work: Path, *args: str) -> Any:

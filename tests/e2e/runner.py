@@ -11,11 +11,12 @@ from tests.conftest import ROOT, START_DATE
 
 
 def run_py_command(workdir: Path, *extra: str, name: str = "warehouse") -> list[str]:
+    """run.py into `workdir`: `<name>.duckdb` there, unless `extra` names a --destination."""
+    warehouse = [] if "--destination" in extra else ["--duckdb", str(workdir / f"{name}.duckdb")]
     return [
         sys.executable,
         str(ROOT / "pipelines" / "run.py"),
-        "--duckdb",
-        str(workdir / f"{name}.duckdb"),
+        *warehouse,
         "--pipelines-dir",
         str(workdir / f"{name}-pipelines"),
         "--start-date",

@@ -1,123 +1,122 @@
-"""One dbt project, two warehouses: the same sandbox world loaded into DuckDB and PostgreSQL,
-built with every dbt test passing on both, and every mart holding the same rows."""
+"""One dbt project, two warehouses, one way to load them: `pipelines/run.py` loads the same
+sandbox world (every source, Amzpecty's planner reading the ASINs loaded before it) into
+DuckDB and into PostgreSQL and builds the marts; every dbt test passes on both, and every mart
+holds the same rows."""
 
 from __future__ import annotations
 
+import re
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import dlt
 import duckdb
 import pytest
 import requests
 
-from pipelines import transform
+from tests.e2e.runner import run_py
 from tests.warehouses import (
-    POSTGRES_FILE_FORMAT,
-    SOURCES,
     SQL_DIR,
     Postgres,
     checksum_sql,
-    failures,
-    load_sandbox,
     mart_keys,
     postgres,  # noqa: F401
-    run_dbt,
 )
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("warehouses")]
 MARTS = sorted(path.stem for path in (SQL_DIR / "models" / "marts").glob("*.sql"))
-NEEDS_AMZPECTY = {"asin_price_history": "its snapshots come from Amzpecty, not loaded here"}
 DATABASE = "amazon"
+SOURCES = ("sp_api", "mws", "paapi", "aim", "amzpecty")
+DBT_OK = re.compile(r"^dbt build: ok \((?P<counts>.+)\)$", re.MULTILINE)
 
 
 @dataclass(frozen=True)
 class Twins:
-    duckdb_path: Path
-    postgres: Postgres
     work: Path
-    duckdb_build: transform.DbtSummary
-    postgres_build: Any
+    postgres: Postgres
+    duckdb_run: subprocess.CompletedProcess[str]
+    postgres_run: subprocess.CompletedProcess[str]
     keys: dict[str, list[str]]
+
+    @property
+    def duckdb_path(self) -> Path:
+        return self.work / "duckdb.duckdb"
+
+    def in_duckdb(self, sql: str) -> list[tuple[Any, ...]]:
+        with duckdb.connect(str(self.duckdb_path), read_only=True) as connection:
+            return connection.execute(sql).fetchall()
 
     def money(self, mart: str) -> list[str]:
         """The mart's decimal columns, as DuckDB typed them."""
-        with duckdb.connect(str(self.duckdb_path), read_only=True) as connection:
-            return [
-                name
-                for name, kind in connection.execute(
-                    "select column_name, data_type from information_schema.columns "
-                    "where table_schema = 'main' and table_name = ? order by ordinal_position",
-                    [mart],
-                ).fetchall()
-                if kind.startswith("DECIMAL")
-            ]
+        return [
+            name
+            for name, kind in self.in_duckdb(
+                "select column_name, data_type from information_schema.columns "
+                f"where table_schema = 'main' and table_name = '{mart}' order by ordinal_position"
+            )
+            if kind.startswith("DECIMAL")
+        ]
 
     def checksums(self, mart: str) -> tuple[list[str], list[str]]:
         """The mart's checksum row on DuckDB and on PostgreSQL, as text (the two drivers' number
         types differ, not the values)."""
         sql = checksum_sql("{schema}." + mart, self.keys[mart], self.money(mart))
-        with duckdb.connect(str(self.duckdb_path), read_only=True) as connection:
-            in_duckdb = connection.execute(sql.format(schema="main")).fetchone()
+        (in_duckdb,) = self.in_duckdb(sql.format(schema="main"))
         (in_postgres,) = self.postgres.query(DATABASE, sql.format(schema="analytics"))
         return [str(v) for v in in_duckdb], [str(v) for v in in_postgres]
 
 
-def reset(sandbox_server: Any) -> None:
-    requests.post(f"{sandbox_server.url}/_sandbox/reset", timeout=10).raise_for_status()
-
-
-def load_postgres(server: Postgres, accounts: dict[str, Any], work: Path) -> None:
-    destination = dlt.destinations.postgres(credentials=server.dsn(DATABASE))
-    context = load_sandbox(accounts, destination, work / "pipelines", POSTGRES_FILE_FORMAT)
-    assert not list(context.failures)
-
-
-def build_postgres(server: Postgres, work: Path) -> Any:
-    return run_dbt("build", "postgres", server.dbt_env(DATABASE), work / "dbt")
+def run_postgres(server: Any, postgres: Postgres, work: Path) -> subprocess.CompletedProcess[str]:  # noqa: F811
+    """`run.py --destination postgres`, the DSN in dlt's variable, as a user runs it."""
+    return run_py(
+        work,
+        "--sandbox-url",
+        server.url,
+        "--destination",
+        "postgres",
+        name="postgres",
+        **postgres.run_py_env(DATABASE),
+    )
 
 
 @pytest.fixture(scope="session")
 def twins(sandbox_server, postgres, tmp_path_factory) -> Twins:  # noqa: F811
-    """The sandbox world as a reset leaves it, loaded and built in each warehouse."""
+    """The sandbox world as a reset leaves it, loaded and built by run.py in each warehouse."""
     work = tmp_path_factory.mktemp("twins")
-    duckdb_path = work / "warehouse.duckdb"
-    reset(sandbox_server)
-    destination = dlt.destinations.duckdb(str(duckdb_path))
-    context = load_sandbox(sandbox_server.accounts(), destination, work / "duckdb", "parquet")
-    assert not list(context.failures)
-    duckdb_build = transform.build(duckdb_path)
+    reset = f"{sandbox_server.url}/_sandbox/reset"
+    requests.post(reset, timeout=10).raise_for_status()
+    duckdb_run = run_py(work, "--sandbox-url", sandbox_server.url, name="duckdb")
     postgres.create_database(DATABASE)
-    reset(sandbox_server)
-    load_postgres(postgres, sandbox_server.accounts(), work)
-    return Twins(
-        duckdb_path,
-        postgres,
-        work,
-        duckdb_build,
-        build_postgres(postgres, work),
-        mart_keys(duckdb_path.with_suffix(".dbt") / "target" / "manifest.json"),
-    )
+    requests.post(reset, timeout=10).raise_for_status()
+    postgres_run = run_postgres(sandbox_server, postgres, work)
+    keys = mart_keys(work / "duckdb.dbt" / "target" / "manifest.json")
+    return Twins(work, postgres, duckdb_run, postgres_run, keys)
 
 
-def test_dbt_build_passes_with_every_test_on_duckdb_and_postgres(twins: Twins) -> None:
-    assert twins.duckdb_build.success, twins.duckdb_build.failures
-    assert twins.postgres_build.success, failures(twins.postgres_build)
-    statuses = [str(node.status) for node in twins.postgres_build.result.results]
-    assert statuses.count("pass") == twins.duckdb_build.counts["pass"] > 100
-    assert statuses.count("success") == twins.duckdb_build.counts["success"] > 40
+def test_run_py_loads_and_builds_every_mart_with_every_test_on_duckdb_and_postgres(
+    twins: Twins,
+) -> None:
+    assert twins.duckdb_run.returncode == 0, twins.duckdb_run.stderr[-3000:]
+    assert twins.postgres_run.returncode == 0, twins.postgres_run.stderr[-3000:]
+    assert twins.postgres_run.stdout.startswith(f"warehouse: postgres database {DATABASE}\n")
+    built = [DBT_OK.search(run.stdout) for run in (twins.duckdb_run, twins.postgres_run)]
+    assert built[0] and built[1], twins.postgres_run.stdout[-2000:]
+    assert built[0]["counts"] == built[1]["counts"]  # the same models and tests, all passing
+    counts = dict(reversed(part.split()) for part in built[1]["counts"].split(", "))
+    assert int(counts["pass"]) > 100 and int(counts["success"]) > 40
+    assert "ADBC" not in twins.postgres_run.stderr  # parquet through ADBC, no fallback
 
 
-@pytest.mark.parametrize(
-    "mart",
-    [
-        pytest.param(mart, marks=pytest.mark.skip(reason=NEEDS_AMZPECTY[mart]))
-        if mart in NEEDS_AMZPECTY
-        else mart
-        for mart in MARTS
-    ],
-)
+def test_amzpecty_asks_for_the_asins_postgres_holds(twins: Twins) -> None:
+    sql = "select count(distinct asin) from amzpecty.asin_snapshots"
+    (in_postgres,) = twins.postgres.query(DATABASE, sql)
+    # no ASIN is configured: every one came from the sp_api tables the planner read
+    assert in_postgres == twins.in_duckdb(sql)[0]
+    assert in_postgres[0] > 50
+
+
+@pytest.mark.parametrize("mart", MARTS)
 def test_a_mart_holds_the_same_rows_on_duckdb_and_postgres(twins: Twins, mart: str) -> None:
     in_duckdb, in_postgres = twins.checksums(mart)
     assert int(in_duckdb[0]) > 0, f"{mart} is empty: the comparison would prove nothing"
@@ -141,8 +140,8 @@ def test_an_incremental_rerun_on_postgres_adds_nothing(twins: Twins, sandbox_ser
         }
 
     before = counts()
-    load_postgres(twins.postgres, sandbox_server.accounts(), twins.work)
-    rebuilt = build_postgres(twins.postgres, twins.work)
-    assert rebuilt.success, failures(rebuilt)
+    rerun = run_postgres(sandbox_server, twins.postgres, twins.work)
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    assert DBT_OK.search(rerun.stdout), rerun.stdout[-2000:]
     assert counts() == before
-    assert len(tables) > 20 and sum(before.values()) > 10000
+    assert len(tables) > 30 and sum(before.values()) > 10000
