@@ -19,6 +19,7 @@ from typing import Any
 
 import dlt
 from dlt.common.configuration.container import Container
+from dlt.common.configuration.exceptions import ConfigFieldMissingException
 from dlt.common.configuration.providers import EnvironProvider
 from dlt.common.configuration.specs.pluggable_run_context import PluggableRunContext
 from dlt.common.destination import Destination
@@ -206,7 +207,21 @@ def choose(destination: str | None, duckdb_path: Path | None, pipelines_dir: Pat
                 "leave --duckdb out, or run with --destination duckdb"
             )
         warehouse = Warehouse(factory, pipelines_dir.resolve() / str(factory.destination_name))
-        warehouse.credentials  # noqa: B018  (resolved now: a missing one fails at once)
+        try:
+            warehouse.credentials  # noqa: B018  (resolved now: a missing one fails at once)
+        except ConfigFieldMissingException as error:
+            name = warehouse.name
+            missing = [
+                field
+                for traces in error.traces.values()
+                for found in traces
+                for field in getattr(found, "traces", {})
+            ]
+            raise WarehouseError(
+                f"{name} needs its credentials: set [destination.{name}.credentials] in "
+                f".dlt/secrets.toml or DESTINATION__{name.upper()}__CREDENTIALS "
+                f"(missing: {', '.join(missing) or 'credentials'})"
+            ) from None
         return warehouse
     path = duckdb_path or _configured_file() or DEFAULT_FILE
     if str(path).startswith(MOTHERDUCK_PREFIXES):
