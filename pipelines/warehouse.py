@@ -41,7 +41,7 @@ ALWAYS_ENCRYPTED = frozenset({"motherduck", "bigquery", "snowflake"})
 ENCRYPTED_AT_REST = "pii.encrypted_at_rest"
 SECRET_FIELDS = ("password", "private_key", "private_key_passphrase", "refresh_token", "token")
 # dbt hides the values of `DBT_ENV_SECRET_*` variables from its logs and errors
-DBT_SECRET = "DBT_ENV_SECRET_"
+DBT_HIDDEN = "DBT_ENV_SECRET_"
 
 
 @dataclass
@@ -152,13 +152,13 @@ class Warehouse:
                 "AMAZON_PG_HOST": str(query.get("host") or credentials.host),
                 "AMAZON_PG_PORT": str(credentials.port or 5432),
                 "AMAZON_PG_USER": str(credentials.username),
-                f"{DBT_SECRET}AMAZON_PG_PASSWORD": str(credentials.password or ""),
+                f"{DBT_HIDDEN}AMAZON_PG_PASSWORD": str(credentials.password or ""),
                 "AMAZON_PG_DBNAME": str(credentials.database),
             }
         if self.kind == "motherduck":
             return "motherduck", {
                 "AMAZON_MOTHERDUCK_DATABASE": str(credentials.database),
-                f"{DBT_SECRET}AMAZON_MOTHERDUCK_TOKEN": str(credentials.password),
+                f"{DBT_HIDDEN}AMAZON_MOTHERDUCK_TOKEN": str(credentials.password),
             }
         if self.kind == "bigquery":
             location = dlt.config.get(f"destination.{self.name}.location") or "US"
@@ -166,14 +166,14 @@ class Warehouse:
                 "AMAZON_BQ_PROJECT": str(credentials.project_id),
                 "AMAZON_BQ_CLIENT_EMAIL": str(credentials.client_email),
                 "AMAZON_BQ_PRIVATE_KEY_ID": str(credentials.private_key_id or ""),
-                f"{DBT_SECRET}AMAZON_BQ_PRIVATE_KEY": str(credentials.private_key),
+                f"{DBT_HIDDEN}AMAZON_BQ_PRIVATE_KEY": str(credentials.private_key),
                 "AMAZON_BQ_LOCATION": str(location),
             }
         if self.kind == "snowflake":
             return "snowflake", {
                 "AMAZON_SF_ACCOUNT": str(credentials.host),
                 "AMAZON_SF_USER": str(credentials.username),
-                f"{DBT_SECRET}AMAZON_SF_PASSWORD": str(credentials.password or ""),
+                f"{DBT_HIDDEN}AMAZON_SF_PASSWORD": str(credentials.password or ""),
                 "AMAZON_SF_DATABASE": str(credentials.database),
                 "AMAZON_SF_WAREHOUSE": str(credentials.warehouse or ""),
                 "AMAZON_SF_ROLE": str(credentials.role or ""),

@@ -21,7 +21,7 @@ TARGETS = {  # target: (adapter package, sqlglot dialect, the profile's variable
         "duckdb",
         {
             "AMAZON_MOTHERDUCK_DATABASE": "amazon",
-            "DBT_ENV_SECRET_AMAZON_MOTHERDUCK_TOKEN": "unused",
+            "DBT_ENV_SECRET_AMAZON_MOTHERDUCK_TOKEN": "unused",  # pragma: allowlist secret
         },
     ),
     "bigquery": ("dbt.adapters.bigquery", "bigquery", {"AMAZON_BQ_PROJECT": "example-project"}),
