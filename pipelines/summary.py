@@ -39,8 +39,7 @@ def render(
 ) -> str:
     """`loaded` maps each dataset (source) to the load ids this run completed, those an
     interrupted run left among them."""
-    where = warehouse.file.path if warehouse.file is not None else warehouse.label
-    lines = [f"warehouse: {where}{' (encrypted)' if warehouse.encrypted else ''}"]
+    lines = [f"warehouse: {warehouse.where}{' (encrypted)' if warehouse.encrypted else ''}"]
     lines.append(f"  {'table':<36}{'rows':>12}{'loaded now':>12}")
     for dataset, load_ids in loaded.items():
         for table, (rows, now) in table_rows(warehouse, dataset, load_ids).items():

@@ -79,6 +79,20 @@ class Warehouse:
         )
         return f"{self.name} database {database}" if database else self.name
 
+    @property
+    def where(self) -> str:
+        """What a reader is told it reads: the file's full path, or the database."""
+        return str(self.file.path) if self.file is not None else self.label
+
+    @property
+    def marts_schema(self) -> str:
+        """Where dbt builds the marts (sql/profiles.yml): `main` in DuckDB and MotherDuck,
+        else `analytics`, or AMAZON_DBT_SCHEMA."""
+        if self.file is not None:
+            return "main"
+        default = "main" if self.kind == "motherduck" else "analytics"
+        return os.environ.get("AMAZON_DBT_SCHEMA") or default
+
     @cached_property
     def credentials(self) -> Any:
         """The destination's credentials as dlt resolves them (a missing one fails here,
@@ -188,9 +202,15 @@ class Warehouse:
             self.file.close()
 
 
-def choose(destination: str | None, duckdb_path: Path | None, pipelines_dir: Path) -> Warehouse:
-    """The warehouse of `--destination` (else `destination_type`, else DuckDB) and `--duckdb`,
-    with everything that would make it the wrong one refused before anything runs."""
+def choose(
+    destination: str | None,
+    duckdb_path: Path | None,
+    pipelines_dir: Path,
+    default_file: Path = DEFAULT_FILE,
+) -> Warehouse:
+    """The warehouse of `--destination` (else `destination_type`, else DuckDB) and `--duckdb`
+    (else dlt's DuckDB path setting, else `default_file`), with everything that would make it
+    the wrong one refused before anything runs."""
     reference = destination or dlt.config.get("destination_type") or "duckdb"
     try:
         factory = Destination.from_reference(reference)
@@ -223,7 +243,7 @@ def choose(destination: str | None, duckdb_path: Path | None, pipelines_dir: Pat
                 f"(missing: {', '.join(missing) or 'credentials'})"
             ) from None
         return warehouse
-    path = duckdb_path or _configured_file() or DEFAULT_FILE
+    path = duckdb_path or _configured_file() or default_file
     if str(path).startswith(MOTHERDUCK_PREFIXES):
         raise WarehouseError(
             f"--duckdb takes a DuckDB file, not the MotherDuck database {path}: run with "
