@@ -34,6 +34,7 @@ import pendulum
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.harness import control, emit, peak_rss_mb, run_worker, sandbox_process
+from bench.postgres_formats import Warnings
 from bench.reports import ORIGIN, source_options, warm_up
 
 SELLER_SHARE = 0.85  # the NA and EU sellers hold 85% of the seeded orders
@@ -46,17 +47,6 @@ KEYS = {
     "order_items": ("seller_id", "order_id", "order_item_id"),
     "report_order_items": ("seller_id", "marketplace_id", "amazon_order_id", "sku", "key_ordinal"),
 }
-
-
-class Warnings(logging.Handler):
-    """dlt's warnings of the measured load, first lines."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.messages: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage().splitlines()[0])
 
 
 def open_warehouse(destination: str, workdir: str) -> Any:
@@ -277,6 +267,9 @@ def print_figures(figures: dict[str, Any]) -> None:
             )
 
 
+WORKERS = {"load": load_worker, "dbt": dbt_worker}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -286,12 +279,12 @@ def main() -> None:
     parser.add_argument(
         "--time-scale", type=float, default=20_000, help="where the client is the limit"
     )
-    parser.add_argument("--worker", nargs="+")
+    parser.add_argument(
+        "--worker", nargs="+", help="the measured process: load or dbt, then its arguments"
+    )
     args = parser.parse_args()
     if args.worker:
-        mode, *rest = args.worker
-        (load_worker if mode == "load" else dbt_worker)(*rest)
-        return
+        return WORKERS[args.worker[0]](*args.worker[1:])
     figures = measure(args.orders, args.rows, args.time_scale)
     print_figures(figures)
     duckdb_, postgres = figures["duckdb"], figures["postgres"]
