@@ -18,10 +18,11 @@ class DbtSummary:
     failures: list[str]
 
 
-def build(target: Path | Warehouse) -> DbtSummary:
-    """Run `dbt build` quietly; the summary names any model or test that failed. dbt's target
-    and logs sit beside the warehouse (`amazon.dbt/`), so builds of two warehouses (parallel
-    tests) never share them."""
+def build(target: Path | Warehouse, full_refresh: bool = False) -> DbtSummary:
+    """Run `dbt build` quietly; the summary names any model or test that failed. Incremental
+    marts rebuild only what was loaded since their last build, unless `full_refresh`. dbt's
+    target (with its partial parse) and logs sit beside the warehouse (`amazon.dbt/`), so builds
+    of two warehouses (parallel tests) never share them."""
     warehouse = target if isinstance(target, Warehouse) else Warehouse(target.resolve())
     work = warehouse.path.with_suffix(".dbt")
     os.environ.update(warehouse.dbt_environment())
@@ -42,6 +43,7 @@ def build(target: Path | Warehouse) -> DbtSummary:
         str(work / "logs"),
         "--target",
         "encrypted" if warehouse.encrypted else "dev",
+        *(["--full-refresh"] if full_refresh else []),
     ]
     try:
         result = dbtRunner().invoke(args)

@@ -1,10 +1,61 @@
 -- revenue - fees - refunds per SKU, marketplace, local day and currency: revenue on the order
--- day (cancelled orders excluded), fees and refunds on the day Amazon posted them
+-- day (cancelled orders add nothing), fees and refunds on the day Amazon posted them. A SKU's
+-- day is rebuilt whenever an order or a financial event of it that day is loaded.
+{{ config(
+    materialized='incremental',
+    unique_key=['seller_id', 'marketplace_id', 'seller_sku', 'profit_date'],
+) }}
+
+{%- set partition = ['seller_id', 'marketplace_id', 'seller_sku', 'profit_date'] %}
+
 with
 
 marketplaces as (
 
     select * from {{ ref('marketplaces') }}
+
+),
+
+sold as (
+
+    select
+        seller_id,
+        marketplace_id,
+        seller_sku,
+        order_date as profit_date,
+        currency_code,
+        case when is_cancelled then 0 else quantity_ordered end as units,
+        case when is_cancelled then 0 else item_subtotal end as revenue,
+        loaded_at
+    from {{ ref('order_items') }}
+    where seller_sku is not null
+
+),
+
+-- Amazon signs charges negative: a cost is the amount negated
+charged as (
+
+    select
+        amounts.seller_id,
+        marketplaces.marketplace_id,
+        amounts.seller_sku,
+        {{ local_date('amounts.posted_at', 'marketplaces.timezone') }} as profit_date,
+        amounts.currency_code,
+        case when amounts.is_fee then -amounts.amount else 0 end as fees,
+        case when amounts.is_refunded_charge then -amounts.amount else 0 end as refunds,
+        amounts.loaded_at
+    from {{ ref('stg_sp_api__financial_event_amounts') }} as amounts
+    inner join marketplaces
+        on amounts.marketplace_name = marketplaces.marketplace_name
+    where amounts.seller_sku is not null
+
+),
+
+changed as (
+
+    {{ changed_partitions('sold', partition) }}
+    union
+    {{ changed_partitions('charged', partition) }}
 
 ),
 
@@ -14,32 +65,31 @@ revenue as (
         seller_id,
         marketplace_id,
         seller_sku,
-        order_date as profit_date,
+        profit_date,
         currency_code,
-        cast(sum(quantity_ordered) as bigint) as units,
-        sum(item_subtotal) as revenue
-    from {{ ref('order_items') }}
-    where not is_cancelled
-    group by seller_id, marketplace_id, seller_sku, order_date, currency_code
+        cast(sum(units) as bigint) as units,
+        sum(revenue) as revenue,
+        max(loaded_at) as loaded_at
+    from sold
+    where {{ changed_only('sold', partition) }}
+    group by seller_id, marketplace_id, seller_sku, profit_date, currency_code
 
 ),
 
 money as (
 
     select
-        amounts.seller_id,
-        marketplaces.marketplace_id,
-        amounts.seller_sku,
-        {{ local_date('amounts.posted_at', 'marketplaces.timezone') }} as profit_date,
-        amounts.currency_code,
-        -- Amazon signs charges negative: a cost is the amount negated
-        -sum(case when amounts.is_fee then amounts.amount else 0 end) as fees,
-        -sum(case when amounts.is_refunded_charge then amounts.amount else 0 end) as refunds
-    from {{ ref('stg_sp_api__financial_event_amounts') }} as amounts
-    inner join marketplaces
-        on amounts.marketplace_name = marketplaces.marketplace_name
-    where amounts.seller_sku is not null
-    group by 1, 2, 3, 4, 5
+        seller_id,
+        marketplace_id,
+        seller_sku,
+        profit_date,
+        currency_code,
+        sum(fees) as fees,
+        sum(refunds) as refunds,
+        max(loaded_at) as loaded_at
+    from charged
+    where {{ changed_only('charged', partition) }}
+    group by seller_id, marketplace_id, seller_sku, profit_date, currency_code
 
 ),
 
@@ -69,7 +119,10 @@ final as (
         cast(
             coalesce(revenue.revenue, 0) - coalesce(money.fees, 0) - coalesce(money.refunds, 0)
             as decimal(18, 4)
-        ) as profit
+        ) as profit,
+        greatest(
+            coalesce(revenue.loaded_at, money.loaded_at), coalesce(money.loaded_at, revenue.loaded_at)
+        ) as loaded_at
 
     from days
     left join revenue
