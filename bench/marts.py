@@ -17,6 +17,8 @@ from pathlib import Path
 
 import duckdb
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
 from bench.harness import ROOT, emit
 
 # raw table -> its order id column: what grows with orders
