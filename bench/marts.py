@@ -21,16 +21,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.harness import ROOT, emit
 
-# raw table -> its order id column: what grows with orders
+# raw table -> its order id column and any other key column a copy must change
 ORDER_TABLES = {
-    "sp_api.orders": "order_id",
-    "sp_api.order_items": "order_id",
-    "sp_api.report_order_items": "amazon_order_id",
-    "sp_api.financial_event_amounts": "amazon_order_id",
-    "sp_api.report_fba_returns": "order_id",
-    "mws.orders": "amazon_order_id",
-    "mws.order_items": "amazon_order_id",
-    "aim.order_items": "order_id",
+    "sp_api.orders": ("order_id",),
+    "sp_api.order_items": ("order_id",),
+    "sp_api.report_order_items": ("amazon_order_id",),
+    "sp_api.financial_event_amounts": ("amazon_order_id", "event_id"),
+    "sp_api.report_fba_returns": ("order_id",),
+    "mws.orders": ("amazon_order_id",),
+    "mws.order_items": ("amazon_order_id",),
+    "aim.order_items": ("order_id",),
 }
 CHANGED_SHARE = 0.01
 
@@ -48,10 +48,11 @@ def scale(path: Path, target: int) -> int:
     """Copies of every order-keyed raw row under new order ids, up to `target` orders."""
     with duckdb.connect(str(path)) as connection:
         copies = -(-target // orders(connection))
-        for table, column in ORDER_TABLES.items():
+        for table, columns in ORDER_TABLES.items():
+            renamed = ", ".join(f"raw.{c} || '~' || copy as {c}" for c in columns)
             connection.execute(
-                f"insert into {table} select * replace ({column} || '~' || copy as {column}) "
-                f"from {table}, (select range as copy from range(1, {copies}))"
+                f"insert into {table} select raw.* replace ({renamed}) "
+                f"from {table} as raw, (select range as copy from range(1, {copies}))"
             )
         return orders(connection)
 

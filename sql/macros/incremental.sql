@@ -36,3 +36,17 @@
     1 = 1
     {%- endif -%}
 {%- endmacro %}
+
+{# order_items' partitions can empty: the source that now wins an order may have no items of it
+   (orders.item_lines = 0), and delete+insert replaces only the partitions it inserts into #}
+{% macro drop_items_of_orders_without_items() -%}
+    {%- if is_incremental() -%}
+    delete from {{ this }}
+    where exists (
+        select 1 from {{ ref('orders') }} as orders
+        where orders.seller_id = {{ this }}.seller_id
+            and orders.order_id = {{ this }}.order_id
+            and orders.item_lines = 0
+    )
+    {%- endif -%}
+{%- endmacro %}

@@ -62,7 +62,7 @@ def advance(server: Any) -> None:
 def assert_built_incrementally(target: Path) -> None:
     """The last build read each mart's cursor: no mart was rebuilt whole for want of one."""
     for mart in INCREMENTAL:
-        (compiled,) = (target / "run").rglob(f"marts/{mart}.sql")
+        (compiled,) = (target / "compiled").rglob(f"marts/{mart}.sql")
         assert "select max(loaded_at) from" in compiled.read_text(), mart
 
 

@@ -25,10 +25,10 @@ final as (
         order_date,
         currency_code,
         count(distinct case when not is_cancelled then order_id end) as orders,
-        count(distinct case when is_cancelled then order_id end) as cancelled_orders,
         cast(coalesce(sum(case when not is_cancelled then quantity_ordered end), 0) as bigint)
             as units,
         coalesce(sum(case when not is_cancelled then item_subtotal end), 0) as gross_sales,
+        count(distinct case when is_cancelled then order_id end) as cancelled_orders,
         max(loaded_at) as loaded_at
 
     from items

@@ -1,6 +1,11 @@
 -- one row per item of an order, from the source that won the order; an order's items are rebuilt
--- together whenever the order is (its loaded_at covers its items)
-{{ config(materialized='incremental', unique_key=['seller_id', 'order_id']) }}
+-- together whenever the order is (its loaded_at covers its items), and dropped when the source
+-- that now wins it has none
+{{ config(
+    materialized='incremental',
+    unique_key=['seller_id', 'order_id'],
+    post_hook="{{ drop_items_of_orders_without_items() }}",
+) }}
 
 with
 
