@@ -58,28 +58,40 @@ def scale(path: Path, target: int) -> int:
 
 
 def change(path: Path) -> int:
-    """1% of the Orders API's orders reloaded by a new load: their status moved on, their
-    items reloaded with them; the load completed (recorded in `_dlt_loads`)."""
+    """1% of the orders reloaded by a new, completed load (recorded in `_dlt_loads`): every
+    raw row of them replaced, a third of them cancelled since."""
     load_id = "bench-change"  # any new id: the cursor is the time the load completed
-    picked = f"hash(order_id) % {round(1 / CHANGED_SHARE)} = 0"
+    picked = f"hash({{column}}) % {round(1 / CHANGED_SHARE)} = 0"
     with duckdb.connect(str(path)) as connection:
+        for schema in sorted({table.split(".")[0] for table in ORDER_TABLES}):
+            connection.execute(
+                f"insert into {schema}._dlt_loads (load_id, schema_name, status, inserted_at) "
+                "values (?, ?, 0, now())",
+                [load_id, schema],
+            )
+        for table, (column, *_) in ORDER_TABLES.items():
+            connection.execute(
+                f"update {table} set _dlt_load_id = ? where {picked.format(column=column)}",
+                [load_id],
+            )
         connection.execute(
-            "insert into sp_api._dlt_loads (load_id, schema_name, status, inserted_at) "
-            "values (?, 'sp_api', 0, now())",
-            [load_id],
+            "update sp_api.orders set fulfillment__fulfillment_status = 'CANCELLED' "
+            f"where {picked.format(column='order_id')} and hash(order_id) % 3 = 0"
         )
-        changed = connection.execute(
-            f"""update sp_api.orders set
-                _dlt_load_id = ?,
-                fulfillment__fulfillment_status = case
-                    when hash(order_id) % 3 = 0 then 'CANCELLED' else 'SHIPPED' end,
-                last_updated_time = '2026-12-01T00:00:00Z'
-            where {picked}""",
-            [load_id],
-        ).fetchone()[0]
         connection.execute(
-            f"update sp_api.order_items set _dlt_load_id = ? where {picked}", [load_id]
+            "update sp_api.report_order_items set order_status = 'Cancelled' "
+            f"where {picked.format(column='amazon_order_id')} and hash(amazon_order_id) % 3 = 0"
         )
+        connection.execute("checkpoint")
+        (changed,) = connection.execute(
+            "select count(*) from (select distinct seller_id, order_id from ("
+            + " union all ".join(
+                f"select seller_id, {column} as order_id from {table} "
+                "where _dlt_load_id = 'bench-change'"
+                for table, (column, *_) in ORDER_TABLES.items()
+            )
+            + "))"
+        ).fetchone()
     return changed
 
 
