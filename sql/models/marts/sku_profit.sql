@@ -26,6 +26,8 @@ sold as (
         currency_code,
         case when is_cancelled then 0 else quantity_ordered end as units,
         case when is_cancelled then 0 else item_subtotal end as revenue,
+        0 as fees,
+        0 as refunds,
         loaded_at
     from {{ ref('order_items') }}
     where seller_sku is not null
@@ -41,6 +43,8 @@ charged as (
         amounts.seller_sku,
         {{ local_date('amounts.posted_at', 'marketplaces.timezone') }} as profit_date,
         amounts.currency_code,
+        0 as units,
+        0 as revenue,
         case when amounts.is_fee then -amounts.amount else 0 end as fees,
         case when amounts.is_refunded_charge then -amounts.amount else 0 end as refunds,
         amounts.loaded_at
@@ -51,15 +55,21 @@ charged as (
 
 ),
 
-changed as (
+movements as (
 
-    {{ changed_partitions('sold', partition) }}
-    union
-    {{ changed_partitions('charged', partition) }}
+    select * from sold
+    union all
+    select * from charged
 
 ),
 
-revenue as (
+changed as (
+
+    {{ changed_partitions('movements', partition) }}
+
+),
+
+final as (
 
     select
         seller_id,
@@ -68,75 +78,15 @@ revenue as (
         profit_date,
         currency_code,
         cast(sum(units) as bigint) as units,
-        sum(revenue) as revenue,
+        cast(sum(revenue) as decimal(18, 4)) as revenue,
+        cast(sum(fees) as decimal(18, 4)) as fees,
+        cast(sum(refunds) as decimal(18, 4)) as refunds,
+        cast(sum(revenue) - sum(fees) - sum(refunds) as decimal(18, 4)) as profit,
         max(loaded_at) as loaded_at
-    from sold
-    where {{ changed_only('sold', partition) }}
+
+    from movements
+    where {{ changed_only('movements', partition) }}
     group by seller_id, marketplace_id, seller_sku, profit_date, currency_code
-
-),
-
-money as (
-
-    select
-        seller_id,
-        marketplace_id,
-        seller_sku,
-        profit_date,
-        currency_code,
-        sum(fees) as fees,
-        sum(refunds) as refunds,
-        max(loaded_at) as loaded_at
-    from charged
-    where {{ changed_only('charged', partition) }}
-    group by seller_id, marketplace_id, seller_sku, profit_date, currency_code
-
-),
-
-days as (
-
-    select distinct seller_id, marketplace_id, seller_sku, profit_date, currency_code
-    from (
-        select seller_id, marketplace_id, seller_sku, profit_date, currency_code from revenue
-        union all
-        select seller_id, marketplace_id, seller_sku, profit_date, currency_code from money
-    ) as known_days
-
-),
-
-final as (
-
-    select
-        days.seller_id,
-        days.marketplace_id,
-        days.seller_sku,
-        days.profit_date,
-        days.currency_code,
-        coalesce(revenue.units, 0) as units,
-        cast(coalesce(revenue.revenue, 0) as decimal(18, 4)) as revenue,
-        cast(coalesce(money.fees, 0) as decimal(18, 4)) as fees,
-        cast(coalesce(money.refunds, 0) as decimal(18, 4)) as refunds,
-        cast(
-            coalesce(revenue.revenue, 0) - coalesce(money.fees, 0) - coalesce(money.refunds, 0)
-            as decimal(18, 4)
-        ) as profit,
-        greatest(
-            coalesce(revenue.loaded_at, money.loaded_at), coalesce(money.loaded_at, revenue.loaded_at)
-        ) as loaded_at
-
-    from days
-    left join revenue
-        on days.seller_id = revenue.seller_id
-        and days.marketplace_id = revenue.marketplace_id
-        and days.seller_sku = revenue.seller_sku
-        and days.profit_date = revenue.profit_date
-        and days.currency_code = revenue.currency_code
-    left join money
-        on days.seller_id = money.seller_id
-        and days.marketplace_id = money.marketplace_id
-        and days.seller_sku = money.seller_sku
-        and days.profit_date = money.profit_date
-        and days.currency_code = money.currency_code
 
 )
 
