@@ -90,6 +90,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--time-scale", type=float, help="sandbox virtual seconds per second")
     parser.add_argument("--no-dbt", action="store_true", help="load only; skip dbt build")
     parser.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="rebuild the incremental marts from all history (after an upgrade, or to check)",
+    )
+    parser.add_argument(
         "--purge-only",
         action="store_true",
         help="only purge personal data past its retention (pii.retention_days), then build",
@@ -243,7 +248,7 @@ def run(args: argparse.Namespace, warehouse: Warehouse) -> int:
     dbt_summary = None
     if not args.no_dbt:
         log.info("building models (dbt build)")
-        dbt_summary = transform.build(warehouse)
+        dbt_summary = transform.build(warehouse, full_refresh=args.full_refresh)
     print(
         summary.render(warehouse, loaded, context.stats, dbt_summary, time.perf_counter() - started)
     )

@@ -19,10 +19,12 @@ class DbtSummary:
     failures: list[str]
 
 
-def build(target: Path | Warehouse) -> DbtSummary:
-    """Run `dbt build` quietly; the summary names any model or test that failed. dbt's target
-    and logs sit beside the warehouse (`amazon.dbt/`), so builds of two warehouses (parallel
-    tests) never share them; the profile's variables (credentials) live only while it runs."""
+def build(target: Path | Warehouse, full_refresh: bool = False) -> DbtSummary:
+    """Run `dbt build` quietly; the summary names any model or test that failed. Incremental
+    marts rebuild only what was loaded since their last build, unless `full_refresh`. dbt's
+    target (with its partial parse) and logs sit beside the warehouse (`amazon.dbt/`), so builds
+    of two warehouses (parallel tests) never share them; the profile's variables (credentials)
+    live only while it runs."""
     warehouse = (
         target if isinstance(target, Warehouse) else Warehouse.of_file(DuckDbFile(target.resolve()))
     )
@@ -46,6 +48,7 @@ def build(target: Path | Warehouse) -> DbtSummary:
         str(work / "logs"),
         "--target",
         profile,
+        *(["--full-refresh"] if full_refresh else []),
     ]
     try:
         result = dbtRunner().invoke(args)

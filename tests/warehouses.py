@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -69,18 +69,25 @@ def postgres() -> Iterator[Postgres]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def run_dbt(command: str, target: str, env: dict[str, str], work: Path, *args: str) -> Any:
-    """`dbt command` on sql/ against `target` with the profile's variables set; dbt's target
-    and logs go under `work`."""
+def run_dbt(
+    command: str,
+    target: str,
+    env: dict[str, str],
+    work: Path,
+    *args: str,
+    callbacks: Sequence[Callable[[Any], None]] = (),
+) -> Any:
+    """`dbt command` ("build", "docs generate") on sql/ against `target` with the profile's
+    variables set; dbt's target and logs go under `work`, its events to `callbacks`."""
     from dbt.cli.main import dbtRunner
 
     with pytest.MonkeyPatch.context() as patch:
         for name, value in {"DO_NOT_TRACK": "1", **env}.items():
             patch.setenv(name, value)
-        return dbtRunner().invoke(
+        return dbtRunner(callbacks=list(callbacks)).invoke(
             [
                 "--quiet",
-                command,
+                *command.split(),
                 "--project-dir",
                 str(SQL_DIR),
                 "--profiles-dir",

@@ -1,7 +1,8 @@
 {# a raw source table, or an empty relation when it was never loaded: a user may load only some
    sources or resources (`--sources sp_api`, `report_types = []`), and dbt build must still pass
    on what is there. The empty relation has `columns` (a list of names, typed varchar, or a
-   mapping of name to type), else the columns the source's yml declares with their data_type.
+   mapping of name to type), else the columns the source's yml declares with their data_type,
+   and dlt's `_dlt_load_id` (loaded_source joins it).
    `dbt compile --no-introspect` (no connection) takes every table as loaded #}
 {% macro optional_source(source_name, table_name, columns=none) -%}
     {%- set relation = source(source_name, table_name) -%}
@@ -17,6 +18,9 @@
             {%- for column in columns -%}
                 {%- do typed.update({column: columns[column] if columns is mapping else 'varchar'}) -%}
             {%- endfor -%}
+        {%- endif -%}
+        {%- if '_dlt_load_id' not in typed -%}
+            {%- do typed.update({'_dlt_load_id': 'varchar'}) -%}
         {%- endif -%}
         (select {% for name, type in typed.items() %}cast(null as {{ column_type(type) }}) as {{ name }}{{ ", " if not loop.last }}{% endfor %} limit 0)
     {%- else -%}

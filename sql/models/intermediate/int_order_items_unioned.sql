@@ -16,6 +16,7 @@ sp_api_items as (
         quantity_shipped,
         unit_price,
         item_subtotal,
+        loaded_at,
         'sp_api_orders' as source_system
     from {{ ref('stg_sp_api__order_items') }}
 
@@ -40,6 +41,7 @@ report_items as (
         cast(items.item_subtotal / nullif(items.quantity_ordered, 0) as decimal(18, 4))
             as unit_price,
         items.item_subtotal,
+        items.loaded_at,
         'sp_api_reports' as source_system
     from {{ ref('stg_sp_api__report_order_items') }} as items
     left join {{ ref('marketplaces') }} as marketplaces
@@ -62,6 +64,8 @@ mws_items as (
         items.quantity_shipped,
         items.unit_price,
         items.item_subtotal,
+        -- the marketplace comes from the order
+        greatest(items.loaded_at, coalesce(orders.loaded_at, items.loaded_at)) as loaded_at,
         'mws' as source_system
     from {{ ref('stg_mws__order_items') }} as items
     left join {{ ref('stg_mws__orders') }} as orders
@@ -85,6 +89,7 @@ aim_items as (
         cast(null as integer) as quantity_shipped,
         items.unit_price,
         items.unit_price * items.quantity_purchased as item_subtotal,
+        items.loaded_at,
         'aim' as source_system
     from {{ ref('stg_aim__order_items') }} as items
     left join {{ ref('marketplaces') }} as marketplaces

@@ -18,6 +18,7 @@ sp_api_orders as (
         is_cancelled,
         purchased_at,
         last_updated_at,
+        loaded_at,
         'sp_api_orders' as source_system,
         1 as source_priority
     from {{ ref('stg_sp_api__orders') }}
@@ -41,6 +42,7 @@ report_orders as (
         is_cancelled,
         purchased_at,
         last_updated_at,
+        loaded_at,
         'sp_api_reports' as source_system,
         2 as source_priority
     from {{ ref('int_report_orders_rolled_up') }}
@@ -63,6 +65,7 @@ mws_orders as (
         is_cancelled,
         purchased_at,
         last_updated_at,
+        loaded_at,
         'mws' as source_system,
         3 as source_priority
     from {{ ref('stg_mws__orders') }}
@@ -86,6 +89,7 @@ aim_orders as (
         false as is_cancelled,
         min(purchased_at) as purchased_at,
         max(coalesce(paid_at, purchased_at)) as last_updated_at,
+        max(loaded_at) as loaded_at,
         'aim' as source_system,
         4 as source_priority
     from {{ ref('stg_aim__order_items') }}

@@ -41,7 +41,8 @@ orders as (
         any_value(items.currency_code) as currency_code,
         sum(items.item_subtotal + coalesce(items.shipping_price, 0)) as order_total,
         min(items.purchased_at) as purchased_at,
-        max(items.last_updated_at) as last_updated_at
+        max(items.last_updated_at) as last_updated_at,
+        max(items.loaded_at) as loaded_at
 
     from items
     left join marketplaces
@@ -66,7 +67,8 @@ final as (
         false as is_prime,
         order_status = 'CANCELLED' as is_cancelled,
         purchased_at,
-        last_updated_at
+        last_updated_at,
+        loaded_at
     from orders
 
 )

@@ -1,7 +1,13 @@
 -- the buy box, sales rank and quantity per ASIN and marketplace over time: Amzpecty's
 -- snapshots, extended into the past by ECS (Product Advertising API) observations of the ASINs
 -- Amzpecty tracks; against our own price then: the lowest of our listings' prices valid at the
--- snapshot, else (ASINs we sell but whose listings were not loaded) our latest order's price
+-- snapshot, else (ASINs we sell but whose listings were not loaded) our latest order's price.
+-- An ASIN's marketplace is rebuilt whenever anything of it is loaded: a snapshot, an ECS price,
+-- a listing (or the end of one), an order item or its catalog entry.
+{{ config(materialized='incremental', unique_key=['asin', 'marketplace_id']) }}
+
+{%- set partition = ['asin', 'marketplace_id'] %}
+
 with
 
 snapshots as (
@@ -31,10 +37,64 @@ amzpecty as (
         snapshots.buybox_price,
         snapshots.sales_rank,
         snapshots.total_quantity,
-        snapshots.snapshot_at
+        snapshots.snapshot_at,
+        snapshots.loaded_at
     from snapshots
     left join domains
         on snapshots.domain = domains.domain
+
+),
+
+prices as (
+
+    select * from {{ ref('stg_paapi__item_prices') }}
+
+),
+
+listings_history as (
+
+    select * from {{ ref('listings_history') }}
+
+),
+
+order_items as (
+
+    select * from {{ ref('order_items') }}
+
+),
+
+catalog_items as (
+
+    select * from {{ ref('catalog') }}
+
+),
+
+changed as (
+
+    {{ changed_partitions('amzpecty', partition) }}
+    union
+    {{ changed_partitions('prices', partition) }}
+    union
+    {{ changed_partitions('listings_history', partition) }}
+    union
+    {{ changed_partitions('order_items', partition) }}
+    union
+    {{ changed_partitions('catalog_items', partition) }}
+    {%- if is_incremental() %}
+    union
+    -- a listing that ended (dlt closed its last version without a new load)
+    select asin, marketplace_id
+    from listings_history
+    group by seller_id, marketplace_id, sku, asin
+    having max(case when is_current then 1 else 0 end) = 0
+    {%- endif %}
+
+),
+
+located_snapshots as (
+
+    select * from amzpecty
+    where {{ changed_only('amzpecty', partition) }}
 
 ),
 
@@ -55,11 +115,12 @@ ecs as (
         cast(prices.price as decimal(18, 4)) as buybox_price,
         prices.sales_rank,
         cast(null as bigint) as total_quantity,
-        prices.observed_at as snapshot_at
-    from {{ ref('stg_paapi__item_prices') }} as prices
+        prices.observed_at as snapshot_at,
+        prices.loaded_at
+    from prices
     where exists (
         select 1
-        from amzpecty
+        from located_snapshots as amzpecty
         where amzpecty.asin = prices.asin and amzpecty.marketplace_id = prices.marketplace_id
     )
 
@@ -67,7 +128,7 @@ ecs as (
 
 located as (
 
-    select * from amzpecty
+    select * from located_snapshots
     union all
     select * from ecs
 
@@ -75,9 +136,9 @@ located as (
 
 listings as (
 
-    select asin, marketplace_id, currency_code, price, valid_from, valid_to
-    from {{ ref('listings_history') }}
-    where price is not null
+    select asin, marketplace_id, currency_code, price, valid_from, valid_to, loaded_at
+    from listings_history
+    where price is not null and {{ changed_only('listings_history', partition) }}
 
 ),
 
@@ -89,19 +150,20 @@ ranked_order_prices as (
         currency_code,
         unit_price,
         purchased_at,
+        loaded_at,
         row_number() over (
             partition by asin, marketplace_id
             order by purchased_at desc nulls last, order_id desc, order_item_id desc
         ) as price_rank
 
-    from {{ ref('order_items') }}
-    where unit_price is not null
+    from order_items
+    where unit_price is not null and {{ changed_only('order_items', partition) }}
 
 ),
 
 order_prices as (
 
-    select asin, marketplace_id, currency_code, unit_price, purchased_at
+    select asin, marketplace_id, currency_code, unit_price, purchased_at, loaded_at
     from ranked_order_prices
     where price_rank = 1
 
@@ -109,13 +171,18 @@ order_prices as (
 
 catalog as (
 
-    select asin, marketplace_id, item_name, brand from {{ ref('catalog') }}
+    select asin, marketplace_id, item_name, brand, loaded_at
+    from catalog_items
+    where {{ changed_only('catalog_items', partition) }}
 
 ),
 
 listed as (
 
-    select located.observation_id, min(listings.price) as listing_price
+    select
+        located.observation_id,
+        min(listings.price) as listing_price,
+        max(listings.loaded_at) as loaded_at
     from located
     inner join listings
         on located.asin = listings.asin
@@ -155,7 +222,13 @@ final as (
         located.sales_rank,
         located.total_quantity,
         located.snapshot_at,
-        cast(located.snapshot_at as date) as snapshot_date
+        cast(located.snapshot_at as date) as snapshot_date,
+        greatest(
+            located.loaded_at,
+            coalesce(listed.loaded_at, located.loaded_at),
+            coalesce(order_prices.loaded_at, located.loaded_at),
+            coalesce(catalog.loaded_at, located.loaded_at)
+        ) as loaded_at
 
     from located
     left join listed

@@ -9,7 +9,11 @@ items as (
 
 listed as (
 
-    select marketplace_id, asin, count(distinct seller_id) as listing_sellers
+    select
+        marketplace_id,
+        asin,
+        count(distinct seller_id) as listing_sellers,
+        max(loaded_at) as loaded_at
     from {{ ref('stg_sp_api__listings_items') }}
     where is_current
     group by marketplace_id, asin
@@ -41,7 +45,8 @@ final as (
         items.sales_rank,
         items.display_group_rank,
         coalesce(listed.listing_sellers, 0) as listing_sellers,
-        items.refreshed_at
+        items.refreshed_at,
+        greatest(items.loaded_at, coalesce(listed.loaded_at, items.loaded_at)) as loaded_at
 
     from items
     left join listed

@@ -1,10 +1,19 @@
--- ordered product sales per seller, marketplace, local day and currency; cancelled orders excluded
+-- ordered product sales per seller, marketplace, local day and currency; cancelled orders count
+-- apart. A day is rebuilt whenever any of its orders is.
+{{ config(materialized='incremental', unique_key=['seller_id', 'marketplace_id', 'order_date']) }}
+
 with
+
+changed as (
+
+    {{ changed_partitions(ref('order_items'), ['seller_id', 'marketplace_id', 'order_date']) }}
+
+),
 
 items as (
 
-    select * from {{ ref('order_items') }}
-    where not is_cancelled
+    select * from {{ ref('order_items') }} as items
+    where {{ changed_only('items', ['seller_id', 'marketplace_id', 'order_date']) }}
 
 ),
 
@@ -15,9 +24,12 @@ final as (
         marketplace_id,
         order_date,
         currency_code,
-        count(distinct order_id) as orders,
-        cast(sum(quantity_ordered) as bigint) as units,
-        sum(item_subtotal) as gross_sales
+        count(distinct case when not is_cancelled then order_id end) as orders,
+        cast(coalesce(sum(case when not is_cancelled then quantity_ordered end), 0) as bigint)
+            as units,
+        coalesce(sum(case when not is_cancelled then item_subtotal end), 0) as gross_sales,
+        count(distinct case when is_cancelled then order_id end) as cancelled_orders,
+        max(loaded_at) as loaded_at
 
     from items
     group by seller_id, marketplace_id, order_date, currency_code

@@ -2,8 +2,19 @@
 -- the FBA Inventory API's summaries, where each day carries the last summary reported by its
 -- end (from a SKU's first report through the latest day any report of its seller and
 -- marketplace reached, at most two years), and the daily FBA inventory report's snapshots.
--- Where both know a SKU's day, the API's summary wins (as the Orders API's rows do).
+-- Where both know a SKU's day, the API's summary wins (as the Orders API's rows do). A seller's
+-- marketplace is rebuilt whenever any of its inventory is loaded (a later day moves its window).
+{{ config(materialized='incremental', unique_key=['seller_id', 'marketplace_id']) }}
+
 with
+
+changed as (
+
+    {{ changed_partitions(ref('stg_sp_api__inventory_summaries'), ['seller_id', 'marketplace_id']) }}
+    union
+    {{ changed_partitions(ref('stg_sp_api__report_fba_inventory'), ['seller_id', 'marketplace_id']) }}
+
+),
 
 summaries as (
 
@@ -13,6 +24,26 @@ summaries as (
     from {{ ref('stg_sp_api__inventory_summaries') }} as summaries
     left join {{ ref('marketplaces') }} as marketplaces
         on summaries.marketplace_id = marketplaces.marketplace_id
+    where {{ changed_only('summaries', ['seller_id', 'marketplace_id']) }}
+
+),
+
+reports as (
+
+    select * from {{ ref('stg_sp_api__report_fba_inventory') }} as reports
+    where {{ changed_only('reports', ['seller_id', 'marketplace_id']) }}
+
+),
+
+loads as (
+
+    select seller_id, marketplace_id, max(loaded_at) as loaded_at
+    from (
+        select seller_id, marketplace_id, loaded_at from summaries
+        union all
+        select seller_id, marketplace_id, loaded_at from reports
+    ) as loaded
+    group by seller_id, marketplace_id
 
 ),
 
@@ -135,7 +166,7 @@ report_days as (
         sum(total_quantity) as total_quantity,
         'fba_inventory_report' as source_system,
         2 as source_priority
-    from {{ ref('stg_sp_api__report_fba_inventory') }}
+    from reports
     group by seller_id, marketplace_id, seller_sku, snapshot_date
 
 ),
@@ -163,20 +194,24 @@ ranked as (
 final as (
 
     select
-        seller_id,
-        marketplace_id,
-        seller_sku,
-        inventory_date,
-        asin,
-        fnsku,
-        fulfillable_quantity,
-        reserved_quantity,
-        unfulfillable_quantity,
-        inbound_quantity,
-        total_quantity,
-        source_system
+        ranked.seller_id,
+        ranked.marketplace_id,
+        ranked.seller_sku,
+        ranked.inventory_date,
+        ranked.asin,
+        ranked.fnsku,
+        ranked.fulfillable_quantity,
+        ranked.reserved_quantity,
+        ranked.unfulfillable_quantity,
+        ranked.inbound_quantity,
+        ranked.total_quantity,
+        ranked.source_system,
+        loads.loaded_at
     from ranked
-    where source_rank = 1
+    inner join loads
+        on ranked.seller_id = loads.seller_id
+        and ranked.marketplace_id = loads.marketplace_id
+    where ranked.source_rank = 1
 
 )
 

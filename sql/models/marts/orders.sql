@@ -1,8 +1,21 @@
+-- one row per order, from the source that won it; rebuilt for every order whose winning row or
+-- items were loaded since the last build
+{{ config(materialized='incremental', unique_key=['seller_id', 'order_id']) }}
+
 with
+
+changed as (
+
+    {{ changed_partitions(ref('int_orders_unioned'), ['seller_id', 'order_id']) }}
+    union
+    {{ changed_partitions(ref('int_order_items_unioned'), ['seller_id', 'order_id']) }}
+
+),
 
 orders as (
 
-    select * from {{ ref('int_orders_unioned') }}
+    select * from {{ ref('int_orders_unioned') }} as orders
+    where {{ changed_only('orders', ['seller_id', 'order_id']) }}
 
 ),
 
@@ -13,8 +26,10 @@ items as (
         order_id,
         count(*) as item_lines,
         cast(sum(quantity_ordered) as bigint) as units,
-        sum(item_subtotal) as item_subtotal
-    from {{ ref('int_order_items_unioned') }}
+        sum(item_subtotal) as item_subtotal,
+        max(loaded_at) as loaded_at
+    from {{ ref('int_order_items_unioned') }} as items
+    where {{ changed_only('items', ['seller_id', 'order_id']) }}
     group by seller_id, order_id
 
 ),
@@ -46,7 +61,8 @@ final as (
         orders.is_cancelled,
         orders.purchased_at,
         orders.last_updated_at,
-        {{ local_date('orders.purchased_at', 'marketplaces.timezone') }} as order_date
+        {{ local_date('orders.purchased_at', 'marketplaces.timezone') }} as order_date,
+        greatest(orders.loaded_at, coalesce(items.loaded_at, orders.loaded_at)) as loaded_at
 
     from orders
     left join items

@@ -1,9 +1,21 @@
--- FBA customer returns with the marketplace, local day and value of what came back
+-- FBA customer returns with the marketplace, local day and value of what came back; an order's
+-- returns are rebuilt whenever a return of it or the order is loaded
+{{ config(materialized='incremental', unique_key=['seller_id', 'order_id']) }}
+
 with
+
+changed as (
+
+    {{ changed_partitions(ref('stg_sp_api__report_fba_returns'), ['seller_id', 'order_id']) }}
+    union
+    {{ changed_partitions(ref('order_items'), ['seller_id', 'order_id']) }}
+
+),
 
 returns as (
 
-    select * from {{ ref('stg_sp_api__report_fba_returns') }}
+    select * from {{ ref('stg_sp_api__report_fba_returns') }} as returns
+    where {{ changed_only('returns', ['seller_id', 'order_id']) }}
 
 ),
 
@@ -15,8 +27,10 @@ items as (
         seller_sku,
         any_value(marketplace_id) as marketplace_id,
         any_value(currency_code) as currency_code,
-        max(unit_price) as unit_price
-    from {{ ref('order_items') }}
+        max(unit_price) as unit_price,
+        max(loaded_at) as loaded_at
+    from {{ ref('order_items') }} as items
+    where {{ changed_only('items', ['seller_id', 'order_id']) }}
     group by seller_id, order_id, seller_sku
 
 ),
@@ -47,7 +61,8 @@ final as (
         items.unit_price,
         items.unit_price * returns.quantity as returned_value,
         returns.returned_at,
-        {{ local_date('returns.returned_at', 'marketplaces.timezone') }} as return_date
+        {{ local_date('returns.returned_at', 'marketplaces.timezone') }} as return_date,
+        greatest(returns.loaded_at, coalesce(items.loaded_at, returns.loaded_at)) as loaded_at
 
     from returns
     left join items

@@ -1,9 +1,27 @@
--- one row per settlement: its stated total reconciled against the sum of its lines
+-- one row per settlement: its stated total reconciled against the sum of its lines; rebuilt
+-- whenever any of its lines is loaded (a late line, or the whole report again)
+{{ config(materialized='incremental', unique_key=['seller_id', 'settlement_id']) }}
+
 with
+
+changed as (
+
+    {{ changed_partitions(ref('stg_sp_api__settlement_lines'), ['seller_id', 'settlement_id']) }}
+
+),
 
 lines as (
 
-    select * from {{ ref('stg_sp_api__settlement_lines') }}
+    select * from {{ ref('stg_sp_api__settlement_lines') }} as lines
+    where {{ changed_only('lines', ['seller_id', 'settlement_id']) }}
+
+),
+
+loads as (
+
+    select seller_id, settlement_id, max(loaded_at) as loaded_at
+    from lines
+    group by seller_id, settlement_id
 
 ),
 
@@ -57,12 +75,16 @@ final as (
         coalesce(details.orders, 0) as orders,
         cast(summaries.total_amount - coalesce(details.lines_total, 0) as decimal(18, 4))
             as unreconciled_amount,
-        summaries.total_amount = coalesce(details.lines_total, 0) as is_reconciled
+        summaries.total_amount = coalesce(details.lines_total, 0) as is_reconciled,
+        loads.loaded_at
 
     from summaries
     left join details
         on summaries.seller_id = details.seller_id
         and summaries.settlement_id = details.settlement_id
+    inner join loads
+        on summaries.seller_id = loads.seller_id
+        and summaries.settlement_id = loads.settlement_id
 
 )
 

@@ -1,5 +1,13 @@
 -- revenue - fees - refunds per SKU, marketplace, local day and currency: revenue on the order
--- day (cancelled orders excluded), fees and refunds on the day Amazon posted them
+-- day (cancelled orders add nothing), fees and refunds on the day Amazon posted them. A SKU's
+-- day is rebuilt whenever an order or a financial event of it that day is loaded.
+{{ config(
+    materialized='incremental',
+    unique_key=['seller_id', 'marketplace_id', 'seller_sku', 'profit_date'],
+) }}
+
+{%- set partition = ['seller_id', 'marketplace_id', 'seller_sku', 'profit_date'] %}
+
 with
 
 marketplaces as (
@@ -8,7 +16,7 @@ marketplaces as (
 
 ),
 
-revenue as (
+sold as (
 
     select
         seller_id,
@@ -16,15 +24,18 @@ revenue as (
         seller_sku,
         order_date as profit_date,
         currency_code,
-        cast(sum(quantity_ordered) as bigint) as units,
-        sum(item_subtotal) as revenue
+        case when is_cancelled then 0 else quantity_ordered end as units,
+        case when is_cancelled then 0 else item_subtotal end as revenue,
+        0 as fees,
+        0 as refunds,
+        loaded_at
     from {{ ref('order_items') }}
-    where not is_cancelled
-    group by seller_id, marketplace_id, seller_sku, order_date, currency_code
+    where seller_sku is not null
 
 ),
 
-money as (
+-- Amazon signs charges negative: a cost is the amount negated
+charged as (
 
     select
         amounts.seller_id,
@@ -32,58 +43,50 @@ money as (
         amounts.seller_sku,
         {{ local_date('amounts.posted_at', 'marketplaces.timezone') }} as profit_date,
         amounts.currency_code,
-        -- Amazon signs charges negative: a cost is the amount negated
-        -sum(case when amounts.is_fee then amounts.amount else 0 end) as fees,
-        -sum(case when amounts.is_refunded_charge then amounts.amount else 0 end) as refunds
+        0 as units,
+        0 as revenue,
+        case when amounts.is_fee then -amounts.amount else 0 end as fees,
+        case when amounts.is_refunded_charge then -amounts.amount else 0 end as refunds,
+        amounts.loaded_at
     from {{ ref('stg_sp_api__financial_event_amounts') }} as amounts
     inner join marketplaces
         on amounts.marketplace_name = marketplaces.marketplace_name
     where amounts.seller_sku is not null
-    group by 1, 2, 3, 4, 5
 
 ),
 
-days as (
+movements as (
 
-    select distinct seller_id, marketplace_id, seller_sku, profit_date, currency_code
-    from (
-        select seller_id, marketplace_id, seller_sku, profit_date, currency_code from revenue
-        union all
-        select seller_id, marketplace_id, seller_sku, profit_date, currency_code from money
-    ) as known_days
+    select * from sold
+    union all
+    select * from charged
+
+),
+
+changed as (
+
+    {{ changed_partitions('movements', partition) }}
 
 ),
 
 final as (
 
     select
-        days.seller_id,
-        days.marketplace_id,
-        days.seller_sku,
-        days.profit_date,
-        days.currency_code,
-        coalesce(revenue.units, 0) as units,
-        cast(coalesce(revenue.revenue, 0) as decimal(18, 4)) as revenue,
-        cast(coalesce(money.fees, 0) as decimal(18, 4)) as fees,
-        cast(coalesce(money.refunds, 0) as decimal(18, 4)) as refunds,
-        cast(
-            coalesce(revenue.revenue, 0) - coalesce(money.fees, 0) - coalesce(money.refunds, 0)
-            as decimal(18, 4)
-        ) as profit
+        seller_id,
+        marketplace_id,
+        seller_sku,
+        profit_date,
+        currency_code,
+        cast(sum(units) as bigint) as units,
+        cast(sum(revenue) as decimal(18, 4)) as revenue,
+        cast(sum(fees) as decimal(18, 4)) as fees,
+        cast(sum(refunds) as decimal(18, 4)) as refunds,
+        cast(sum(revenue) - sum(fees) - sum(refunds) as decimal(18, 4)) as profit,
+        max(loaded_at) as loaded_at
 
-    from days
-    left join revenue
-        on days.seller_id = revenue.seller_id
-        and days.marketplace_id = revenue.marketplace_id
-        and days.seller_sku = revenue.seller_sku
-        and days.profit_date = revenue.profit_date
-        and days.currency_code = revenue.currency_code
-    left join money
-        on days.seller_id = money.seller_id
-        and days.marketplace_id = money.marketplace_id
-        and days.seller_sku = money.seller_sku
-        and days.profit_date = money.profit_date
-        and days.currency_code = money.currency_code
+    from movements
+    where {{ changed_only('movements', partition) }}
+    group by seller_id, marketplace_id, seller_sku, profit_date, currency_code
 
 )
 

@@ -4,7 +4,7 @@ with
 
 source as (
 
-    select * from {{ optional_source('aim', 'batch_quickfix') }}
+    select * from {{ loaded_source('aim', 'batch_quickfix') }}
 
 ),
 
@@ -19,7 +19,10 @@ renamed as (
 
         -- numerics (blank in a quick-fix file until the seller fills them in)
         {{ money_to_decimal(column_or_null(raw, 'price')) }} as price,
-        {{ dbt.safe_cast(column_or_null(raw, 'quantity'), 'integer') }} as quantity
+        {{ dbt.safe_cast(column_or_null(raw, 'quantity'), 'integer') }} as quantity,
+
+        -- timestamps
+        {{ utc_timestamp('_dlt_loaded_at') }} as loaded_at
 
     from source
 

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ optional_source('aim', 'order_items', [
+    select * from {{ loaded_source('aim', 'order_items', [
         'seller_id', 'order_id', 'order_item_id', 'marketplace_id', 'sku', 'item_name',
         'ship_country', 'quantity_purchased', 'price', 'shipping_fee', 'total_price',
         'purchase_date', 'payments_date',
@@ -32,7 +32,8 @@ renamed as (
 
         -- timestamps
         {{ utc_timestamp('purchase_date') }} as purchased_at,
-        {{ utc_timestamp('payments_date') }} as paid_at
+        {{ utc_timestamp('payments_date') }} as paid_at,
+        {{ utc_timestamp('_dlt_loaded_at') }} as loaded_at
 
     from source
 

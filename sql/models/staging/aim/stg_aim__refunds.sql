@@ -4,7 +4,7 @@ with
 
 source as (
 
-    select * from {{ optional_source('aim', 'refunds') }}
+    select * from {{ loaded_source('aim', 'refunds') }}
 
 ),
 
@@ -22,7 +22,10 @@ renamed as (
         {{ column_or_null(raw, 'status') }} as refund_status,
 
         -- numerics
-        {{ money_to_decimal('refund_amount') }} as refund_amount
+        {{ money_to_decimal('refund_amount') }} as refund_amount,
+
+        -- timestamps
+        {{ utc_timestamp('_dlt_loaded_at') }} as loaded_at
 
     from source
 

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ optional_source('amzpecty', 'asin_matches', {
+    select * from {{ loaded_source('amzpecty', 'asin_matches', {
         'rid': 'varchar', 'product_id': 'varchar', 'asin': 'varchar', 'item_name': 'varchar',
         'link': 'varchar', 'image_url': 'varchar', 'total_match': 'bigint',
         'processed_at': 'varchar'}) }}
@@ -26,7 +26,8 @@ renamed as (
         total_match,
 
         -- timestamps
-        {{ utc_timestamp('processed_at') }} as matched_at
+        {{ utc_timestamp('processed_at') }} as matched_at,
+        {{ utc_timestamp('_dlt_loaded_at') }} as loaded_at
 
     from source
 

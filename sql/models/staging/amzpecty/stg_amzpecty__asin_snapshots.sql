@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ optional_source('amzpecty', 'asin_snapshots', {
+    select * from {{ loaded_source('amzpecty', 'asin_snapshots', {
         'rid': 'varchar', 'asin': 'varchar', 'query_asin': 'varchar', 'parent_asin': 'varchar',
         'domain': 'varchar', 'brand': 'varchar', 'item_name': 'varchar', 'condition': 'varchar',
         'currency': 'varchar', 'buybox_seller_name': 'varchar', 'received_via': 'varchar',
@@ -36,7 +36,8 @@ renamed as (
 
         -- timestamps
         {{ utc_timestamp('processed_at') }} as snapshot_at,
-        {{ utc_timestamp('received_at') }} as received_at
+        {{ utc_timestamp('received_at') }} as received_at,
+        {{ utc_timestamp('_dlt_loaded_at') }} as loaded_at
 
     from source
 

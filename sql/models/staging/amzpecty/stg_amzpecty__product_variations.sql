@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ optional_source('amzpecty', 'product_variations', {
+    select * from {{ loaded_source('amzpecty', 'product_variations', {
         'rid': 'varchar', 'parent_asin': 'varchar', 'asin': 'varchar', 'option1': 'varchar',
         'option1_value': 'varchar', 'option2': 'varchar', 'option2_value': 'varchar',
         'bb_seller_name': 'varchar', 'total_variations': 'bigint', 'sales_rank': 'bigint',
@@ -31,7 +31,8 @@ renamed as (
         {{ money_to_decimal('buybox_price') }} as buybox_price,
 
         -- timestamps
-        {{ utc_timestamp('processed_at') }} as snapshot_at
+        {{ utc_timestamp('processed_at') }} as snapshot_at,
+        {{ utc_timestamp('_dlt_loaded_at') }} as loaded_at
 
     from source
 

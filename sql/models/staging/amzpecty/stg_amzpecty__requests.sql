@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ optional_source('amzpecty', 'amzpecty_requests', {
+    select * from {{ loaded_source('amzpecty', 'amzpecty_requests', {
         'rid': 'varchar', 'queue': 'varchar', 'query': 'varchar', 'domain': 'varchar',
         'status': 'varchar', 'received_via': 'varchar', 'requested_at': 'varchar',
         'completed_at': 'varchar'}) }}
@@ -24,7 +24,8 @@ renamed as (
 
         -- timestamps
         {{ utc_timestamp('requested_at') }} as requested_at,
-        {{ utc_timestamp('completed_at') }} as completed_at
+        {{ utc_timestamp('completed_at') }} as completed_at,
+        {{ utc_timestamp('_dlt_loaded_at') }} as loaded_at
 
     from source
 

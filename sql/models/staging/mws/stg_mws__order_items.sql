@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ optional_source('mws', 'order_items', [
+    select * from {{ loaded_source('mws', 'order_items', [
         'seller_id', 'amazon_order_id', 'order_item_id', 'asin', 'seller_sku', 'title',
         'item_price__currency_code', 'item_price__amount', 'quantity_ordered', 'quantity_shipped',
     ]) }}
@@ -31,7 +31,10 @@ renamed as (
             {{ money_to_decimal('item_price__amount') }} / nullif(cast(quantity_ordered as integer), 0)
             as decimal(18, 4)
         ) as unit_price,
-        {{ money_to_decimal('item_price__amount') }} as item_subtotal
+        {{ money_to_decimal('item_price__amount') }} as item_subtotal,
+
+        -- timestamps
+        {{ utc_timestamp('_dlt_loaded_at') }} as loaded_at
 
     from source
 

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ optional_source('mws', 'orders', [
+    select * from {{ loaded_source('mws', 'orders', [
         'seller_id', 'amazon_order_id', 'marketplace_id', 'order_status', 'fulfillment_channel',
         'shipment_service_level_category', 'sales_channel', 'order_total__currency_code',
         'order_total__amount', 'is_prime', 'purchase_date', 'last_update_date',
@@ -40,7 +40,8 @@ renamed as (
 
         -- timestamps
         {{ utc_timestamp('purchase_date') }} as purchased_at,
-        {{ utc_timestamp('last_update_date') }} as last_updated_at
+        {{ utc_timestamp('last_update_date') }} as last_updated_at,
+        {{ utc_timestamp('_dlt_loaded_at') }} as loaded_at
 
     from source
 

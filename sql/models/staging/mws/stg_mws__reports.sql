@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ optional_source('mws', 'reports') }}
+    select * from {{ loaded_source('mws', 'reports') }}
 
 ),
 
@@ -21,7 +21,8 @@ renamed as (
         coalesce(acknowledged = 'true', false) as is_acknowledged,
 
         -- timestamps
-        {{ utc_timestamp('available_date') }} as available_at
+        {{ utc_timestamp('available_date') }} as available_at,
+        {{ utc_timestamp('_dlt_loaded_at') }} as loaded_at
 
     from source
 

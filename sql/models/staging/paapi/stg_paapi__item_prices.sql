@@ -4,7 +4,7 @@ with
 
 source as (
 
-    select * from {{ optional_source('paapi', 'items', [
+    select * from {{ loaded_source('paapi', 'items', [
         'asin', 'marketplace_id', 'currency_code', 'title', 'lowest_new_price_minor',
         'sales_rank', 'observed_at',
     ]) }}
@@ -33,7 +33,8 @@ renamed as (
         sales_rank,
 
         -- timestamps
-        {{ utc_timestamp('observed_at') }} as observed_at
+        {{ utc_timestamp('observed_at') }} as observed_at,
+        {{ utc_timestamp('_dlt_loaded_at') }} as loaded_at
 
     from source
 

@@ -4,7 +4,7 @@ with
 
 source as (
 
-    select * from {{ optional_source('sp_api', 'catalog_items') }}
+    select * from {{ loaded_source('sp_api', 'catalog_items') }}
 
 ),
 
@@ -40,7 +40,8 @@ renamed as (
         ) }} as bigint) as display_group_rank,
 
         -- timestamps
-        refreshed_at
+        refreshed_at,
+        {{ utc_timestamp('_dlt_loaded_at') }} as loaded_at
 
     from source
 

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ optional_source('sp_api_finances', 'financial_event_amounts') }}
+    select * from {{ loaded_source('sp_api_finances', 'financial_event_amounts') }}
 
 ),
 
@@ -34,7 +34,8 @@ renamed as (
         event_type = 'RefundEvent' and amount_type = 'ChargeAdjustment' as is_refunded_charge,
 
         -- timestamps
-        {{ utc_timestamp('posted_date') }} as posted_at
+        {{ utc_timestamp('posted_date') }} as posted_at,
+        {{ utc_timestamp('_dlt_loaded_at') }} as loaded_at
 
     from source
 

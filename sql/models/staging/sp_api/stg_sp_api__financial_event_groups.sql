@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ optional_source('sp_api_finances', 'financial_event_groups') }}
+    select * from {{ loaded_source('sp_api_finances', 'financial_event_groups') }}
 
 ),
 
@@ -27,7 +27,8 @@ renamed as (
         -- timestamps
         {{ utc_timestamp('financial_event_group_start') }} as started_at,
         {{ utc_timestamp('financial_event_group_end') }} as ended_at,
-        {{ utc_timestamp('fund_transfer_date') }} as fund_transfer_at
+        {{ utc_timestamp('fund_transfer_date') }} as fund_transfer_at,
+        {{ utc_timestamp('_dlt_loaded_at') }} as loaded_at
 
     from source
 

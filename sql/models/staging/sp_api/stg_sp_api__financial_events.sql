@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ optional_source('sp_api_finances', 'financial_events') }}
+    select * from {{ loaded_source('sp_api_finances', 'financial_events') }}
 
 ),
 
@@ -19,7 +19,8 @@ renamed as (
         marketplace_name,
 
         -- timestamps
-        {{ utc_timestamp('posted_date') }} as posted_at
+        {{ utc_timestamp('posted_date') }} as posted_at,
+        {{ utc_timestamp('_dlt_loaded_at') }} as loaded_at
 
     from source
 

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ optional_source('sp_api_finances', 'financial_transactions') }}
+    select * from {{ loaded_source('sp_api_finances', 'financial_transactions') }}
 
 ),
 
@@ -33,7 +33,8 @@ renamed as (
         cast(total_amount__currency_amount as decimal(18, 4)) as total_amount,
 
         -- timestamps
-        {{ utc_timestamp('posted_date') }} as posted_at
+        {{ utc_timestamp('posted_date') }} as posted_at,
+        {{ utc_timestamp('_dlt_loaded_at') }} as loaded_at
 
     from source
 

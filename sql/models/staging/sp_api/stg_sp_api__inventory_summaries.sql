@@ -5,7 +5,7 @@ with
 
 source as (
 
-    select * from {{ optional_source('sp_api', 'inventory_summaries') }}
+    select * from {{ loaded_source('sp_api', 'inventory_summaries') }}
 
 ),
 
@@ -38,7 +38,8 @@ renamed as (
         total_quantity,
 
         -- timestamps
-        {{ utc_timestamp('last_updated_time') }} as last_updated_at
+        {{ utc_timestamp('last_updated_time') }} as last_updated_at,
+        {{ utc_timestamp('_dlt_loaded_at') }} as loaded_at
 
     from source
 

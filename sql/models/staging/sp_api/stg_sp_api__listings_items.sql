@@ -3,7 +3,7 @@ with
 
 source as (
 
-    select * from {{ optional_source('sp_api', 'listings_items') }}
+    select * from {{ loaded_source('sp_api', 'listings_items') }}
 
 ),
 
@@ -38,7 +38,8 @@ renamed as (
         {{ utc_timestamp('created_date') }} as created_at,
         {{ utc_timestamp('last_updated_date') }} as last_updated_at,
         {{ utc_timestamp('_dlt_valid_from') }} as valid_from,
-        {{ utc_timestamp('_dlt_valid_to') }} as valid_to
+        {{ utc_timestamp('_dlt_valid_to') }} as valid_to,
+        {{ utc_timestamp('_dlt_loaded_at') }} as loaded_at
 
     from source
 

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ optional_source('sp_api', 'marketplace_participations') }}
+    select * from {{ loaded_source('sp_api', 'marketplace_participations') }}
 
 ),
 
@@ -23,7 +23,10 @@ renamed as (
 
         -- booleans
         participation__is_participating as is_participating,
-        participation__has_suspended_listings as has_suspended_listings
+        participation__has_suspended_listings as has_suspended_listings,
+
+        -- timestamps
+        {{ utc_timestamp('_dlt_loaded_at') }} as loaded_at
 
     from source
 

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ optional_source('sp_api', 'order_items') }}
+    select * from {{ loaded_source('sp_api', 'order_items') }}
 
 ),
 
@@ -31,7 +31,8 @@ renamed as (
         {{ money_to_decimal('proceeds__proceeds_total__amount') }} as proceeds_total,
 
         -- timestamps
-        {{ utc_timestamp('order_last_updated_time') }} as order_last_updated_at
+        {{ utc_timestamp('order_last_updated_time') }} as order_last_updated_at,
+        {{ utc_timestamp('_dlt_loaded_at') }} as loaded_at
 
     from source
 

@@ -3,7 +3,7 @@ with
 
 source as (
 
-    select * from {{ optional_source('sp_api', 'order_metrics') }}
+    select * from {{ loaded_source('sp_api', 'order_metrics') }}
 
 ),
 
@@ -25,7 +25,10 @@ renamed as (
         {{ money_to_decimal('average_unit_price__amount') }} as average_unit_price,
 
         -- dates
-        cast(day as date) as metrics_date
+        cast(day as date) as metrics_date,
+
+        -- timestamps
+        {{ utc_timestamp('_dlt_loaded_at') }} as loaded_at
 
     from source
 

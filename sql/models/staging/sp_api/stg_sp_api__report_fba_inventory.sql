@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ optional_source('sp_api_reports', 'report_fba_inventory') }}
+    select * from {{ loaded_source('sp_api_reports', 'report_fba_inventory') }}
 
 ),
 
@@ -30,7 +30,10 @@ renamed as (
         {{ dbt.safe_cast('afn_total_quantity', 'integer') }} as total_quantity,
 
         -- dates
-        {{ dbt.safe_cast('snapshot_date', 'date') }} as snapshot_date
+        {{ dbt.safe_cast('snapshot_date', 'date') }} as snapshot_date,
+
+        -- timestamps
+        {{ utc_timestamp('_dlt_loaded_at') }} as loaded_at
 
     from source
 

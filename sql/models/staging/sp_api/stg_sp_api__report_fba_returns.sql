@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ optional_source('sp_api_reports', 'report_fba_returns') }}
+    select * from {{ loaded_source('sp_api_reports', 'report_fba_returns') }}
 
 ),
 
@@ -30,7 +30,8 @@ renamed as (
         {{ dbt.safe_cast('quantity', 'integer') }} as quantity,
 
         -- timestamps
-        {{ utc_timestamp('return_date') }} as returned_at
+        {{ utc_timestamp('return_date') }} as returned_at,
+        {{ utc_timestamp('_dlt_loaded_at') }} as loaded_at
 
     from source
 

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ optional_source('sp_api_reports', 'report_listings') }}
+    select * from {{ loaded_source('sp_api_reports', 'report_listings') }}
 
 ),
 
@@ -31,7 +31,10 @@ renamed as (
         coalesce(status = 'Active', false) as is_active,
 
         -- dates
-        {{ dbt.safe_cast('snapshot_date', 'date') }} as snapshot_date
+        {{ dbt.safe_cast('snapshot_date', 'date') }} as snapshot_date,
+
+        -- timestamps
+        {{ utc_timestamp('_dlt_loaded_at') }} as loaded_at
 
     from source
 

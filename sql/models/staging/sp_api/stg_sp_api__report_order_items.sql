@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ optional_source('sp_api_reports', 'report_order_items') }}
+    select * from {{ loaded_source('sp_api_reports', 'report_order_items') }}
 
 ),
 
@@ -36,7 +36,8 @@ renamed as (
 
         -- timestamps
         {{ utc_timestamp('purchase_date') }} as purchased_at,
-        {{ utc_timestamp('last_updated_date') }} as last_updated_at
+        {{ utc_timestamp('last_updated_date') }} as last_updated_at,
+        {{ utc_timestamp('_dlt_loaded_at') }} as loaded_at
 
     from source
 

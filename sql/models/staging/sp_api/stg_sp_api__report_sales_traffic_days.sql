@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ optional_source('sp_api_reports', 'report_sales_traffic_by_date') }}
+    select * from {{ loaded_source('sp_api_reports', 'report_sales_traffic_by_date') }}
 
 ),
 
@@ -31,7 +31,10 @@ renamed as (
         traffic_by_date__buy_box_percentage as buy_box_percentage,
 
         -- dates
-        {{ dbt.safe_cast('date', 'date') }} as sales_date
+        {{ dbt.safe_cast('date', 'date') }} as sales_date,
+
+        -- timestamps
+        {{ utc_timestamp('_dlt_loaded_at') }} as loaded_at
 
     from source
 

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ optional_source('sp_api_reports', 'report_sales_traffic_by_asin') }}
+    select * from {{ loaded_source('sp_api_reports', 'report_sales_traffic_by_asin') }}
 
 ),
 
@@ -29,7 +29,10 @@ renamed as (
         traffic_by_asin__buy_box_percentage as buy_box_percentage,
 
         -- dates (a report covers one day: its dataStartTime's)
-        cast(left(data_start_time, 10) as date) as sales_date
+        cast(left(data_start_time, 10) as date) as sales_date,
+
+        -- timestamps
+        {{ utc_timestamp('_dlt_loaded_at') }} as loaded_at
 
     from source
 

@@ -3,7 +3,7 @@ with
 
 source as (
 
-    select * from {{ optional_source('sp_api', 'sales_and_traffic') }}
+    select * from {{ loaded_source('sp_api', 'sales_and_traffic') }}
 
 ),
 
@@ -30,7 +30,10 @@ renamed as (
         traffic__unit_session_percentage as unit_session_percentage,
 
         -- dates
-        cast(start_date as date) as sales_date
+        cast(start_date as date) as sales_date,
+
+        -- timestamps
+        {{ utc_timestamp('_dlt_loaded_at') }} as loaded_at
 
     from source
 

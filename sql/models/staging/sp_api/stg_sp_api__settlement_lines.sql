@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ optional_source('sp_api_reports', 'settlement_lines') }}
+    select * from {{ loaded_source('sp_api_reports', 'settlement_lines') }}
 
 ),
 
@@ -40,7 +40,8 @@ renamed as (
         {{ utc_timestamp('settlement_start_date') }} as settlement_start_at,
         {{ utc_timestamp('settlement_end_date') }} as settlement_end_at,
         {{ utc_timestamp('deposit_date') }} as deposit_at,
-        {{ utc_timestamp('posted_date_time') }} as posted_at
+        {{ utc_timestamp('posted_date_time') }} as posted_at,
+        {{ utc_timestamp('_dlt_loaded_at') }} as loaded_at
 
     from source
 

@@ -1,0 +1,52 @@
+{# incremental marts: rebuild the partitions (the model's `unique_key`) that rows loaded since the
+   last build touch, from all history; `loaded_at` is each row's newest load behind it #}
+
+{# true for rows loaded after the mart was last built; every row when the mart's columns differ
+   from those its yml declares (built by another version: rebuild it all) #}
+{% macro loaded_since_last_build(column='loaded_at') -%}
+    {%- set built = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | sort | list -%}
+    {%- set declared = model.columns.keys() | map('lower') | sort | list -%}
+    {%- if built == declared -%}
+        {{ column }} > coalesce((select max(loaded_at) from {{ this }}), {{ epoch() }})
+    {%- else -%}
+        1 = 1
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro epoch() -%}
+    cast('1970-01-01 00:00:00' as {{ dbt.type_timestamp() }})
+{%- endmacro %}
+
+{# the partitions (distinct `keys`) of `relation`'s rows loaded since the last build (none in a
+   full build, which reads everything) #}
+{% macro changed_partitions(relation, keys, column='loaded_at') -%}
+    select distinct {{ keys | join(', ') }}
+    from {{ relation }}
+    where {% if is_incremental() %}{{ loaded_since_last_build(column) }}{% else %}1 = 0{% endif %}
+{%- endmacro %}
+
+{# `alias`'s rows in the `changed` CTE's partitions; every row in a full build #}
+{% macro changed_only(alias, keys, changed='changed') -%}
+    {%- if is_incremental() -%}
+    exists (
+        select 1 from {{ changed }}
+        where {% for key in keys %}{{ changed }}.{{ key }} = {{ alias }}.{{ key }}{{ ' and ' if not loop.last }}{% endfor %}
+    )
+    {%- else -%}
+    1 = 1
+    {%- endif -%}
+{%- endmacro %}
+
+{# order_items' partitions can empty: the source that now wins an order may have no items of it
+   (orders.item_lines = 0), and delete+insert replaces only the partitions it inserts into #}
+{% macro drop_items_of_orders_without_items() -%}
+    {%- if is_incremental() -%}
+    delete from {{ this }}
+    where exists (
+        select 1 from {{ ref('orders') }} as orders
+        where orders.seller_id = {{ this }}.seller_id
+            and orders.order_id = {{ this }}.order_id
+            and orders.item_lines = 0
+    )
+    {%- endif -%}
+{%- endmacro %}
