@@ -83,6 +83,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--time-scale", type=float, help="sandbox virtual seconds per second")
     parser.add_argument("--no-dbt", action="store_true", help="load only; skip dbt build")
     parser.add_argument(
+        "-v", "--verbose", action="store_true", help="at the end, print where the time went"
+    )
+    parser.add_argument(
         "--purge-only",
         action="store_true",
         help="only purge personal data past its retention (pii.retention_days), then build",
