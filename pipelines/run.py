@@ -20,6 +20,8 @@ import sys
 import time
 from pathlib import Path
 
+STARTED = time.perf_counter()  # before the imports, which take seconds
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[0] = str(ROOT)  # this checkout's packages, never pipelines/ shadowing them
 os.environ.setdefault("DLT_PROJECT_DIR", str(ROOT))
@@ -34,6 +36,7 @@ from dlt.common.configuration.providers.toml import TomlProviderReadException  #
 from pipelines import callbacks, locking, recovery, retention, summary, transform  # noqa: E402
 from pipelines.builders import BUILDERS, OPT_IN, RunContext, has_live_credentials  # noqa: E402
 from pipelines.sandbox_time import SandboxTime  # noqa: E402
+from pipelines.timing import Timings  # noqa: E402
 from pipelines.warehouse import KEY, Warehouse  # noqa: E402
 from sources.common import redact  # noqa: E402
 from sources.common.clock import SYSTEM_CLOCK  # noqa: E402
@@ -195,7 +198,7 @@ def sandbox_target(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     return running.accounts(), running
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, timings: Timings) -> int:
     started = time.perf_counter()
     mode = choose_mode(args)
     default = ",".join(name for name in BUILDERS if mode == "sandbox" or name not in OPT_IN)
@@ -209,7 +212,8 @@ def run(args: argparse.Namespace) -> int:
     warehouse = open_warehouse(args.duckdb, names)
     for name in names:
         check_warehouse(warehouse, name, PIPELINE_PREFIX[mode] + name)
-    target, running = sandbox_target(args) if mode == "sandbox" else (None, None)
+    with timings.phase("sandbox start"):
+        target, running = sandbox_target(args) if mode == "sandbox" else (None, None)
     loaded: dict[str, list[str]] = {}  # source -> the load ids this run completed
     try:
         context = RunContext(mode=mode, sandbox=target, start_date=args.start_date)
@@ -224,11 +228,15 @@ def run(args: argparse.Namespace) -> int:
             loaded[name] = []
             if not args.purge_only:
                 loaded[name] = recovery.settle(pipeline, drop=args.recover)
+                slept = context.clock.slept
                 with callbacks.source_arguments(name, target, warehouse) as arguments:
                     context.overrides[name] = arguments
                     info = pipeline.run(BUILDERS[name](context), loader_file_format="parquet")
                 loaded[name] += info.loads_ids
-            retention.purge(pipeline, world_now(target), retention.retention_days())
+                timings.steps(name, pipeline.last_trace)
+                timings.waits[name] = context.clock.slept - slept
+            with timings.phase("personal data purge"):
+                retention.purge(pipeline, world_now(target), retention.retention_days())
     finally:
         warehouse.close()
         if running is not None:
@@ -236,10 +244,13 @@ def run(args: argparse.Namespace) -> int:
     dbt_summary = None
     if not args.no_dbt:
         log.info("building models (dbt build)")
-        dbt_summary = transform.build(warehouse)
+        with timings.phase("dbt build"):
+            dbt_summary = transform.build(warehouse)
     print(
         summary.render(warehouse, loaded, context.stats, dbt_summary, time.perf_counter() - started)
     )
+    if args.verbose:
+        print(timings.render())
     problems = [str(failure) for failure in context.failures]
     if dbt_summary is not None:
         problems += dbt_summary.failures
@@ -291,12 +302,14 @@ def config_file_error(error: TomlProviderReadException) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    timings = Timings(started=STARTED)
+    timings.add("imports", timings.total())
     args = parse_args(argv)
     setup_logging()
     prefer_system_allocator()
     try:
         with locking.hold(args.duckdb.resolve(), args.wait, SYSTEM_CLOCK):
-            return run(args)
+            return run(args, timings)
     except locking.WarehouseBusyError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
