@@ -35,6 +35,7 @@ from dlt.common.configuration.providers.toml import TomlProviderReadException  #
 
 from pipelines import callbacks, locking, recovery, retention, summary, transform  # noqa: E402
 from pipelines.builders import BUILDERS, OPT_IN, RunContext, has_live_credentials  # noqa: E402
+from pipelines.sandbox_process import SandboxProcess  # noqa: E402
 from pipelines.sandbox_time import SandboxTime  # noqa: E402
 from pipelines.timing import Timings  # noqa: E402
 from pipelines.warehouse import KEY, Warehouse  # noqa: E402
@@ -183,18 +184,16 @@ def sandbox_target(args: argparse.Namespace):  # type: ignore[no-untyped-def]
         response = requests.get(f"{args.sandbox_url.rstrip('/')}/_sandbox/accounts", timeout=30)
         response.raise_for_status()
         return response.json(), None
-    import sandbox
-
     settings = dlt.config.get("sandbox") or {}
     now = SYSTEM_CLOCK.now()
-    running = sandbox.start(
+    running = SandboxProcess(
         seed=args.seed if args.seed is not None else int(settings.get("seed", 42)),
-        orders=args.orders or int(settings.get("orders", sandbox.DEFAULT_ORDERS)),
-        time_scale=args.time_scale or float(settings.get("time_scale", 3600)),
+        orders=args.orders or settings.get("orders"),
+        time_scale=args.time_scale or settings.get("time_scale"),
         start=now,
         origin=now.start_of("day"),  # one world per day, so runs on a day agree
     )
-    log.info("sandbox serving on %s (time scale %s)", running.url, running.clock.time_scale)
+    log.info("sandbox serving on %s (time scale %s)", running.url, running.time_scale)
     return running.accounts(), running
 
 
