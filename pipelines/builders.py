@@ -9,6 +9,8 @@ from typing import Any
 import dlt
 from dlt.extract.source import DltSource
 
+from pipelines.timing import WaitingClock
+from sources.common.clock import SYSTEM_CLOCK
 from sources.common.failures import Failures
 from sources.common.stats import ApiStats
 
@@ -23,12 +25,17 @@ class RunContext:
     stats: ApiStats = field(default_factory=ApiStats)
     failures: Failures = field(default_factory=Failures)
     overrides: dict[str, dict[str, Any]] = field(default_factory=dict)  # source -> arguments
+    clock: WaitingClock = field(default_factory=lambda: WaitingClock(SYSTEM_CLOCK))
 
 
 def sp_api(context: RunContext) -> DltSource:
     from sources.sp_api import sp_api_source
 
-    options: dict[str, Any] = {"stats": context.stats, "failures": context.failures}
+    options: dict[str, Any] = {
+        "stats": context.stats,
+        "failures": context.failures,
+        "clock": context.clock,
+    }
     if context.start_date:
         options["start_date"] = context.start_date
     if context.sandbox is not None:
@@ -45,8 +52,12 @@ def sp_api(context: RunContext) -> DltSource:
 
 
 def _legacy_options(context: RunContext, api: str) -> dict[str, Any]:
-    """The collectors, and in sandbox mode the sandbox's credentials and time scale."""
-    options: dict[str, Any] = {"stats": context.stats, "failures": context.failures}
+    """The collectors and clock, and in sandbox mode the sandbox's credentials and time scale."""
+    options: dict[str, Any] = {
+        "stats": context.stats,
+        "failures": context.failures,
+        "clock": context.clock,
+    }
     if context.sandbox is not None:
         target = context.sandbox[api]
         options.update(endpoint=target["endpoint"], quota_scale=target["time_scale"])

@@ -21,6 +21,8 @@ import sys
 import time
 from pathlib import Path
 
+STARTED = time.perf_counter()  # before the imports, which take seconds
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[0] = str(ROOT)  # this checkout's packages, never pipelines/ shadowing them
 os.environ.setdefault("DLT_PROJECT_DIR", str(ROOT))
@@ -35,7 +37,9 @@ from dlt.destinations.exceptions import DatabaseUndefinedRelation  # noqa: E402
 from pipelines import callbacks, locking, recovery, retention, summary, transform  # noqa: E402
 from pipelines.builders import BUILDERS, OPT_IN, RunContext, has_live_credentials  # noqa: E402
 from pipelines.duckdb_file import KEY  # noqa: E402
+from pipelines.sandbox_process import SandboxProcess  # noqa: E402
 from pipelines.sandbox_time import SandboxTime  # noqa: E402
+from pipelines.timing import Timings  # noqa: E402
 from pipelines.warehouse import ENCRYPTED_AT_REST, Warehouse, choose  # noqa: E402
 from sources.common import redact  # noqa: E402
 from sources.common.clock import SYSTEM_CLOCK  # noqa: E402
@@ -93,6 +97,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--full-refresh",
         action="store_true",
         help="rebuild the incremental marts from all history (after an upgrade, or to check)",
+    )
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="at the end, print where the time went"
     )
     parser.add_argument(
         "--purge-only",
@@ -190,22 +197,20 @@ def sandbox_target(args: argparse.Namespace):  # type: ignore[no-untyped-def]
         response = requests.get(f"{args.sandbox_url.rstrip('/')}/_sandbox/accounts", timeout=30)
         response.raise_for_status()
         return response.json(), None
-    import sandbox
-
     settings = dlt.config.get("sandbox") or {}
     now = SYSTEM_CLOCK.now()
-    running = sandbox.start(
+    running = SandboxProcess(
         seed=args.seed if args.seed is not None else int(settings.get("seed", 42)),
-        orders=args.orders or int(settings.get("orders", sandbox.DEFAULT_ORDERS)),
-        time_scale=args.time_scale or float(settings.get("time_scale", 3600)),
+        orders=args.orders or settings.get("orders"),
+        time_scale=args.time_scale or settings.get("time_scale"),
         start=now,
         origin=now.start_of("day"),  # one world per day, so runs on a day agree
     )
-    log.info("sandbox serving on %s (time scale %s)", running.url, running.clock.time_scale)
+    log.info("sandbox serving on %s (time scale %s)", running.url, running.time_scale)
     return running.accounts(), running
 
 
-def run(args: argparse.Namespace, warehouse: Warehouse) -> int:
+def run(args: argparse.Namespace, warehouse: Warehouse, timings: Timings) -> int:
     started = time.perf_counter()
     mode = choose_mode(args)
     default = ",".join(name for name in BUILDERS if mode == "sandbox" or name not in OPT_IN)
@@ -219,7 +224,8 @@ def run(args: argparse.Namespace, warehouse: Warehouse) -> int:
     check_personal_data(warehouse, names)
     for name in names:
         check_warehouse(warehouse, name, PIPELINE_PREFIX[mode] + name)
-    target, running = sandbox_target(args) if mode == "sandbox" else (None, None)
+    with timings.phase("sandbox start"):
+        target, running = sandbox_target(args) if mode == "sandbox" else (None, None)
     loaded: dict[str, list[str]] = {}  # source -> the load ids this run completed
     try:
         context = RunContext(mode=mode, sandbox=target, start_date=args.start_date)
@@ -234,13 +240,17 @@ def run(args: argparse.Namespace, warehouse: Warehouse) -> int:
             loaded[name] = []
             if not args.purge_only:
                 loaded[name] = recovery.settle(pipeline, drop=args.recover)
+                slept = context.clock.slept
                 with callbacks.source_arguments(name, target, warehouse) as arguments:
                     context.overrides[name] = arguments
                     info = pipeline.run(
                         BUILDERS[name](context), loader_file_format=warehouse.loader_file_format
                     )
                 loaded[name] += info.loads_ids
-            retention.purge(pipeline, world_now(target), retention.retention_days())
+                timings.steps(name, pipeline.last_trace)
+                timings.waits[name] = context.clock.slept - slept
+            with timings.phase("personal data purge"):
+                retention.purge(pipeline, world_now(target), retention.retention_days())
     finally:
         warehouse.close()
         if running is not None:
@@ -248,10 +258,13 @@ def run(args: argparse.Namespace, warehouse: Warehouse) -> int:
     dbt_summary = None
     if not args.no_dbt:
         log.info("building models (dbt build)")
-        dbt_summary = transform.build(warehouse, full_refresh=args.full_refresh)
+        with timings.phase("dbt build"):
+            dbt_summary = transform.build(warehouse, full_refresh=args.full_refresh)
     print(
         summary.render(warehouse, loaded, context.stats, dbt_summary, time.perf_counter() - started)
     )
+    if args.verbose:
+        print(timings.render())
     problems = [str(failure) for failure in context.failures]
     if dbt_summary is not None:
         problems += dbt_summary.failures
@@ -303,13 +316,15 @@ def config_file_error(error: TomlProviderReadException) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    timings = Timings(started=STARTED)
+    timings.add("imports", timings.total())
     args = parse_args(argv)
     setup_logging()
     prefer_system_allocator()
     try:
         warehouse = choose(args.destination, args.duckdb, args.pipelines_dir)
         with locking.hold(warehouse, args.wait, SYSTEM_CLOCK):
-            return run(args, warehouse)
+            return run(args, warehouse, timings)
     except locking.WarehouseBusyError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

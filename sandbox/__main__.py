@@ -56,6 +56,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="serve HTTPS with a certificate from a fresh CA (its file is printed as ca_file)",
     )
+    parser.add_argument(
+        "--stop-on-eof",
+        action="store_true",
+        help="stop when standard input closes (the process that started it ended, however)",
+    )
     args = parser.parse_args(argv)
     running = sandbox.start(
         seed=args.seed,
@@ -74,6 +79,8 @@ def main(argv: list[str] | None = None) -> int:
     print(json.dumps(running.accounts(), indent=2), flush=True)
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    if args.stop_on_eof:
+        threading.Thread(target=lambda: (sys.stdin.read(), stopped.set()), daemon=True).start()
     with contextlib.suppress(KeyboardInterrupt):
         stopped.wait()
     running.stop()

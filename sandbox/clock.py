@@ -5,7 +5,8 @@ it runs with the real clock (or stands still while frozen) and jumps when a test
 advances it, so lifetimes a client cannot hurry (access tokens, presigned URLs, next tokens)
 last as long in real seconds as Amazon says. The pace (`pace`) is where a client waits:
 usage-plan refills, report and query processing, callback delays; it runs at `time_scale` x
-real time and jumps with every advance too. Work done at the pace is stamped in world time
+real time and jumps with every advance too, or alone when a client's wait hurries it (a world
+on the real clock is never pushed ahead of it). Work done at the pace is stamped in world time
 with `world_at`, from the clock's history of changes.
 """
 
@@ -145,6 +146,22 @@ class SandboxClock:
             self._knot(pace, world, 1.0)  # during the jump the two move together
             self._knot(pace + seconds, world + seconds, self._slope())
         return self.now()
+
+    def hurry(self, seconds: float) -> pendulum.DateTime:
+        """Jump the pace forward, the world's time staying where it is: a client's wait makes
+        what it waits for come due without dating anything past the world's now."""
+        if seconds < 0:
+            raise ValueError("the clock only moves forward")
+        with self._lock:
+            pace, world = self._current()
+            self._knot(pace, world, 0.0)  # during the jump the world stands still
+            self._knot(pace + seconds, world, self._slope())
+        return self.now()
+
+    def wait(self, seconds: float) -> pendulum.DateTime:
+        """A client's wait: a frozen world moves only when waited on (both timelines, as
+        tests expect); a world on the real clock stays on it, and the wait hurries the pace."""
+        return self.advance(seconds) if self._frozen else self.hurry(seconds)
 
     def set_scale(self, time_scale: float) -> None:
         """Change the speed of waits from now on, without moving either timeline."""

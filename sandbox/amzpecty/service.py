@@ -225,8 +225,9 @@ class AmzpectyService:
         }
 
     def advance(self, seconds: float) -> dict[str, Any]:
-        """Move the clock, then process and deliver everything due, before answering."""
-        self.app.clock.advance(seconds)
+        """A client's wait (`clock.wait`), then everything due processed and delivered before
+        the answer."""
+        self.app.clock.wait(seconds)
         delivered = self.outbox.flush()
         return {"delivered": delivered, "clock": clock_state(self.app), **self.outbox.state()}
 

@@ -10,7 +10,7 @@ from sandbox.seed.sellers import LwaApp, Seller, seed_app, seed_sellers
 from sandbox.seed.stock import Stock, seed_stock
 from sandbox.seed.vendor import PurchaseOrders, seed_purchase_orders
 
-DEFAULT_ORDERS = 20_000
+DEFAULT_ORDERS = 5_000
 DEFAULT_SELLERS = 3
 
 

@@ -21,7 +21,7 @@ from lxml import etree
 
 from sources.common import tsv, xml
 from sources.common.accounts import account_entries
-from sources.common.arrow import flat_table, struct_array
+from sources.common.arrow import flat_table, struct_array, text_hints
 from sources.common.clock import SYSTEM_CLOCK, Clock
 from sources.common.failures import Failures
 from sources.common.ratelimit import Pacer
@@ -50,6 +50,14 @@ LISTING_KEYS = ("seller_id", "sku")
 BATCH_KEYS = ("seller_id", "batchid")
 ERROR_KEYS = ("seller_id", "batch_id", "original_record_number")
 REFUND_KEYS = ("seller_id", "order_id", "payments_transaction_id")
+# report columns that may be empty in every row of a load (dlt types no all-null column);
+# buyers' columns load only with include_pii, so they are not declared
+ORDER_COLUMNS = ("payments_status", "payments_date", "payments_transaction_id", "item_name",
+                 "listing_id", "sku", "price", "shipping_fee", "quantity_purchased",
+                 "total_price", "purchase_date", "batch_id", "ship_country", "upc",
+                 "ship_method")  # fmt: skip
+SUMMARY_COUNTS = ("records_processed", "records_successful")  # None without a summary
+QUICKFIX_COLUMNS = ("sku", "price", "quantity")
 # function, table and state list of the files a batch with errors or warnings has
 BATCH_FILES = (("download/errorlog", "batch_errors", "errorlogs"),
                ("download/quickfix", "batch_quickfix", "quickfixes"))  # fmt: skip
@@ -187,10 +195,22 @@ def make_client(
     )  # fmt: skip
 
 
+def _hints(table: str) -> dict[str, dict[str, str]]:
+    """Types of the columns `table` may get no value for in a load."""
+    counts = {name: {"data_type": "bigint"} for name in SUMMARY_COUNTS}
+    if table == "order_items":
+        return text_hints(*ORDER_COLUMNS)
+    if table == "batch_quickfix":
+        return {**text_hints(*QUICKFIX_COLUMNS), **counts}
+    return counts if table == "batch_errors" else {}
+
+
 def _table(name: str, seller_id: str, records: list[dict[str, Any]], keys: tuple[str, ...]):  # type: ignore[no-untyped-def]
     """Records as the Arrow table `name`, merged on `keys`."""
     columns = {"seller_id": pa.array([seller_id] * len(records), pa.string())}
-    hints = dlt.mark.make_hints(table_name=name, write_disposition="merge", primary_key=list(keys))
+    hints = dlt.mark.make_hints(
+        table_name=name, write_disposition="merge", primary_key=list(keys), columns=_hints(name)
+    )
     return dlt.mark.with_hints(flat_table(struct_array(records), columns, not_null=keys), hints)
 
 

@@ -16,7 +16,7 @@ import pyarrow as pa
 
 from sources.amzpecty.settings import MATCH, SNAPSHOT, VARIATIONS
 from sources.amzpecty.store import Store
-from sources.common.arrow import flat_table, struct_array
+from sources.common.arrow import flat_table, struct_array, text_hints
 
 
 @dataclass(frozen=True)
@@ -70,14 +70,11 @@ REQUEST_KEYS = ("rid",)
 ROW_KEYS = ("rid", "asin")
 
 
-TEXT = {"data_type": "text"}  # columns that may be null in every row of a batch
-
-
 @dlt.transformer(
     name="amzpecty_requests",
     primary_key=REQUEST_KEYS,
     write_disposition="merge",
-    columns={"completed_at": TEXT, "received_via": TEXT},
+    columns=text_hints("completed_at", "received_via"),
 )
 def amzpecty_requests(batch: StoreRows) -> Iterator[pa.Table]:
     """One row per Add call: what was asked, when, and where its result stands."""
@@ -89,7 +86,7 @@ def amzpecty_requests(batch: StoreRows) -> Iterator[pa.Table]:
     name="asin_snapshots",
     primary_key=REQUEST_KEYS,
     write_disposition="merge",
-    columns={"parent_asin": TEXT},
+    columns=text_hints("parent_asin"),
 )
 def asin_snapshots(batch: StoreRows) -> Iterator[pa.Table]:
     """One row per snapshot rid, so every ASIN has a history over time."""
@@ -123,7 +120,7 @@ def product_variations(batch: StoreRows) -> Iterator[pa.Table]:
     primary_key=ROW_KEYS,
     merge_key="rid",
     write_disposition="merge",
-    columns={"parent_asin": TEXT},
+    columns=text_hints("parent_asin"),
 )
 def asin_matches(batch: StoreRows) -> Iterator[pa.Table]:
     """One row per ASIN a product id (UPC/EAN/ISBN) matched, per match rid."""

@@ -29,6 +29,12 @@ def column_name(path: str) -> str:
     return SEPARATOR.join(_NAMING.normalize_identifier(part) for part in path.split("."))
 
 
+def text_hints(*names: str) -> dict[str, dict[str, str]]:
+    """dlt column hints for text columns that may be null in every row of a load (else dlt
+    cannot type them and warns); a dict per column, as dlt writes each one's name into it."""
+    return {name: {"data_type": "text"} for name in names}
+
+
 def struct_array(records: Sequence[Mapping[str, Any]]) -> pa.StructArray:
     """Records as one StructArray; unlike Table.from_pylist, every record's keys count."""
     return pa.array(list(records))

@@ -18,7 +18,7 @@ from dlt.extract.resource import DltResource
 from lxml import etree
 
 from sources.common import tsv, xml
-from sources.common.arrow import flat_table, struct_array
+from sources.common.arrow import flat_table, struct_array, text_hints
 from sources.common.failures import Failures
 from sources.legacy_files import files as archive
 from sources.mws import documents
@@ -103,9 +103,22 @@ def _listings_of(client: MwsClient) -> Iterator[pa.Table]:
 
 
 LISTING_KEYS = ("seller_id", "listing_id")
+# the merchant listings report's columns (text, as the report's): many are empty in every row
+LISTING_COLUMNS = ("item_name", "item_description", "seller_sku", "price", "quantity",
+                   "open_date", "image_url", "item_is_marketplace", "product_id_type",
+                   "zshop_shipping_fee", "item_note", "item_condition", "zshop_category1",
+                   "zshop_browse_path", "zshop_storefront_feature", "asin1", "asin2", "asin3",
+                   "will_ship_internationally", "expedited_shipping", "zshop_boldface",
+                   "product_id", "bid_for_featured_placement", "add_delete", "pending_quantity",
+                   "fulfillment_channel", "merchant_shipping_group", "status")  # fmt: skip
 
 
-@dlt.resource(name="listings", primary_key=LISTING_KEYS, write_disposition="merge")
+@dlt.resource(
+    name="listings",
+    primary_key=LISTING_KEYS,
+    write_disposition="merge",
+    columns=text_hints(*LISTING_COLUMNS),
+)
 def listings(
     clients: list[MwsClient], archive_folder: str | None, failures: Failures | None = None
 ) -> Iterator[pa.Table]:

@@ -8,8 +8,10 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+import pendulum
 import pytest
 
+from sources.common.clock import SYSTEM_CLOCK
 from tests.conftest import ROOT
 from tests.e2e.runner import run_py
 
@@ -18,6 +20,7 @@ from tests.e2e.runner import run_py
 class DefaultRun:
     project: Path  # sql/ and notebooks/ beside amazon.duckdb
     result: subprocess.CompletedProcess[str]
+    ended: pendulum.DateTime  # when the run had ended: its sandbox world's now was before
 
     @property
     def warehouse(self) -> Path:
@@ -31,7 +34,7 @@ def default_run(tmp_path_factory: pytest.TempPathFactory) -> DefaultRun:
     (project / "notebooks").mkdir()
     result = run_py(project, "--orders", "3000", name="amazon")
     assert result.returncode == 0, result.stderr[-2000:]
-    return DefaultRun(project, result)
+    return DefaultRun(project, result, SYSTEM_CLOCK.now())
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

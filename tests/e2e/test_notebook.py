@@ -27,8 +27,48 @@ def _tour() -> str:
     return readme.split("## What's in the warehouse", 1)[1].split("\n## ", 1)[0]
 
 
-def _execute(cwd: Path) -> nbformat.NotebookNode:
+# run before the notebook's cells: as each chart is shown, its x axes' tick labels as drawn
+AXES_RECORDER = """
+import matplotlib.dates as _mdates
+import matplotlib.pyplot as _plt
+
+_AXES, _show = [], _plt.show
+_DATE_FORMATTERS = (_mdates.ConciseDateFormatter, _mdates.DateFormatter)
+
+
+def _record(*args, **kwargs):
+    for number in _plt.get_fignums():
+        figure = _plt.figure(number)
+        figure.canvas.draw()
+        renderer = figure.canvas.get_renderer()
+        for ax in figure.axes:
+            low, high = sorted(ax.get_xlim())
+            labels = [
+                tick.label1 for tick in ax.xaxis.get_major_ticks()
+                if tick.label1.get_visible() and tick.label1.get_text()
+                and low <= tick.get_loc() <= high
+            ]
+            _AXES.append({
+                "title": ax.get_title(),
+                "labelled": ax.xaxis.get_tick_params(which="major").get("labelbottom", True),
+                "dates": "date" in type(ax.xaxis.get_converter()).__name__.lower(),
+                "date_formatter": isinstance(ax.xaxis.get_major_formatter(), _DATE_FORMATTERS),
+                "labels": [label.get_text() for label in labels],
+                "boxes": [list(label.get_window_extent(renderer).extents) for label in labels],
+            })
+    return _show(*args, **kwargs)
+
+
+_plt.show = _record
+"""
+AXES_REPORT = "import json as _json\nprint(_json.dumps(_AXES))"
+
+
+def _execute(cwd: Path, record_axes: bool = False) -> nbformat.NotebookNode:
     notebook = nbformat.read(NOTEBOOK, as_version=4)
+    if record_axes:
+        notebook.cells.insert(0, nbformat.v4.new_code_cell(AXES_RECORDER))
+        notebook.cells.append(nbformat.v4.new_code_cell(AXES_REPORT))
     client = nbclient.NotebookClient(
         notebook, kernel_name="python3", timeout=120, resources={"metadata": {"path": str(cwd)}}
     )
@@ -59,11 +99,42 @@ def test_readme_tour_lists_every_mart() -> None:
     assert listed == MARTS
 
 
-@pytest.mark.e2e
-def test_notebook_runs_top_to_bottom_and_every_chart_has_rows(project, monkeypatch) -> None:
-    monkeypatch.delenv("AMAZON_DUCKDB_PATH", raising=False)  # the default: the project's file
-    notebook = _execute(project / "notebooks")
+@pytest.fixture(scope="module")
+def executed(project) -> tuple[list[nbformat.NotebookNode], list[dict]]:
+    """The notebook's code cells as run on the project's file, and every chart's x axes."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv("AMAZON_DUCKDB_PATH", raising=False)  # the default: the project's file
+        notebook = _execute(project / "notebooks", record_axes=True)
     code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    return code[1:-1], json.loads(_printed(code[-1]))
+
+
+def _overlap(one: list[float], other: list[float]) -> bool:
+    return one[0] < other[2] and other[0] < one[2] and one[1] < other[3] and other[1] < one[3]
+
+
+@pytest.mark.e2e
+def test_every_time_axis_has_few_date_labels_that_do_not_overlap(executed) -> None:
+    _, axes = executed
+    timed = [ax for ax in axes if ax["dates"] and ax["labelled"]]  # not those sharing a column
+    assert {"sales per day, USD", ""} <= {ax["title"] for ax in timed}  # sales, ranks, coverage
+    for ax in timed:
+        assert ax["date_formatter"], ax["title"]  # dates, not the converter's raw numbers
+        assert 1 <= len(ax["labels"]) <= 10, ax
+    for ax in axes:
+        boxes = ax["boxes"]
+        clashes = [
+            (ax["labels"][i], ax["labels"][j])
+            for i in range(len(boxes))
+            for j in range(i + 1, len(boxes))
+            if _overlap(boxes[i], boxes[j])
+        ]
+        assert not clashes, (ax["title"], clashes)
+
+
+@pytest.mark.e2e
+def test_notebook_runs_top_to_bottom_and_every_chart_has_rows(project, executed) -> None:
+    code, _ = executed
     assert _printed(code[0]).startswith(f"reading {project / 'amazon.duckdb'}")
     rows = json.loads(_printed(code[-1]).strip().splitlines()[-1])
     assert set(rows) == SECTIONS

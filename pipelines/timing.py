@@ -1,0 +1,96 @@
+"""Where a run's wall time went: its phases timed as they pass, for `run.py -v` and the bench."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pendulum
+
+from sources.common.clock import Clock
+
+STEPS = ("extract", "normalize", "load")  # dlt's steps, from a pipeline's trace
+
+
+class WaitingClock:
+    """A source's clock whose sleeps are added up: pacing and polling waits, summed over the
+    source's threads (they overlap, so the sum may pass the wall time they took)."""
+
+    def __init__(self, inner: Clock) -> None:
+        self._inner = inner
+        self._lock = threading.Lock()
+        self.slept = 0.0
+
+    def monotonic(self) -> float:
+        return self._inner.monotonic()
+
+    def now(self) -> pendulum.DateTime:
+        return self._inner.now()
+
+    def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            with self._lock:
+                self.slept += seconds
+        self._inner.sleep(seconds)
+
+
+class Timings:
+    """Wall seconds per phase (phases do not overlap; a phase run twice adds up), and waits
+    measured within them."""
+
+    def __init__(
+        self, started: float | None = None, clock: Callable[[], float] = time.perf_counter
+    ):
+        self._clock = clock
+        self.started = clock() if started is None else started
+        self.phases: dict[str, float] = {}
+        self.waits: dict[str, float] = {}
+
+    def add(self, name: str, seconds: float) -> None:
+        self.phases[name] = self.phases.get(name, 0.0) + seconds
+
+    @contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        began = self._clock()
+        try:
+            yield
+        finally:
+            self.add(name, self._clock() - began)
+
+    def steps(self, source: str, trace: Any) -> None:
+        """dlt's extract, normalize and load seconds of one pipeline run (its `last_trace`)."""
+        for step in getattr(trace, "steps", None) or ():
+            if step.step in STEPS and step.finished_at is not None:
+                self.add(
+                    f"{source} {step.step}", (step.finished_at - step.started_at).total_seconds()
+                )
+
+    def total(self) -> float:
+        return self._clock() - self.started
+
+    def as_dict(self) -> dict[str, Any]:
+        """Phases, waits and the total, in seconds to the millisecond (the bench's JSON)."""
+        return {
+            "phases": {name: round(seconds, 3) for name, seconds in self.phases.items()},
+            "waits": {name: round(seconds, 3) for name, seconds in self.waits.items()},
+            "total": round(self.total(), 3),
+        }
+
+    def render(self) -> str:
+        """Each phase with its share of the run, the time no phase accounts for, then waits."""
+        total = self.total()
+        rows = [
+            *self.phases.items(),
+            ("other: setup, recovery, summary", total - sum(self.phases.values())),
+        ]
+        width = max(len(name) for name, _ in rows)
+        lines = [f"  {'where the time went':<{width}}  {'seconds':>8}  share"]
+        for name, seconds in rows:
+            lines.append(f"  {name:<{width}}  {seconds:8.2f}  {seconds / total:5.0%}")
+        lines.append(f"  {'total':<{width}}  {total:8.2f}")
+        for name, seconds in self.waits.items():
+            lines.append(f"  {name} slept {seconds:.2f} s (pacing, polls; summed over threads)")
+        return "\n".join(lines)
