@@ -9,7 +9,9 @@
     {%- set missing = declared | reject('in', built) | list -%}
     {%- set undeclared = built | reject('in', declared) | list if declared else [] -%}
     {%- if 'loaded_at' in built and not missing and not undeclared -%}
-        {{ column }} > coalesce((select max(loaded_at) from {{ this }}), {{ epoch() }})
+        {# a literal, not a subquery: the warehouse then pushes the filter down to the scans #}
+        {%- set newest = run_query('select max(loaded_at) from ' ~ this).columns[0].values()[0] -%}
+        {{ column }} > {% if newest is none %}{{ epoch() }}{% else %}cast('{{ newest }}' as {{ dbt.type_timestamp() }}){% endif %}
     {%- else -%}
         1 = 1
     {%- endif -%}
