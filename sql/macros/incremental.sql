@@ -1,13 +1,17 @@
-{# incremental marts: rebuild the partitions (the model's `unique_key`) that rows loaded since the
-   last build touch, from all history; `loaded_at` is each row's newest load behind it #}
+{# incremental models: rebuild the partitions (the model's `unique_key`) that rows loaded since
+   the last build touch, from all history; `loaded_at` is each row's newest load behind it #}
 
-{# true for rows loaded after the mart was last built; every row when the mart's columns differ
-   from those its yml declares (built by another version: rebuild it all) #}
+{# true for rows loaded after the model was last built; every row when the model was built by a
+   version with other columns (no loaded_at, or not the columns its yml declares): rebuild it all #}
 {% macro loaded_since_last_build(column='loaded_at') -%}
-    {%- set built = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | sort | list -%}
-    {%- set declared = model.columns.keys() | map('lower') | sort | list -%}
-    {%- if built == declared -%}
-        {{ column }} > coalesce((select max(loaded_at) from {{ this }}), {{ epoch() }})
+    {%- set built = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
+    {%- set declared = model.columns.keys() | map('lower') | list -%}
+    {%- set missing = declared | reject('in', built) | list -%}
+    {%- set undeclared = built | reject('in', declared) | list if declared else [] -%}
+    {%- if 'loaded_at' in built and not missing and not undeclared -%}
+        {# a literal, not a subquery: the warehouse then pushes the filter down to the scans #}
+        {%- set newest = run_query('select max(loaded_at) from ' ~ this).columns[0].values()[0] -%}
+        {{ column }} > {% if newest is none %}{{ epoch() }}{% else %}cast('{{ newest }}' as {{ dbt.type_timestamp() }}){% endif %}
     {%- else -%}
         1 = 1
     {%- endif -%}
@@ -47,6 +51,20 @@
         where orders.seller_id = {{ this }}.seller_id
             and orders.order_id = {{ this }}.order_id
             and orders.item_lines = 0
+    )
+    {%- endif -%}
+{%- endmacro %}
+
+{# int_order_items_unioned keeps the items of the source that won each order: when another source
+   wins an order, the items of the one that lost it go #}
+{% macro drop_items_of_sources_that_lost() -%}
+    {%- if is_incremental() -%}
+    delete from {{ this }}
+    where exists (
+        select 1 from {{ ref('int_orders_unioned') }} as orders
+        where orders.seller_id = {{ this }}.seller_id
+            and orders.order_id = {{ this }}.order_id
+            and orders.source_system <> {{ this }}.source_system
     )
     {%- endif -%}
 {%- endmacro %}

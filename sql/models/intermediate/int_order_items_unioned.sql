@@ -1,4 +1,11 @@
--- every source of order items, keeping only the items of the source that won the order
+-- every source of order items, keeping only the items of the source that won the order; an
+-- order's items are taken again whenever any of them, or the order's winning row, is loaded
+{{ config(
+    materialized='incremental',
+    unique_key=['seller_id', 'order_id'],
+    post_hook="{{ drop_items_of_sources_that_lost() }}",
+) }}
+
 with
 
 sp_api_items as (
@@ -111,7 +118,15 @@ unioned as (
 
 orders as (
 
-    select seller_id, order_id, source_system from {{ ref('int_orders_unioned') }}
+    select seller_id, order_id, source_system, loaded_at from {{ ref('int_orders_unioned') }}
+
+),
+
+changed as (
+
+    {{ changed_partitions('unioned', ['seller_id', 'order_id']) }}
+    union
+    {{ changed_partitions('orders', ['seller_id', 'order_id']) }}
 
 )
 
@@ -121,3 +136,4 @@ inner join orders
     on unioned.seller_id = orders.seller_id
     and unioned.order_id = orders.order_id
     and unioned.source_system = orders.source_system
+where {{ changed_only('unioned', ['seller_id', 'order_id']) }}

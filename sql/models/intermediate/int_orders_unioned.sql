@@ -1,5 +1,8 @@
 -- every source of orders on the SP-API order grain; where several sources know an order,
--- the most authoritative one wins (the live Orders API first), then the latest update
+-- the most authoritative one wins (the live Orders API first), then the latest update; an
+-- order is ranked again whenever any source's row of it is loaded
+{{ config(materialized='incremental', unique_key=['seller_id', 'order_id']) }}
+
 with
 
 sp_api_orders as (
@@ -109,6 +112,12 @@ unioned as (
 
 ),
 
+changed as (
+
+    {{ changed_partitions('unioned', ['seller_id', 'order_id']) }}
+
+),
+
 ranked as (
 
     select
@@ -120,6 +129,7 @@ ranked as (
             order by source_priority, last_updated_at desc nulls last
         ) as source_rank
     from unioned
+    where {{ changed_only('unioned', ['seller_id', 'order_id']) }}
 
 )
 

@@ -1,10 +1,26 @@
 -- the orders flat file (one row per item line) rolled up to the Orders API's order grain, in its
--- vocabulary: marketplace ids, upper-case statuses, order totals of items and shipping
+-- vocabulary: marketplace ids, upper-case statuses, order totals of items and shipping; an order
+-- is rolled up again whenever any of its lines is loaded
+{{ config(materialized='incremental', unique_key=['seller_id', 'order_id']) }}
+
 with
+
+lines as (
+
+    select * from {{ ref('stg_sp_api__report_order_items') }}
+
+),
+
+changed as (
+
+    {{ changed_partitions('lines', ['seller_id', 'order_id']) }}
+
+),
 
 items as (
 
-    select * from {{ ref('stg_sp_api__report_order_items') }}
+    select * from lines
+    where {{ changed_only('lines', ['seller_id', 'order_id']) }}
 
 ),
 
