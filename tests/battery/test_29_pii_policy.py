@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipelines import retention
-from pipelines.warehouse import Warehouse
+from pipelines.duckdb_file import DuckDbFile
 from sources.aim import aim_source
 from sources.mws import mws_source
 from tests.conftest import TEST_TIME_SCALE, WORLD_ORIGIN
@@ -105,7 +105,7 @@ def test_on_needs_a_key_then_encrypts_and_purges_30_days_after_shipment(
     assert "(encrypted)" in first.stdout and "dbt build: ok" in first.stdout
     with pytest.raises(duckdb.Error, match="encrypted"):
         duckdb.connect(str(path), read_only=True)
-    warehouse = Warehouse(path, KEY)
+    warehouse = DuckDbFile(path, KEY)
     with warehouse.connect(read_only=True) as connection:
         held = connection.execute(
             "select b.buyer_email, b.buyer_name, r.delivery_address__address_line1 "
@@ -181,7 +181,7 @@ def test_legacy_archives_buyers_are_purged_too(accounts, tmp_path) -> None:
             **common,
         ),
     }
-    warehouse = Warehouse(tmp_path / "warehouse.duckdb")
+    warehouse = DuckDbFile(tmp_path / "warehouse.duckdb")
     pipelines = {}
     for name, source in sources.items():
         pipelines[name] = dlt.pipeline(

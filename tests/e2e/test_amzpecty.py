@@ -11,6 +11,7 @@ import pytest
 import requests
 
 from pipelines import receiver
+from pipelines.duckdb_file import DuckDbFile
 from pipelines.warehouse import Warehouse
 from tests.callbacks import (
     assert_every_rid_once,
@@ -48,10 +49,11 @@ def test_a_load_takes_every_result_once_and_a_rerun_adds_nothing(
     store = tmp_path / "store.sqlite"
     upc = accounts["amzpecty"]["sample_product_ids"][:1]
     secret = accounts["amzpecty"]["secret_key"]
+    warehouse = Warehouse.of_file(DuckDbFile(tmp_path / "warehouse.duckdb"))
     with receiver.start(store, secret, tls.certfile, tls.keyfile) as running:
         kwargs = {
             "callback_url": running.url,
-            "warehouse": Warehouse(tmp_path / "warehouse.duckdb").read,
+            "warehouse": lambda: warehouse.dataset("sp_api"),
             "product_ids": upc,
         }
         first = load_amzpecty(accounts, tmp_path, trusted.url, **kwargs)
