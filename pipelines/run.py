@@ -4,6 +4,8 @@ With no credentials configured, it starts the offline sandbox and loads that:
 
     python pipelines/run.py                 # sandbox, or live when credentials resolve
     python pipelines/run.py --live --start-date 2025-01-01
+    python pipelines/run.py --resources orders,reports
+    python pipelines/run.py check           # configuration and credentials; loads nothing
 
 A run first finishes what an interrupted run left (its load packages), then extracts and loads
 as usual. `--recover` drops those packages instead and rewinds the state with them, so that
@@ -15,10 +17,10 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import signal
 import sys
 import time
 from pathlib import Path
+from typing import NoReturn
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[0] = str(ROOT)  # this checkout's packages, never pipelines/ shadowing them
@@ -28,40 +30,65 @@ os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
 
 import dlt  # noqa: E402
 import duckdb  # noqa: E402
+import pendulum  # noqa: E402
 import requests  # noqa: E402
-from dlt.common.configuration.providers.toml import TomlProviderReadException  # noqa: E402
 
 from pipelines import callbacks, locking, recovery, retention, summary, transform  # noqa: E402
 from pipelines.builders import BUILDERS, OPT_IN, RunContext, has_live_credentials  # noqa: E402
+from pipelines.errors import RunError, causes, interruption, one_line  # noqa: E402
 from pipelines.sandbox_time import SandboxTime  # noqa: E402
 from pipelines.warehouse import KEY, Warehouse  # noqa: E402
 from sources.common import redact  # noqa: E402
 from sources.common.clock import SYSTEM_CLOCK  # noqa: E402
 from sources.common.memory import prefer_system_allocator  # noqa: E402
+from sources.sp_api.settings import NAMED_RESOURCES, RESOURCE_GROUPS  # noqa: E402
 
 log = logging.getLogger("pipelines.run")
 # one pipeline (state) and one dataset (schema) per source; dlt refuses a dataset named like
 # the DuckDB file's catalog, so raw tables live in `sp_api.*`, `mws.*`, ... not `amazon.*`
 PIPELINE_PREFIX = {"sandbox": "sandbox_", "live": "amazon_"}
+RESOURCE_CHOICES = NAMED_RESOURCES + RESOURCE_GROUPS
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
-class RunError(Exception):
-    """A run that cannot go on; its message is the one line the user sees."""
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse, whose refusal is one line (its usage is a screenful)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"error: {message} (--help lists the options)\n")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
+    """The arguments, each checked before anything starts."""
+    parser = ArgumentParser(
         prog="python pipelines/run.py",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument(
+        "command",
+        nargs="?",
+        choices=("run", "check"),
+        default="run",
+        help="run (the default) loads and builds; check validates configuration and "
+        "credentials with one cheap call per account and source, and loads nothing",
+    )
+    parser.add_argument("--check", action="store_true", help="the same as the check command")
     parser.add_argument(
         "--sources",
         help=f"comma-separated, from: {', '.join(BUILDERS)} (default: all in the sandbox; live "
         f"runs load the legacy archives {', '.join(sorted(OPT_IN))} only when named, and "
         "amzpecty only when sources.amzpecty.secret_key is set)",
     )
-    parser.add_argument("--start-date", help="first run starts here (ISO 8601 date)")
+    parser.add_argument(
+        "--resources",
+        type=_names(RESOURCE_CHOICES),
+        help=f"comma-separated SP-API resources, from: {', '.join(RESOURCE_CHOICES)} (default: "
+        "sources.sp_api.resources, else all); without --sources, only sp_api loads",
+    )
+    parser.add_argument(
+        "--start-date", type=_start_date, help="first run starts here (ISO 8601 date)"
+    )
     target = parser.add_mutually_exclusive_group()
     target.add_argument("--sandbox", action="store_true", help="load the offline sandbox")
     target.add_argument("--live", action="store_true", help="load Amazon with your credentials")
@@ -103,18 +130,84 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="drop the load packages an interrupted run left, instead of loading them, and "
         "rewind the state to before them so that their data is extracted again",
     )
-    return parser.parse_args(argv)
-
-
-def setup_logging() -> None:
-    logging.basicConfig(
-        level=logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        datefmt="%H:%M:%S",
-        stream=sys.stderr,
+    verbosity = parser.add_mutually_exclusive_group()
+    verbosity.add_argument(
+        "-v", "--verbose", action="store_true", help="also print a line per report and step"
     )
-    for noisy in ("dlt", "urllib3", "sandbox"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    verbosity.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="print only errors; the exit status says the rest",
+    )
+    verbosity.add_argument(
+        "--log-level",
+        type=str.upper,
+        choices=LOG_LEVELS,
+        help="log level (default: dlt's runtime.log_level, e.g. RUNTIME__LOG_LEVEL, else WARNING)",
+    )
+    args = parser.parse_args(argv)
+    args.check = args.check or args.command == "check"
+    sources = args.sources.split(",") if args.sources else []
+    unknown = sorted({n.strip() for n in sources if n.strip()} - set(BUILDERS))
+    if unknown:
+        parser.error(f"--sources: unknown {', '.join(unknown)}; choose from {', '.join(BUILDERS)}")
+    if args.resources and not args.sources:
+        args.sources = "sp_api"
+    return args
+
+
+def _names(choices: tuple[str, ...]):  # type: ignore[no-untyped-def]
+    """An argparse type: a comma-separated list of names from `choices`."""
+
+    def parse(text: str) -> list[str]:
+        names = [n.strip() for n in text.split(",") if n.strip()]
+        unknown = sorted(set(names) - set(choices))
+        if unknown:
+            raise argparse.ArgumentTypeError(
+                f"unknown {', '.join(unknown)}; choose from {', '.join(choices)}"
+            )
+        return names
+
+    return parse
+
+
+def _start_date(text: str) -> str:
+    """An argparse type: an ISO 8601 date or date-time."""
+    try:
+        parsed = pendulum.parse(text)
+    except (ValueError, TypeError):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an ISO 8601 date (e.g. 2025-01-01)"
+        ) from None
+    if not isinstance(parsed, pendulum.Date):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (e.g. 2025-01-01)")
+    return text
+
+
+def log_level(args: argparse.Namespace) -> int:
+    """--log-level, else -v (INFO) or -q (ERROR), else dlt's runtime.log_level."""
+    if args.log_level:
+        return logging.getLevelName(args.log_level)  # type: ignore[no-any-return]
+    if args.verbose:
+        return logging.INFO
+    if args.quiet:
+        return logging.ERROR
+    configured = str(dlt.config.get("runtime.log_level") or "WARNING").upper()
+    return logging.getLevelName(configured) if configured in LOG_LEVELS else logging.WARNING  # type: ignore[no-any-return]
+
+
+def setup_logging(level: int) -> None:
+    """Our loggers and dlt's at `level`; HTTP and sandbox internals only when debugging."""
+    logging.basicConfig(
+        level=level,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+        force=True,
+    )
+    logging.getLogger("dlt").setLevel(level)
+    for noisy in ("urllib3", "sandbox"):
+        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
     redact.install()
 
 
@@ -197,9 +290,6 @@ def run(args: argparse.Namespace) -> int:
     mode = choose_mode(args)
     default = ",".join(name for name in BUILDERS if mode == "sandbox" or name not in OPT_IN)
     names = [n.strip() for n in (args.sources or default).split(",") if n.strip()]
-    unknown = sorted(set(names) - set(BUILDERS))
-    if unknown:
-        raise RunError(f"unknown source(s) {unknown}; choose from {sorted(BUILDERS)}")
     if mode == "live" and not args.sources and not dlt.secrets.get("sources.amzpecty.secret_key"):
         names.remove("amzpecty")
     names.sort(key=lambda name: name == "amzpecty")  # it asks for the ASINs the others loaded
@@ -209,7 +299,9 @@ def run(args: argparse.Namespace) -> int:
     target, running = sandbox_target(args) if mode == "sandbox" else (None, None)
     loaded: dict[str, list[str]] = {}  # source -> the load ids this run completed
     try:
-        context = RunContext(mode=mode, sandbox=target, start_date=args.start_date)
+        context = RunContext(
+            mode=mode, sandbox=target, start_date=args.start_date, resources=args.resources
+        )
         log.info("loading %s (%s) into %s", ", ".join(names), mode, warehouse.path)
         for name in names:
             pipeline = dlt.pipeline(
@@ -245,61 +337,13 @@ def run(args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
-def causes(error: BaseException) -> list[BaseException]:
-    """`error` and what it wraps, outermost first (dlt's step errors keep theirs in
-    `exception`)."""
-    chain = [error]
-    while True:
-        inner = getattr(chain[-1], "exception", None) or chain[-1].__cause__
-        if not isinstance(inner, BaseException) or any(inner is seen for seen in chain):
-            return chain
-        chain.append(inner)
-
-
-def interruption(error: BaseException) -> int | None:
-    """The signal that stopped the run (Ctrl-C is SIGINT), wherever dlt wrapped it: the
-    KeyboardInterrupt itself, or dlt's SignalReceivedException from normalize and load."""
-    for cause in causes(error):
-        if isinstance(cause, KeyboardInterrupt):
-            return int(getattr(cause, "signal_code", signal.SIGINT))
-    return None
-
-
-def one_line(error: BaseException) -> str:
-    """The innermost cause, first line, scrubbed; a warehouse in use says who uses it."""
-    for cause in causes(error):
-        busy = locking.conflict(cause)
-        if busy:
-            return busy
-    error = causes(error)[-1]
-    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-    return redact.redact_text(f"{type(error).__name__}: {text}")
-
-
-def config_file_error(error: TomlProviderReadException) -> str:
-    """dlt names the TOML file it could not read but not where in it: the file, line and
-    column, and what is wrong there (the parser says so without quoting the value)."""
-    cause = error.__cause__ or error.__context__
-    where = next((p for p in error.full_paths if Path(p).is_file()), error.file_name)
-    line, column = getattr(cause, "line", None), getattr(cause, "col", None)
-    what = str(cause).rsplit(" at line ", 1)[0] if cause else "not valid TOML"
-    place = f", line {line}, column {column}" if line else ""
-    return f"{where}{place}: {what}"
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    setup_logging()
     prefer_system_allocator()
     try:
+        setup_logging(log_level(args))
         with locking.hold(args.duckdb.resolve(), args.wait, SYSTEM_CLOCK):
             return run(args)
-    except locking.WarehouseBusyError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    except TomlProviderReadException as error:
-        print(f"error: {config_file_error(error)}", file=sys.stderr)
-        return 1
     except BaseException as error:
         signal_number = interruption(error)
         if signal_number is not None:
