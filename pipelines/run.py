@@ -297,7 +297,7 @@ def run(args: argparse.Namespace) -> int:
     for name in names:
         check_warehouse(warehouse, name, PIPELINE_PREFIX[mode] + name)
     target, running = sandbox_target(args) if mode == "sandbox" else (None, None)
-    loaded: dict[str, list[str]] = {}  # source -> the load ids this run completed
+    tables: dict[str, dict[str, summary.TableRows]] = {}
     try:
         context = RunContext(
             mode=mode, sandbox=target, start_date=args.start_date, resources=args.resources
@@ -310,14 +310,16 @@ def run(args: argparse.Namespace) -> int:
                 dataset_name=name,
                 pipelines_dir=str(args.pipelines_dir.resolve()),
             )
-            loaded[name] = []
+            before = summary.row_counts(pipeline)
+            loaded: list[str] = []  # the load ids this run completed, an interrupted run's too
             if not args.purge_only:
-                loaded[name] = recovery.settle(pipeline, drop=args.recover)
+                loaded = recovery.settle(pipeline, drop=args.recover)
                 with callbacks.source_arguments(name, target, warehouse) as arguments:
                     context.overrides[name] = arguments
                     info = pipeline.run(BUILDERS[name](context), loader_file_format="parquet")
-                loaded[name] += info.loads_ids
+                loaded += info.loads_ids
             retention.purge(pipeline, world_now(target), retention.retention_days())
+            tables[name] = summary.table_rows(pipeline, before, loaded)
     finally:
         warehouse.close()
         if running is not None:
@@ -326,9 +328,10 @@ def run(args: argparse.Namespace) -> int:
     if not args.no_dbt:
         log.info("building models (dbt build)")
         dbt_summary = transform.build(warehouse)
-    print(
-        summary.render(warehouse, loaded, context.stats, dbt_summary, time.perf_counter() - started)
-    )
+    if not args.quiet:
+        label = f"{warehouse.path}{' (encrypted)' if warehouse.encrypted else ''}"
+        seconds = time.perf_counter() - started
+        print(summary.render(label, tables, context.stats, dbt_summary, seconds))
     problems = [str(failure) for failure in context.failures]
     if dbt_summary is not None:
         problems += dbt_summary.failures
