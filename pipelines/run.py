@@ -36,6 +36,7 @@ import requests  # noqa: E402
 from pipelines import callbacks, locking, recovery, retention, summary, transform  # noqa: E402
 from pipelines.builders import BUILDERS, OPT_IN, RunContext, has_live_credentials  # noqa: E402
 from pipelines.errors import RunError, causes, interruption, one_line  # noqa: E402
+from pipelines.progress import Progress  # noqa: E402
 from pipelines.sandbox_time import SandboxTime  # noqa: E402
 from pipelines.warehouse import KEY, Warehouse  # noqa: E402
 from sources.common import redact  # noqa: E402
@@ -285,6 +286,46 @@ def sandbox_target(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     return running.accounts(), running
 
 
+def load_source(
+    name: str,
+    args: argparse.Namespace,
+    context: RunContext,
+    warehouse: Warehouse,
+    target: dict | None,
+    progress: Progress,
+) -> summary.SourceRun:
+    """One source's pipeline: what an interrupted run left, then this run's extract and load,
+    then retention; what it did, for the summary."""
+    calls_before = context.stats.snapshot()
+    line = progress.source(
+        name, lambda: context.stats.calls() - sum(op.calls for op in calls_before.values())
+    )
+    pipeline = dlt.pipeline(
+        pipeline_name=PIPELINE_PREFIX[context.mode] + name,
+        destination=warehouse.destination(),
+        dataset_name=name,
+        pipelines_dir=str(args.pipelines_dir.resolve()),
+        progress=line,
+    )
+    try:
+        before = summary.row_counts(pipeline)
+        loaded: list[str] = []  # the load ids this run completed, an interrupted run's too
+        if not args.purge_only:
+            loaded = recovery.settle(pipeline, drop=args.recover)
+            with callbacks.source_arguments(name, target, warehouse) as arguments:
+                context.overrides[name] = arguments
+                info = pipeline.run(BUILDERS[name](context), loader_file_format="parquet")
+            loaded += info.loads_ids
+        retention.purge(pipeline, world_now(target), retention.retention_days())
+        tables = summary.table_rows(pipeline, before, loaded)
+    except BaseException:
+        line.finish(failed=True)
+        raise
+    line.finish()
+    operations = summary.operations_since(calls_before, context.stats.snapshot())
+    return summary.SourceRun(tables, operations)
+
+
 def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     mode = choose_mode(args)
@@ -297,41 +338,32 @@ def run(args: argparse.Namespace) -> int:
     for name in names:
         check_warehouse(warehouse, name, PIPELINE_PREFIX[mode] + name)
     target, running = sandbox_target(args) if mode == "sandbox" else (None, None)
-    tables: dict[str, dict[str, summary.TableRows]] = {}
-    try:
-        context = RunContext(
-            mode=mode, sandbox=target, start_date=args.start_date, resources=args.resources
-        )
-        log.info("loading %s (%s) into %s", ", ".join(names), mode, warehouse.path)
-        for name in names:
-            pipeline = dlt.pipeline(
-                pipeline_name=PIPELINE_PREFIX[mode] + name,
-                destination=warehouse.destination(),
-                dataset_name=name,
-                pipelines_dir=str(args.pipelines_dir.resolve()),
-            )
-            before = summary.row_counts(pipeline)
-            loaded: list[str] = []  # the load ids this run completed, an interrupted run's too
-            if not args.purge_only:
-                loaded = recovery.settle(pipeline, drop=args.recover)
-                with callbacks.source_arguments(name, target, warehouse) as arguments:
-                    context.overrides[name] = arguments
-                    info = pipeline.run(BUILDERS[name](context), loader_file_format="parquet")
-                loaded += info.loads_ids
-            retention.purge(pipeline, world_now(target), retention.retention_days())
-            tables[name] = summary.table_rows(pipeline, before, loaded)
-    finally:
-        warehouse.close()
-        if running is not None:
-            running.stop()
-    dbt_summary = None
-    if not args.no_dbt:
-        log.info("building models (dbt build)")
-        dbt_summary = transform.build(warehouse)
+    context = RunContext(
+        mode=mode, sandbox=target, start_date=args.start_date, resources=args.resources
+    )
+    runs: dict[str, summary.SourceRun] = {}
+    progress = Progress(sys.stderr, live=sys.stderr.isatty(), quiet=args.quiet)
+    with progress:
+        try:
+            log.info("loading %s (%s) into %s", ", ".join(names), mode, warehouse.path)
+            for name in names:
+                runs[name] = load_source(name, args, context, warehouse, target, progress)
+        finally:
+            warehouse.close()
+            if running is not None:
+                running.stop()
+        dbt_summary = None
+        if not args.no_dbt:
+            log.info("building models (dbt build)")
+            line = progress.dbt()
+            dbt_summary = transform.build(warehouse, on_event=line.on_event)
+            line.finish(dbt_summary.success)
     if not args.quiet:
         label = f"{warehouse.path}{' (encrypted)' if warehouse.encrypted else ''}"
         seconds = time.perf_counter() - started
-        print(summary.render(label, tables, context.stats, dbt_summary, seconds))
+        operations = context.stats.snapshot()
+        detail = log_level(args) <= logging.INFO
+        print(summary.render(label, runs, operations, dbt_summary, seconds, detail))
     problems = [str(failure) for failure in context.failures]
     if dbt_summary is not None:
         problems += dbt_summary.failures

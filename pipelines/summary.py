@@ -16,7 +16,7 @@ from dlt.pipeline.pipeline import Pipeline
 
 from pipelines.transform import DbtSummary
 from sources.common.hints import SNAPSHOT_HINT
-from sources.common.stats import ApiStats, OperationStats
+from sources.common.stats import OperationStats
 
 LOAD_ID = re.compile(r"[0-9.]+")  # dlt's load ids are timestamps, safe to quote in SQL
 # a polled operation -> the one that starts what it polls: one poll per job is the least
@@ -32,6 +32,29 @@ class TableRows:
     updated: int
     now: int
     snapshot: bool
+
+
+@dataclass(frozen=True)
+class SourceRun:
+    """What one source's pipeline did: its tables' rows and its API calls."""
+
+    tables: dict[str, TableRows]
+    operations: dict[str, OperationStats]
+
+
+def operations_since(
+    before: dict[str, OperationStats], after: dict[str, OperationStats]
+) -> dict[str, OperationStats]:
+    """The calls made between two snapshots of a run's ApiStats."""
+    found = {}
+    for name, now in after.items():
+        then = before.get(name, OperationStats())
+        delta = OperationStats(
+            **{key: value - getattr(then, key) for key, value in now.__dict__.items()}
+        )
+        if delta.calls:
+            found[name] = delta
+    return found
 
 
 def row_counts(pipeline: Pipeline, load_ids: Sequence[str] = ()) -> dict[str, tuple[int, int]]:
@@ -87,35 +110,57 @@ def lower_bound(name: str, operations: dict[str, OperationStats]) -> int:
 
 def render(
     warehouse: str,
-    tables: dict[str, dict[str, TableRows]],
-    stats: ApiStats,
+    sources: dict[str, SourceRun],
+    operations: dict[str, OperationStats],
     dbt: DbtSummary | None,
     seconds: float,
+    detail: bool = False,
 ) -> str:
-    """`tables` maps each dataset (source) to its tables' rows."""
+    """A line per source (with `detail`: per table, and per API operation of `operations`)."""
     lines = [f"warehouse: {warehouse}"]
-    lines.append(f"  {'table':<40}{'new':>10}{'updated':>10}{'rows':>12}")
-    for dataset, found in tables.items():
-        for table, rows in found.items():
-            name = f"{dataset}.{table}" + (" (snapshots)" if rows.snapshot else "")
-            lines.append(f"  {name:<40}{rows.new:>10,}{rows.updated:>10,}{rows.now:>12,}")
-    operations = stats.snapshot()
-    if operations:
+    if detail:
+        lines += _tables(sources) + _operations(operations)
+    else:
         lines.append(
-            f"  {'API operation':<44}{'calls':>8}{'least':>8}{'throttled':>11}{'retries':>9}"
+            f"  {'source':<12}{'tables':>8}{'new':>12}{'updated':>12}{'rows':>14}"
+            f"{'API calls':>11}{'least':>8}"
         )
-        least = 0
-        for name, op in operations.items():
-            bound = lower_bound(name, operations)
-            least += bound
+        for name, run in sources.items():
+            rows = run.tables.values()
+            snapshots = sum(r.snapshot for r in rows)
+            calls = sum(op.calls for op in run.operations.values())
+            least = sum(lower_bound(op, run.operations) for op in run.operations)
             lines.append(
-                f"  {name:<44}{op.calls:>8,}{bound:>8,}{op.throttled:>11,}{op.retries:>9,}"
+                f"  {name:<12}{len(rows):>8}{sum(r.new for r in rows):>12,}"
+                f"{sum(r.updated for r in rows):>12,}{sum(r.now for r in rows):>14,}"
+                f"{calls:>11,}{least:>8,}" + (f"  ({snapshots} of snapshots)" if snapshots else "")
             )
-        throttled = sum(op.throttled for op in operations.values())
-        calls = sum(op.calls for op in operations.values())
-        lines.append(f"  {'total':<44}{calls:>8,}{least:>8,}{throttled:>11,}")
     if dbt is not None:
         counts = ", ".join(f"{n} {status}" for status, n in sorted(dbt.counts.items()))
         lines.append(f"dbt build: {'ok' if dbt.success else 'FAILED'} ({counts or 'nothing run'})")
-    lines.append(f"time: {seconds:.1f} s")
+    more = "" if detail else " (-v: every table and API operation)"
+    lines.append(f"time: {seconds:.1f} s{more}")
     return "\n".join(lines)
+
+
+def _tables(sources: dict[str, SourceRun]) -> list[str]:
+    lines = [f"  {'table':<44}{'new':>10}{'updated':>10}{'rows':>12}"]
+    for dataset, run in sources.items():
+        for table, rows in run.tables.items():
+            name = f"{dataset}.{table}" + (" (snapshots)" if rows.snapshot else "")
+            lines.append(f"  {name:<44}{rows.new:>10,}{rows.updated:>10,}{rows.now:>12,}")
+    return lines
+
+
+def _operations(operations: dict[str, OperationStats]) -> list[str]:
+    if not operations:
+        return []
+    lines = [f"  {'API operation':<44}{'calls':>8}{'least':>8}{'throttled':>11}{'retries':>9}"]
+    for name, op in operations.items():
+        bound = lower_bound(name, operations)
+        lines.append(f"  {name:<44}{op.calls:>8,}{bound:>8,}{op.throttled:>11,}{op.retries:>9,}")
+    calls = sum(op.calls for op in operations.values())
+    least = sum(lower_bound(name, operations) for name in operations)
+    throttled = sum(op.throttled for op in operations.values())
+    lines.append(f"  {'total':<44}{calls:>8,}{least:>8,}{throttled:>11,}")
+    return lines

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from pipelines.warehouse import Warehouse
 
@@ -18,10 +20,10 @@ class DbtSummary:
     failures: list[str]
 
 
-def build(target: Path | Warehouse) -> DbtSummary:
+def build(target: Path | Warehouse, on_event: Callable[[Any], None] | None = None) -> DbtSummary:
     """Run `dbt build` quietly; the summary names any model or test that failed. dbt's target
     and logs sit beside the warehouse (`amazon.dbt/`), so builds of two warehouses (parallel
-    tests) never share them."""
+    tests) never share them. `on_event` gets dbt's events (progress)."""
     warehouse = target if isinstance(target, Warehouse) else Warehouse(target.resolve())
     work = warehouse.path.with_suffix(".dbt")
     os.environ.update(warehouse.dbt_environment())
@@ -44,7 +46,7 @@ def build(target: Path | Warehouse) -> DbtSummary:
         "encrypted" if warehouse.encrypted else "dev",
     ]
     try:
-        result = dbtRunner().invoke(args)
+        result = dbtRunner(callbacks=[on_event] if on_event else None).invoke(args)
     finally:
         _release_duckdb()
         os.environ.pop("DBT_ENV_SECRET_AMAZON_DUCKDB_KEY", None)
