@@ -58,6 +58,8 @@ class SourceLine(Collector):
         pass
 
     def finish(self, failed: bool = False) -> None:
+        calls = self.calls()
+        self.calls = lambda: calls
         self.state = "failed" if failed else "done"
         self.changed()
 

@@ -15,6 +15,7 @@ their data is extracted again.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
@@ -33,7 +34,15 @@ import duckdb  # noqa: E402
 import pendulum  # noqa: E402
 import requests  # noqa: E402
 
-from pipelines import callbacks, locking, recovery, retention, summary, transform  # noqa: E402
+from pipelines import (  # noqa: E402
+    callbacks,
+    locking,
+    naming,
+    recovery,
+    retention,
+    summary,
+    transform,
+)
 from pipelines.builders import BUILDERS, OPT_IN, RunContext, has_live_credentials  # noqa: E402
 from pipelines.errors import RunError, causes, interruption, one_line  # noqa: E402
 from pipelines.progress import Progress  # noqa: E402
@@ -47,7 +56,6 @@ from sources.sp_api.settings import NAMED_RESOURCES, RESOURCE_GROUPS  # noqa: E4
 log = logging.getLogger("pipelines.run")
 # one pipeline (state) and one dataset (schema) per source; dlt refuses a dataset named like
 # the DuckDB file's catalog, so raw tables live in `sp_api.*`, `mws.*`, ... not `amazon.*`
-PIPELINE_PREFIX = {"sandbox": "sandbox_", "live": "amazon_"}
 RESOURCE_CHOICES = NAMED_RESOURCES + RESOURCE_GROUPS
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
@@ -103,8 +111,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--pipelines-dir",
         type=Path,
-        default=ROOT / ".dlt" / "pipelines",
-        help="where dlt keeps state and load packages",
+        help="where dlt keeps state and load packages (default: dlt's own, ~/.dlt/pipelines or "
+        "$DLT_DATA_DIR/pipelines, where `dlt pipeline` looks)",
     )
     parser.add_argument("--orders", type=int, help="sandbox size (orders over two years)")
     parser.add_argument("--seed", type=int, help="sandbox seed")
@@ -242,27 +250,27 @@ def world_now(target: dict | None):  # type: ignore[no-untyped-def]
     return SandboxTime(target["sp_api"]["endpoint"]).now() if target else SYSTEM_CLOCK.now()
 
 
-def check_warehouse(warehouse: Warehouse, dataset: str, pipeline_name: str) -> None:
-    """Refuse to mix sandbox and live data in one warehouse file."""
+def pipeline_for(warehouse: Warehouse, mode: str, dataset: str) -> str:
+    """The pipeline of `dataset` into this warehouse (`pipelines/naming.py`); refuse to mix
+    sandbox and live data in one warehouse file."""
+    names: set[str] = set()
     connection = warehouse.read()
-    if connection is None:
-        return
-    with connection:
-        try:
+    if connection is not None:
+        with connection, contextlib.suppress(duckdb.CatalogException):
             names = {
                 row[0]
                 for row in connection.execute(
                     f'select distinct pipeline_name from "{dataset}"._dlt_pipeline_state'
                 ).fetchall()
             }
-        except duckdb.CatalogException:
-            return
+    pipeline_name = naming.pipeline_name(mode, dataset, str(warehouse.path), names)
     others = names - {pipeline_name}
     if others:
         raise RunError(
             f"{warehouse.path.name} holds {dataset} data of pipeline {sorted(others)[0]!r}; load "
             f"{pipeline_name!r} into another file with --duckdb, or delete {warehouse.path.name}"
         )
+    return pipeline_name
 
 
 def sandbox_target(args: argparse.Namespace):  # type: ignore[no-untyped-def]
@@ -288,6 +296,7 @@ def sandbox_target(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 def load_source(
     name: str,
+    pipeline_name: str,
     args: argparse.Namespace,
     context: RunContext,
     warehouse: Warehouse,
@@ -300,11 +309,14 @@ def load_source(
     line = progress.source(
         name, lambda: context.stats.calls() - sum(op.calls for op in calls_before.values())
     )
+    folder = args.pipelines_dir or naming.pipelines_dir()
+    if args.pipelines_dir is None:
+        naming.adopt_folder(pipeline_name, folder)
     pipeline = dlt.pipeline(
-        pipeline_name=PIPELINE_PREFIX[context.mode] + name,
+        pipeline_name=pipeline_name,
         destination=warehouse.destination(),
         dataset_name=name,
-        pipelines_dir=str(args.pipelines_dir.resolve()),
+        pipelines_dir=str(folder.resolve()),
         progress=line,
     )
     try:
@@ -335,8 +347,7 @@ def run(args: argparse.Namespace) -> int:
         names.remove("amzpecty")
     names.sort(key=lambda name: name == "amzpecty")  # it asks for the ASINs the others loaded
     warehouse = open_warehouse(args.duckdb, names)
-    for name in names:
-        check_warehouse(warehouse, name, PIPELINE_PREFIX[mode] + name)
+    pipeline_names = {name: pipeline_for(warehouse, mode, name) for name in names}
     target, running = sandbox_target(args) if mode == "sandbox" else (None, None)
     context = RunContext(
         mode=mode, sandbox=target, start_date=args.start_date, resources=args.resources
@@ -347,7 +358,9 @@ def run(args: argparse.Namespace) -> int:
         try:
             log.info("loading %s (%s) into %s", ", ".join(names), mode, warehouse.path)
             for name in names:
-                runs[name] = load_source(name, args, context, warehouse, target, progress)
+                runs[name] = load_source(
+                    name, pipeline_names[name], args, context, warehouse, target, progress
+                )
         finally:
             warehouse.close()
             if running is not None:
