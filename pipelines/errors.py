@@ -5,7 +5,7 @@ from __future__ import annotations
 import signal
 from pathlib import Path
 
-from dlt.common.configuration.exceptions import ConfigFieldMissingException
+from dlt.common.configuration.exceptions import ConfigFieldMissingException, LookupTrace
 from dlt.common.configuration.providers.toml import TomlProviderReadException
 
 from pipelines import locking
@@ -72,9 +72,9 @@ def missing_config(error: ConfigFieldMissingException) -> str:
     place dlt looked), and where a user sets it."""
     keys = []
     for field, traces in error.traces.items():
-        found = [t for t in traces if hasattr(t, "key") and t.sections]
-        named = [t for t in found if len(t.sections) == 2] or found
-        keys.append(".".join([*named[0].sections, named[0].key]) if named else field)
+        places = [list(t.sections) for t in traces if isinstance(t, LookupTrace)]
+        source = [where for where in places if len(where) == 2 and where[0] == "sources"]
+        keys.append(".".join([*(source or places or [[]])[0], field]))
     envs = ", ".join("__".join(key.upper().split(".")) for key in keys)
     return (
         f"missing {', '.join(keys)}: set it in .dlt/secrets.toml (or .dlt/config.toml) or as "

@@ -36,6 +36,7 @@ import requests  # noqa: E402
 
 from pipelines import (  # noqa: E402
     callbacks,
+    check,
     locking,
     naming,
     recovery,
@@ -338,14 +339,66 @@ def load_source(
     return summary.SourceRun(tables, operations)
 
 
-def run(args: argparse.Namespace) -> int:
-    started = time.perf_counter()
-    mode = choose_mode(args)
+def chosen_sources(args: argparse.Namespace, mode: str) -> list[str]:
+    """The sources this run loads, in the order it loads them."""
     default = ",".join(name for name in BUILDERS if mode == "sandbox" or name not in OPT_IN)
     names = [n.strip() for n in (args.sources or default).split(",") if n.strip()]
     if mode == "live" and not args.sources and not dlt.secrets.get("sources.amzpecty.secret_key"):
         names.remove("amzpecty")
     names.sort(key=lambda name: name == "amzpecty")  # it asks for the ASINs the others loaded
+    return names
+
+
+def check_run(args: argparse.Namespace) -> int:
+    """Configuration, credentials and a cheap call per account and source; what a run would
+    load; nothing loaded (the warehouse is only read)."""
+    mode = choose_mode(args)
+    names = chosen_sources(args, mode)
+    warehouse = open_warehouse(args.duckdb, names)
+    pipeline_names = {name: pipeline_for(warehouse, mode, name) for name in names}
+    target, running = sandbox_target(args) if mode == "sandbox" else (None, None)
+    context = RunContext(
+        mode=mode, sandbox=target, start_date=args.start_date, resources=args.resources
+    )
+    checked = []
+    try:
+        for name in names:
+            pipeline = dlt.pipeline(
+                pipeline_name=pipeline_names[name],
+                destination=warehouse.destination(),
+                dataset_name=name,
+                pipelines_dir=str((args.pipelines_dir or naming.pipelines_dir()).resolve()),
+            )
+            if warehouse.path.exists():
+                pipeline.sync_destination()
+            start = args.start_date or dlt.config.get(f"sources.{name}.start_date")
+            with callbacks.source_arguments(name, target, warehouse) as arguments:
+                context.overrides[name] = arguments
+                checked.append(
+                    check.check_source(
+                        name,
+                        BUILDERS[name](context),
+                        pipeline,
+                        context.failures,
+                        context.stats,
+                        str(start or "the source's default"),
+                    )
+                )
+    finally:
+        if running is not None:
+            running.stop()
+    accounts = check.sp_api_accounts(target) if "sp_api" in names else []
+    if not args.quiet:
+        print(check.render(checked, accounts))
+    for failure in context.failures:
+        print(f"error: {redact.redact_text(str(failure))}", file=sys.stderr)
+    return 1 if len(context.failures) else 0
+
+
+def run(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    mode = choose_mode(args)
+    names = chosen_sources(args, mode)
     warehouse = open_warehouse(args.duckdb, names)
     pipeline_names = {name: pipeline_for(warehouse, mode, name) for name in names}
     target, running = sandbox_target(args) if mode == "sandbox" else (None, None)
@@ -390,6 +443,8 @@ def main(argv: list[str] | None = None) -> int:
     prefer_system_allocator()
     try:
         setup_logging(log_level(args))
+        if args.check:
+            return check_run(args)
         with locking.hold(args.duckdb.resolve(), args.wait, SYSTEM_CLOCK):
             return run(args)
     except BaseException as error:

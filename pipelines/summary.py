@@ -133,7 +133,8 @@ def render(
             lines.append(
                 f"  {name:<12}{len(rows):>8}{sum(r.new for r in rows):>12,}"
                 f"{sum(r.updated for r in rows):>12,}{sum(r.now for r in rows):>14,}"
-                f"{calls:>11,}{least:>8,}" + (f"  ({snapshots} snapshot tables)" if snapshots else "")
+                f"{calls:>11,}{least:>8,}"
+                + (f"  ({snapshots} snapshot tables)" if snapshots else "")
             )
     if dbt is not None:
         counts = ", ".join(f"{n} {status}" for status, n in sorted(dbt.counts.items()))

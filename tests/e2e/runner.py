@@ -10,7 +10,11 @@ from pathlib import Path
 from tests.conftest import ROOT, START_DATE
 
 
-def run_py_command(workdir: Path, *extra: str, name: str = "warehouse") -> list[str]:
+def run_py_command(
+    workdir: Path, *extra: str, name: str = "warehouse", verbose: bool = True
+) -> list[str]:
+    """run.py's command line; `verbose` (-v) prints a line per table, API operation and report,
+    as most tests read them."""
     return [
         sys.executable,
         str(ROOT / "pipelines" / "run.py"),
@@ -20,6 +24,7 @@ def run_py_command(workdir: Path, *extra: str, name: str = "warehouse") -> list[
         str(workdir / f"{name}-pipelines"),
         "--start-date",
         START_DATE,
+        *(["-v"] if verbose else []),
         *extra,
     ]
 
@@ -31,10 +36,15 @@ def environment(**extra: str) -> dict[str, str]:
 
 
 def run_py(
-    workdir: Path, *extra: str, name: str = "warehouse", timeout: float = 600, **env: str
+    workdir: Path,
+    *extra: str,
+    name: str = "warehouse",
+    timeout: float = 600,
+    verbose: bool = True,
+    **env: str,
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        run_py_command(workdir, *extra, name=name),
+        run_py_command(workdir, *extra, name=name, verbose=verbose),
         capture_output=True,
         text=True,
         timeout=timeout,
