@@ -11,7 +11,7 @@ list). Amzpecty is checked for its configuration only: each of its calls spends 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,11 +22,12 @@ from dlt.pipeline.pipeline import Pipeline
 from sources.common.failures import Failures
 from sources.common.stats import ApiStats
 
+# per source, the resources whose first answer is cheapest, the cheapest first
 PROBES = {
-    "sp_api": "marketplace_participations",
-    "mws": "report_requests",
-    "paapi": "items",
-    "aim": "aim_tables",
+    "sp_api": ("marketplace_participations",),
+    "mws": ("report_requests", "orders"),
+    "paapi": ("items",),
+    "aim": ("aim_tables",),
 }
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 NO_PROBE = "configuration only: each Amzpecty call spends credits"
@@ -45,17 +46,24 @@ class Checked:
 
 def check_source(
     name: str,
-    source: DltSource,
+    build: Callable[[list[str] | None], DltSource],
     pipeline: Pipeline,
     failures: Failures,
     stats: ApiStats,
     start: str,
 ) -> Checked:
-    """Resolve `source` (built: its configuration resolved) and make its cheap call; an
-    account that fails is recorded in `failures`, as in a run."""
+    """Build the source (its configuration resolved) and make its cheap call; an account that
+    fails is recorded in `failures`, as in a run. `build(resources)` builds it, with only
+    `resources` when the source takes a selection (SP-API: a run that loads no
+    `marketplace_participations` is checked with them)."""
+    source = build(None)
     resources = list(source.selected_resources)
-    probe = PROBES.get(name)
-    if probe is None:
+    candidates = PROBES.get(name, ())
+    probe = next((found for found in candidates if found in source.resources), None)
+    if probe is None and candidates:
+        probe = candidates[0]
+        source = build([probe])
+    if not candidates:
         said = NO_PROBE
     elif probe not in source.resources:
         said = f"no call: {probe} is not configured"

@@ -76,7 +76,10 @@ def missing_config(error: ConfigFieldMissingException) -> str:
         source = [where for where in places if len(where) == 2 and where[0] == "sources"]
         keys.append(".".join([*(source or places or [[]])[0], field]))
     envs = ", ".join("__".join(key.upper().split(".")) for key in keys)
+    it, variable = (
+        ("them", "environment variables") if len(keys) > 1 else ("it", "environment variable")
+    )
     return (
-        f"missing {', '.join(keys)}: set it in .dlt/secrets.toml (or .dlt/config.toml) or as "
-        f"the environment variable {envs}"
+        f"missing {', '.join(keys)}: set {it} in .dlt/secrets.toml (or .dlt/config.toml) or "
+        f"as the {variable} {envs}"
     )

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import logging
 import os
 import sys
@@ -307,6 +308,7 @@ def load_source(
     """One source's pipeline: what an interrupted run left, then this run's extract and load,
     then retention; what it did, for the summary."""
     calls_before = context.stats.snapshot()
+    failed_before = len(context.failures)
     line = progress.source(
         name, lambda: context.stats.calls() - sum(op.calls for op in calls_before.values())
     )
@@ -334,7 +336,7 @@ def load_source(
     except BaseException:
         line.finish(failed=True)
         raise
-    line.finish()
+    line.finish(failed=len(context.failures) > failed_before)
     operations = summary.operations_since(calls_before, context.stats.snapshot())
     return summary.SourceRun(tables, operations)
 
@@ -374,10 +376,13 @@ def check_run(args: argparse.Namespace) -> int:
             start = args.start_date or dlt.config.get(f"sources.{name}.start_date")
             with callbacks.source_arguments(name, target, warehouse) as arguments:
                 context.overrides[name] = arguments
+                build = BUILDERS[name]
                 checked.append(
                     check.check_source(
                         name,
-                        BUILDERS[name](context),
+                        lambda only, build=build: build(  # type: ignore[misc]
+                            dataclasses.replace(context, resources=only or context.resources)
+                        ),
                         pipeline,
                         context.failures,
                         context.stats,
