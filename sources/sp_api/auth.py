@@ -78,6 +78,11 @@ class LwaSession(PacedSession):
         )
 
 
+def refuses_application(error: BaseException) -> bool:
+    """LWA refused the application itself: every account of it fails the same way."""
+    return isinstance(error, LwaError) and error.code in CLIENT_ERRORS
+
+
 class Applications:
     """A run's LWA applications, by (token URL, client id): the first `invalid_client` for one
     is remembered, so its other accounts fail with that error instead of asking again. Token
@@ -163,7 +168,7 @@ class LwaAuth(AuthBase):
                 response = self._session.post(self._token_url, data=self._form)
             except LwaError as error:
                 self._refused = error
-                if error.code in CLIENT_ERRORS:
+                if refuses_application(error):
                     self._applications.refuse(self._application, error)
                 raise
         body = response.json()

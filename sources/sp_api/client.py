@@ -28,7 +28,7 @@ from sources.common.session import (
     Verdict,
 )
 from sources.common.stats import ApiStats
-from sources.sp_api.auth import Applications, LwaAuth, LwaSession
+from sources.sp_api.auth import Applications, LwaAuth, LwaSession, refuses_application
 from sources.sp_api.exceptions import (
     AccessDeniedError,
     ConfigurationError,
@@ -283,7 +283,8 @@ class SpApiClient:
                     return
                 _check_items(page, required, operation)
             except SpApiError as error:
-                error.account, error.page = self.account.name, number
+                if not refuses_application(error):  # one error, shared by every account
+                    error.account, error.page = self.account.name, number
                 raise
             yield page
 
