@@ -117,11 +117,10 @@ def render(checked: list[Checked], accounts: list[str]) -> str:
         lines.append(f"{found.source}: {found.probe}")
         lines.append(f"  loads {', '.join(found.resources) or 'nothing'}")
         resumes = [f"{name} {where}" for name, where in found.positions.items()]
-        fresh = [name for name in found.resources if name not in found.positions]
-        if resumes:
-            lines.append(f"  resumes {'; '.join(resumes)}")
-        if fresh:
-            lines.append(f"  {'first run' if not resumes else 'the rest start'} from {found.start}")
+        if resumes:  # by the state's keys: a transformer's state is its parent's
+            lines.append(f"  resumes {'; '.join(resumes)}; anything new from {found.start}")
+        else:
+            lines.append(f"  first run from {found.start}")
     return "\n".join(lines)
 
 

@@ -22,7 +22,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[0] = str(ROOT)  # this checkout's packages, never pipelines/ shadowing them
@@ -34,6 +34,8 @@ import dlt  # noqa: E402
 import duckdb  # noqa: E402
 import pendulum  # noqa: E402
 import requests  # noqa: E402
+from dlt.common.runtime.collector import NULL_COLLECTOR, Collector  # noqa: E402
+from dlt.pipeline.pipeline import Pipeline  # noqa: E402
 
 from pipelines import (  # noqa: E402
     callbacks,
@@ -296,32 +298,65 @@ def sandbox_target(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     return running.accounts(), running
 
 
-def load_source(
-    name: str,
-    pipeline_name: str,
-    args: argparse.Namespace,
-    context: RunContext,
-    warehouse: Warehouse,
-    target: dict | None,
-    progress: Progress,
-) -> summary.SourceRun:
+@dataclasses.dataclass
+class Plan:
+    """What a run (or a check) works on, settled before anything is extracted."""
+
+    args: argparse.Namespace
+    names: list[str]  # the sources, in the order they load
+    warehouse: Warehouse
+    pipeline_names: dict[str, str]
+    target: dict | None  # the sandbox's accounts document
+    running: Any  # the embedded sandbox, when this run started one
+    context: RunContext
+
+    def pipeline(self, name: str, progress: Collector | None = None) -> Pipeline:
+        """`name`'s pipeline; one kept where run.py kept them before is moved into dlt's
+        folder first."""
+        folder = self.args.pipelines_dir or naming.pipelines_dir()
+        if self.args.pipelines_dir is None:
+            naming.adopt_folder(self.pipeline_names[name], folder)
+        return dlt.pipeline(
+            pipeline_name=self.pipeline_names[name],
+            destination=self.warehouse.destination(),
+            dataset_name=name,
+            pipelines_dir=str(folder.resolve()),
+            progress=progress or NULL_COLLECTOR,
+        )
+
+    def stop(self) -> None:
+        if self.running is not None:
+            self.running.stop()
+
+
+def plan(args: argparse.Namespace) -> Plan:
+    """The sources, warehouse, pipeline names and target of a run: the sandbox starts here."""
+    mode = choose_mode(args)
+    names = chosen_sources(args, mode)
+    warehouse = open_warehouse(args.duckdb, names)
+    pipeline_names = {name: pipeline_for(warehouse, mode, name) for name in names}
+    target, running = sandbox_target(args) if mode == "sandbox" else (None, None)
+    context = RunContext(
+        mode=mode, sandbox=target, start_date=args.start_date, resources=args.resources
+    )
+    return Plan(args, names, warehouse, pipeline_names, target, running, context)
+
+
+def load_source(name: str, planned: Plan, progress: Progress) -> summary.SourceRun:
     """One source's pipeline: what an interrupted run left, then this run's extract and load,
     then retention; what it did, for the summary."""
+    args, context, warehouse, target = (
+        planned.args,
+        planned.context,
+        planned.warehouse,
+        planned.target,
+    )
     calls_before = context.stats.snapshot()
     failed_before = len(context.failures)
     line = progress.source(
         name, lambda: context.stats.calls() - sum(op.calls for op in calls_before.values())
     )
-    folder = args.pipelines_dir or naming.pipelines_dir()
-    if args.pipelines_dir is None:
-        naming.adopt_folder(pipeline_name, folder)
-    pipeline = dlt.pipeline(
-        pipeline_name=pipeline_name,
-        destination=warehouse.destination(),
-        dataset_name=name,
-        pipelines_dir=str(folder.resolve()),
-        progress=line,
-    )
+    pipeline = planned.pipeline(name, line)
     try:
         before = summary.row_counts(pipeline)
         loaded: list[str] = []  # the load ids this run completed, an interrupted run's too
@@ -354,27 +389,16 @@ def chosen_sources(args: argparse.Namespace, mode: str) -> list[str]:
 def check_run(args: argparse.Namespace) -> int:
     """Configuration, credentials and a cheap call per account and source; what a run would
     load; nothing loaded (the warehouse is only read)."""
-    mode = choose_mode(args)
-    names = chosen_sources(args, mode)
-    warehouse = open_warehouse(args.duckdb, names)
-    pipeline_names = {name: pipeline_for(warehouse, mode, name) for name in names}
-    target, running = sandbox_target(args) if mode == "sandbox" else (None, None)
-    context = RunContext(
-        mode=mode, sandbox=target, start_date=args.start_date, resources=args.resources
-    )
+    planned = plan(args)
+    context, warehouse = planned.context, planned.warehouse
     checked = []
     try:
-        for name in names:
-            pipeline = dlt.pipeline(
-                pipeline_name=pipeline_names[name],
-                destination=warehouse.destination(),
-                dataset_name=name,
-                pipelines_dir=str((args.pipelines_dir or naming.pipelines_dir()).resolve()),
-            )
+        for name in planned.names:
+            pipeline = planned.pipeline(name)
             if warehouse.path.exists():
                 pipeline.sync_destination()
             start = args.start_date or dlt.config.get(f"sources.{name}.start_date")
-            with callbacks.source_arguments(name, target, warehouse) as arguments:
+            with callbacks.source_arguments(name, planned.target, warehouse) as arguments:
                 context.overrides[name] = arguments
                 build = BUILDERS[name]
                 checked.append(
@@ -390,9 +414,8 @@ def check_run(args: argparse.Namespace) -> int:
                     )
                 )
     finally:
-        if running is not None:
-            running.stop()
-    accounts = check.sp_api_accounts(target) if "sp_api" in names else []
+        planned.stop()
+    accounts = check.sp_api_accounts(planned.target) if "sp_api" in planned.names else []
     if not args.quiet:
         print(check.render(checked, accounts))
     for failure in context.failures:
@@ -402,27 +425,20 @@ def check_run(args: argparse.Namespace) -> int:
 
 def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    mode = choose_mode(args)
-    names = chosen_sources(args, mode)
-    warehouse = open_warehouse(args.duckdb, names)
-    pipeline_names = {name: pipeline_for(warehouse, mode, name) for name in names}
-    target, running = sandbox_target(args) if mode == "sandbox" else (None, None)
-    context = RunContext(
-        mode=mode, sandbox=target, start_date=args.start_date, resources=args.resources
-    )
+    planned = plan(args)
+    context, warehouse = planned.context, planned.warehouse
     runs: dict[str, summary.SourceRun] = {}
     progress = Progress(sys.stderr, live=sys.stderr.isatty(), quiet=args.quiet)
     with progress:
         try:
-            log.info("loading %s (%s) into %s", ", ".join(names), mode, warehouse.path)
-            for name in names:
-                runs[name] = load_source(
-                    name, pipeline_names[name], args, context, warehouse, target, progress
-                )
+            log.info(
+                "loading %s (%s) into %s", ", ".join(planned.names), context.mode, warehouse.path
+            )
+            for name in planned.names:
+                runs[name] = load_source(name, planned, progress)
         finally:
             warehouse.close()
-            if running is not None:
-                running.stop()
+            planned.stop()
         dbt_summary = None
         if not args.no_dbt:
             log.info("building models (dbt build)")
