@@ -198,8 +198,11 @@ def warehouse(workdir: Path, name: str = "warehouse") -> Path:
 
 
 def pipeline_dir(workdir: Path, name: str = "warehouse") -> Path:
-    pipeline = pipeline_name("sandbox", "sp_api", str(warehouse(workdir, name).resolve()))
-    return workdir / f"{name}-pipelines" / pipeline
+    """sp_api's pipeline folder: named for this warehouse, or for the one a copied warehouse
+    was loaded as (its state's name wins)."""
+    folder = workdir / f"{name}-pipelines"
+    named = pipeline_name("sandbox", "sp_api", str(warehouse(workdir, name).resolve()))
+    return next(iter(sorted(folder.glob("sandbox_sp_api_*"))), folder / named)
 
 
 def pending(workdir: Path) -> dict[str, list[str]]:

@@ -128,7 +128,8 @@ def test_credentials_from_config_stay_out_of_dlts_trace(
     resolved = {v.key: v for v in trace.resolved_config_values if "sp_api" in v.sections}
     for key in (*LEGACY_AWS, "accounts", "client_secret"):
         assert resolved[key].is_secret_hint and resolved[key].value is None, key
-    mws_trace = (project.pipelines / "amazon_mws" / "trace.pickle").read_bytes()
+    mws = pipeline_name("live", "mws", str(project.warehouse.resolve()))
+    mws_trace = (project.pipelines / mws / "trace.pickle").read_bytes()
     assert b"mws_auth_token" not in mws_trace
 
 
