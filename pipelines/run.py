@@ -118,9 +118,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="where dlt keeps state and load packages (default: dlt's own, ~/.dlt/pipelines or "
         "$DLT_DATA_DIR/pipelines, where `dlt pipeline` looks)",
     )
-    parser.add_argument("--orders", type=int, help="sandbox size (orders over two years)")
+    parser.add_argument(
+        "--orders", type=_positive(int), help="sandbox size (orders over two years)"
+    )
     parser.add_argument("--seed", type=int, help="sandbox seed")
-    parser.add_argument("--time-scale", type=float, help="sandbox virtual seconds per second")
+    parser.add_argument(
+        "--time-scale", type=_positive(float), help="sandbox virtual seconds per second"
+    )
     parser.add_argument("--no-dbt", action="store_true", help="load only; skip dbt build")
     parser.add_argument(
         "--purge-only",
@@ -129,7 +133,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--wait",
-        type=float,
+        type=_positive(float, zero=True),
         nargs="?",
         const=3600.0,
         default=0.0,
@@ -181,6 +185,23 @@ def _names(choices: tuple[str, ...]):  # type: ignore[no-untyped-def]
                 f"unknown {', '.join(unknown)}; choose from {', '.join(choices)}"
             )
         return names
+
+    return parse
+
+
+def _positive(kind: type[int] | type[float], zero: bool = False):  # type: ignore[no-untyped-def]
+    """An argparse type: a number above zero (or zero, with `zero`)."""
+
+    def parse(text: str) -> int | float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if value < 0 or (value == 0 and not zero):
+            raise argparse.ArgumentTypeError(
+                f"{text}: must be {'zero or more' if zero else 'above zero'}"
+            )
+        return value
 
     return parse
 
