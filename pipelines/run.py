@@ -171,6 +171,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error(f"--sources: unknown {', '.join(unknown)}; choose from {', '.join(BUILDERS)}")
     if args.resources and not args.sources:
         args.sources = "sp_api"
+    elif args.resources and "sp_api" not in sources:
+        parser.error("--resources names SP-API resources: add sp_api to --sources")
     return args
 
 
@@ -366,12 +368,7 @@ def plan(args: argparse.Namespace) -> Plan:
 def load_source(name: str, planned: Plan, progress: Progress) -> summary.SourceRun:
     """One source's pipeline: what an interrupted run left, then this run's extract and load,
     then retention; what it did, for the summary."""
-    args, context, warehouse, target = (
-        planned.args,
-        planned.context,
-        planned.warehouse,
-        planned.target,
-    )
+    args, context = planned.args, planned.context
     calls_before = context.stats.snapshot()
     failed_before = len(context.failures)
     line = progress.source(
@@ -383,11 +380,11 @@ def load_source(name: str, planned: Plan, progress: Progress) -> summary.SourceR
         loaded: list[str] = []  # the load ids this run completed, an interrupted run's too
         if not args.purge_only:
             loaded = recovery.settle(pipeline, drop=args.recover)
-            with callbacks.source_arguments(name, target, warehouse) as arguments:
+            with callbacks.source_arguments(name, planned.target, planned.warehouse) as arguments:
                 context.overrides[name] = arguments
                 info = pipeline.run(BUILDERS[name](context), loader_file_format="parquet")
             loaded += info.loads_ids
-        retention.purge(pipeline, world_now(target), retention.retention_days())
+        retention.purge(pipeline, world_now(planned.target), retention.retention_days())
         tables = summary.table_rows(pipeline, before, loaded)
     except BaseException:
         line.finish(failed=True)
