@@ -165,8 +165,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     args = parser.parse_args(argv)
     args.check = args.check or args.command == "check"
-    sources = args.sources.split(",") if args.sources else []
-    unknown = sorted({n.strip() for n in sources if n.strip()} - set(BUILDERS))
+    sources = {n.strip() for n in (args.sources or "").split(",") if n.strip()}
+    unknown = sorted(sources - set(BUILDERS))
     if unknown:
         parser.error(f"--sources: unknown {', '.join(unknown)}; choose from {', '.join(BUILDERS)}")
     if args.resources and not args.sources:
