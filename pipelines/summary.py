@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from dlt.common.destination.exceptions import DestinationUndefinedEntity
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
@@ -60,24 +61,36 @@ def operations_since(
 def row_counts(pipeline: Pipeline, load_ids: Sequence[str] = ()) -> dict[str, tuple[int, int]]:
     """(rows, rows the loads `load_ids` wrote last) per data table of the pipeline's dataset,
     through dlt's SQL client (dlt's relations need a sqlglot that dbt does not allow); none
-    before its first load."""
+    before its first load. A run's load ids are the dataset's newest, so the second count
+    also filters on the oldest of them: a range the warehouse's min/max statistics answer
+    without reading older rows (DuckDB: 4M rows in milliseconds, not a scan)."""
+    ids = sorted(load_id for load_id in load_ids if LOAD_ID.fullmatch(load_id))
     dataset = pipeline.dataset()
     try:
         tables = dataset.schema.data_table_names(seen_data_only=True)
         with pipeline.sql_client() as client:
             found = {}
             for table in tables:
-                ids = ", ".join(
-                    f"'{load_id}'" for load_id in load_ids if LOAD_ID.fullmatch(load_id)
-                )
-                stamped = f"count(case when _dlt_load_id in ({ids}) then 1 end)" if ids else "0"
-                query = f"select count(*), {stamped} from {client.make_qualified_table_name(table)}"
-                with client.execute_query(query) as cursor:
-                    rows, written = cursor.fetchone()
-                found[table] = (int(rows), int(written))
+                name = client.make_qualified_table_name(table)
+                rows = _count(client, f"select count(*) from {name}")
+                found[table] = (rows, _stamped(client, name, ids) if ids else 0)
             return found
     except (DatabaseUndefinedRelation, DestinationUndefinedEntity):
         return {}
+
+
+def _stamped(client: Any, name: str, ids: list[str]) -> int:
+    listed = ", ".join(f"'{load_id}'" for load_id in ids)
+    return _count(
+        client,
+        f"select count(*) from {name} where _dlt_load_id >= '{ids[0]}' "
+        f"and _dlt_load_id in ({listed})",
+    )
+
+
+def _count(client: Any, query: str) -> int:
+    with client.execute_query(query) as cursor:
+        return int(cursor.fetchone()[0])
 
 
 def table_rows(
