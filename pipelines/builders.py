@@ -22,6 +22,7 @@ class RunContext:
     mode: str  # "sandbox" or "live"
     sandbox: dict[str, Any] | None  # /_sandbox/accounts when mode is sandbox
     start_date: str | None
+    resources: list[str] | None = None  # sp_api's, by name or group (--resources)
     stats: ApiStats = field(default_factory=ApiStats)
     failures: Failures = field(default_factory=Failures)
     overrides: dict[str, dict[str, Any]] = field(default_factory=dict)  # source -> arguments
@@ -38,6 +39,8 @@ def sp_api(context: RunContext) -> DltSource:
     }
     if context.start_date:
         options["start_date"] = context.start_date
+    if context.resources is not None:
+        options["resources"] = context.resources
     if context.sandbox is not None:
         target = context.sandbox
         options.update(

@@ -5,6 +5,8 @@ With no credentials configured, it starts the offline sandbox and loads that:
     python pipelines/run.py                 # sandbox, or live when credentials resolve
     python pipelines/run.py --live --start-date 2025-01-01
     python pipelines/run.py --destination postgres   # any dlt destination, credentials as dlt's
+    python pipelines/run.py --resources orders,reports
+    python pipelines/run.py check           # configuration and credentials; loads nothing
 
 A run first finishes what an interrupted run left (its load packages), then extracts and loads
 as usual. `--recover` drops those packages instead and rewinds the state with them, so that
@@ -14,12 +16,14 @@ their data is extracted again.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import dataclasses
 import logging
 import os
-import signal
 import sys
 import time
 from pathlib import Path
+from typing import Any, NoReturn
 
 STARTED = time.perf_counter()  # before the imports, which take seconds
 
@@ -30,13 +34,26 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
 
 import dlt  # noqa: E402
+import pendulum  # noqa: E402
 import requests  # noqa: E402
-from dlt.common.configuration.providers.toml import TomlProviderReadException  # noqa: E402
+from dlt.common.runtime.collector import NULL_COLLECTOR, Collector  # noqa: E402
 from dlt.destinations.exceptions import DatabaseUndefinedRelation  # noqa: E402
+from dlt.pipeline.pipeline import Pipeline  # noqa: E402
 
-from pipelines import callbacks, locking, recovery, retention, summary, transform  # noqa: E402
+from pipelines import (  # noqa: E402
+    callbacks,
+    check,
+    locking,
+    naming,
+    recovery,
+    retention,
+    summary,
+    transform,
+)
 from pipelines.builders import BUILDERS, OPT_IN, RunContext, has_live_credentials  # noqa: E402
 from pipelines.duckdb_file import KEY  # noqa: E402
+from pipelines.errors import RunError, causes, interruption, one_line  # noqa: E402
+from pipelines.progress import Progress  # noqa: E402
 from pipelines.sandbox_process import SandboxProcess  # noqa: E402
 from pipelines.sandbox_time import SandboxTime  # noqa: E402
 from pipelines.timing import Timings  # noqa: E402
@@ -44,30 +61,53 @@ from pipelines.warehouse import ENCRYPTED_AT_REST, Warehouse, choose  # noqa: E4
 from sources.common import redact  # noqa: E402
 from sources.common.clock import SYSTEM_CLOCK  # noqa: E402
 from sources.common.memory import prefer_system_allocator  # noqa: E402
+from sources.sp_api.settings import NAMED_RESOURCES, RESOURCE_GROUPS  # noqa: E402
 
 log = logging.getLogger("pipelines.run")
 # one pipeline (state) and one dataset (schema) per source; dlt refuses a dataset named like
 # the DuckDB file's catalog, so raw tables live in `sp_api.*`, `mws.*`, ... not `amazon.*`
-PIPELINE_PREFIX = {"sandbox": "sandbox_", "live": "amazon_"}
+RESOURCE_CHOICES = NAMED_RESOURCES + RESOURCE_GROUPS
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
-class RunError(Exception):
-    """A run that cannot go on; its message is the one line the user sees."""
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse, whose refusal is one line (its usage is a screenful)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"error: {message} (--help lists the options)\n")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
+    """The arguments, each checked before anything starts."""
+    parser = ArgumentParser(
         prog="python pipelines/run.py",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument(
+        "command",
+        nargs="?",
+        choices=("run", "check"),
+        default="run",
+        help="run (the default) loads and builds; check validates configuration and "
+        "credentials with one cheap call per account and source, and loads nothing",
+    )
+    parser.add_argument("--check", action="store_true", help="the same as the check command")
     parser.add_argument(
         "--sources",
         help=f"comma-separated, from: {', '.join(BUILDERS)} (default: all in the sandbox; live "
         f"runs load the legacy archives {', '.join(sorted(OPT_IN))} only when named, and "
         "amzpecty only when sources.amzpecty.secret_key is set)",
     )
-    parser.add_argument("--start-date", help="first run starts here (ISO 8601 date)")
+    parser.add_argument(
+        "--resources",
+        type=_names(RESOURCE_CHOICES),
+        help=f"comma-separated SP-API resources, from: {', '.join(RESOURCE_CHOICES)} (default: "
+        "sources.sp_api.resources, else all); without --sources, only sp_api loads",
+    )
+    parser.add_argument(
+        "--start-date", type=_start_date, help="first run starts here (ISO 8601 date)"
+    )
     target = parser.add_mutually_exclusive_group()
     target.add_argument("--sandbox", action="store_true", help="load the offline sandbox")
     target.add_argument("--live", action="store_true", help="load Amazon with your credentials")
@@ -86,20 +126,21 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--pipelines-dir",
         type=Path,
-        default=ROOT / ".dlt" / "pipelines",
-        help="where dlt keeps state and load packages",
+        help="where dlt keeps state and load packages (default: dlt's own, ~/.dlt/pipelines or "
+        "$DLT_DATA_DIR/pipelines, where `dlt pipeline` looks)",
     )
-    parser.add_argument("--orders", type=int, help="sandbox size (orders over two years)")
+    parser.add_argument(
+        "--orders", type=_positive(int), help="sandbox size (orders over two years)"
+    )
     parser.add_argument("--seed", type=int, help="sandbox seed")
-    parser.add_argument("--time-scale", type=float, help="sandbox virtual seconds per second")
+    parser.add_argument(
+        "--time-scale", type=_positive(float), help="sandbox virtual seconds per second"
+    )
     parser.add_argument("--no-dbt", action="store_true", help="load only; skip dbt build")
     parser.add_argument(
         "--full-refresh",
         action="store_true",
         help="rebuild the incremental marts from all history (after an upgrade, or to check)",
-    )
-    parser.add_argument(
-        "-v", "--verbose", action="store_true", help="at the end, print where the time went"
     )
     parser.add_argument(
         "--purge-only",
@@ -108,7 +149,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--wait",
-        type=float,
+        type=_positive(float, zero=True),
         nargs="?",
         const=3600.0,
         default=0.0,
@@ -122,18 +163,106 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="drop the load packages an interrupted run left, instead of loading them, and "
         "rewind the state to before them so that their data is extracted again",
     )
-    return parser.parse_args(argv)
-
-
-def setup_logging() -> None:
-    logging.basicConfig(
-        level=logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        datefmt="%H:%M:%S",
-        stream=sys.stderr,
+    verbosity = parser.add_mutually_exclusive_group()
+    verbosity.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="also print a line per report and step, and at the end where the time went",
     )
-    for noisy in ("dlt", "urllib3", "sandbox"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    verbosity.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="print only errors; the exit status says the rest",
+    )
+    verbosity.add_argument(
+        "--log-level",
+        type=str.upper,
+        choices=LOG_LEVELS,
+        help="log level (default: dlt's runtime.log_level, e.g. RUNTIME__LOG_LEVEL, else WARNING)",
+    )
+    args = parser.parse_args(argv)
+    args.check = args.check or args.command == "check"
+    sources = {n.strip() for n in (args.sources or "").split(",") if n.strip()}
+    unknown = sorted(sources - set(BUILDERS))
+    if unknown:
+        parser.error(f"--sources: unknown {', '.join(unknown)}; choose from {', '.join(BUILDERS)}")
+    if args.resources and not args.sources:
+        args.sources = "sp_api"
+    elif args.resources and "sp_api" not in sources:
+        parser.error("--resources names SP-API resources: add sp_api to --sources")
+    return args
+
+
+def _names(choices: tuple[str, ...]):  # type: ignore[no-untyped-def]
+    """An argparse type: a comma-separated list of names from `choices`."""
+
+    def parse(text: str) -> list[str]:
+        names = [n.strip() for n in text.split(",") if n.strip()]
+        unknown = sorted(set(names) - set(choices))
+        if unknown:
+            raise argparse.ArgumentTypeError(
+                f"unknown {', '.join(unknown)}; choose from {', '.join(choices)}"
+            )
+        return names
+
+    return parse
+
+
+def _positive(kind: type[int] | type[float], zero: bool = False):  # type: ignore[no-untyped-def]
+    """An argparse type: a number above zero (or zero, with `zero`)."""
+
+    def parse(text: str) -> int | float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if value < 0 or (value == 0 and not zero):
+            raise argparse.ArgumentTypeError(
+                f"{text}: must be {'zero or more' if zero else 'above zero'}"
+            )
+        return value
+
+    return parse
+
+
+def _start_date(text: str) -> str:
+    """An argparse type: an ISO 8601 date or date-time."""
+    try:
+        parsed = pendulum.parse(text)
+    except (ValueError, TypeError):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an ISO 8601 date (e.g. 2025-01-01)"
+        ) from None
+    if not isinstance(parsed, pendulum.Date):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (e.g. 2025-01-01)")
+    return text
+
+
+def log_level(args: argparse.Namespace) -> int:
+    """--log-level, else -v (INFO) or -q (ERROR), else dlt's runtime.log_level."""
+    if args.log_level:
+        return logging.getLevelName(args.log_level)  # type: ignore[no-any-return]
+    if args.verbose:
+        return logging.INFO
+    if args.quiet:
+        return logging.ERROR
+    configured = str(dlt.config.get("runtime.log_level") or "WARNING").upper()
+    return logging.getLevelName(configured) if configured in LOG_LEVELS else logging.WARNING  # type: ignore[no-any-return]
+
+
+def setup_logging(level: int) -> None:
+    """Our loggers and dlt's at `level`; HTTP and sandbox internals only when debugging."""
+    logging.basicConfig(
+        level=level,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+        force=True,
+    )
+    logging.getLogger("dlt").setLevel(level)
+    for noisy in ("urllib3", "sandbox"):
+        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
     redact.install()
 
 
@@ -168,16 +297,18 @@ def world_now(target: dict | None):  # type: ignore[no-untyped-def]
     return SandboxTime(target["sp_api"]["endpoint"]).now() if target else SYSTEM_CLOCK.now()
 
 
-def check_warehouse(warehouse: Warehouse, dataset: str, pipeline_name: str) -> None:
-    """Refuse to mix sandbox and live data in one warehouse (read through dlt's SQL client)."""
-    if not warehouse.exists:
-        return
-    try:
-        with warehouse.sql_client(dataset) as client:
+def pipeline_for(warehouse: Warehouse, mode: str, dataset: str) -> str:
+    """The pipeline of `dataset` into this warehouse (`pipelines/naming.py`); refuse to mix
+    sandbox and live data in one warehouse (its state read through dlt's SQL client)."""
+    names: set[str] = set()
+    if warehouse.exists:
+        with (
+            contextlib.suppress(DatabaseUndefinedRelation),
+            warehouse.sql_client(dataset) as client,
+        ):
             state = client.make_qualified_table_name("_dlt_pipeline_state")
             names = {row[0] for row in client.execute_sql(f"select pipeline_name from {state}")}
-    except DatabaseUndefinedRelation:
-        return
+    pipeline_name = naming.pipeline_name(mode, dataset, warehouse.where, names)
     others = names - {pipeline_name}
     if others:
         fix = (
@@ -189,6 +320,7 @@ def check_warehouse(warehouse: Warehouse, dataset: str, pipeline_name: str) -> N
             f"{warehouse.label} holds {dataset} data of pipeline {sorted(others)[0]!r}; load "
             f"{pipeline_name!r} {fix}"
         )
+    return pipeline_name
 
 
 def sandbox_target(args: argparse.Namespace):  # type: ignore[no-untyped-def]
@@ -210,59 +342,171 @@ def sandbox_target(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     return running.accounts(), running
 
 
-def run(args: argparse.Namespace, warehouse: Warehouse, timings: Timings) -> int:
-    started = time.perf_counter()
+@dataclasses.dataclass
+class Plan:
+    """What a run (or a check) works on, settled before anything is extracted."""
+
+    args: argparse.Namespace
+    names: list[str]  # the sources, in the order they load
+    warehouse: Warehouse
+    pipeline_names: dict[str, str]
+    target: dict | None  # the sandbox's accounts document
+    running: Any  # the embedded sandbox, when this run started one
+    context: RunContext
+    timings: Timings
+
+    def pipeline(self, name: str, progress: Collector | None = None) -> Pipeline:
+        """`name`'s pipeline; one kept where run.py kept them before is moved into dlt's
+        folder first."""
+        folder = pipelines_dir(self.args)
+        if self.args.pipelines_dir is None:
+            naming.adopt_folder(self.pipeline_names[name], folder)
+        return dlt.pipeline(
+            pipeline_name=self.pipeline_names[name],
+            destination=self.warehouse.destination(),
+            dataset_name=name,
+            pipelines_dir=str(folder.resolve()),
+            progress=progress or NULL_COLLECTOR,
+        )
+
+    def stop(self) -> None:
+        if self.running is not None:
+            self.running.stop()
+
+
+def pipelines_dir(args: argparse.Namespace) -> Path:
+    """--pipelines-dir, else dlt's own folder (where `dlt pipeline` looks)."""
+    return args.pipelines_dir or naming.pipelines_dir()
+
+
+def plan(args: argparse.Namespace, warehouse: Warehouse, timings: Timings) -> Plan:
+    """The sources, pipeline names and target of a run: the sandbox starts here."""
     mode = choose_mode(args)
+    names = chosen_sources(args, mode)
+    check_personal_data(warehouse, names)
+    pipeline_names = {name: pipeline_for(warehouse, mode, name) for name in names}
+    with timings.phase("sandbox start"):
+        target, running = sandbox_target(args) if mode == "sandbox" else (None, None)
+    context = RunContext(
+        mode=mode, sandbox=target, start_date=args.start_date, resources=args.resources
+    )
+    return Plan(args, names, warehouse, pipeline_names, target, running, context, timings)
+
+
+def load_source(name: str, planned: Plan, progress: Progress) -> summary.SourceRun:
+    """One source's pipeline: what an interrupted run left, then this run's extract and load,
+    then retention; what it did, for the summary."""
+    args, context, timings = planned.args, planned.context, planned.timings
+    calls_before = context.stats.snapshot()
+    failed_before = len(context.failures)
+    line = progress.source(
+        name, lambda: context.stats.calls() - sum(op.calls for op in calls_before.values())
+    )
+    pipeline = planned.pipeline(name, line)
+    try:
+        before = summary.row_counts(pipeline)
+        loaded: list[str] = []  # the load ids this run completed, an interrupted run's too
+        if not args.purge_only:
+            loaded = recovery.settle(pipeline, drop=args.recover)
+            slept = context.clock.slept
+            with callbacks.source_arguments(name, planned.target, planned.warehouse) as arguments:
+                context.overrides[name] = arguments
+                info = pipeline.run(
+                    BUILDERS[name](context),
+                    loader_file_format=planned.warehouse.loader_file_format,
+                )
+            loaded += info.loads_ids
+            timings.steps(name, pipeline.last_trace)
+            timings.waits[name] = context.clock.slept - slept
+        with timings.phase("personal data purge"):
+            retention.purge(pipeline, world_now(planned.target), retention.retention_days())
+        tables = summary.table_rows(pipeline, before, loaded)
+    except BaseException:
+        line.finish(failed=True)
+        raise
+    line.finish(failed=len(context.failures) > failed_before)
+    operations = summary.operations_since(calls_before, context.stats.snapshot())
+    return summary.SourceRun(tables, operations)
+
+
+def chosen_sources(args: argparse.Namespace, mode: str) -> list[str]:
+    """The sources this run loads, in the order it loads them."""
     default = ",".join(name for name in BUILDERS if mode == "sandbox" or name not in OPT_IN)
     names = [n.strip() for n in (args.sources or default).split(",") if n.strip()]
-    unknown = sorted(set(names) - set(BUILDERS))
-    if unknown:
-        raise RunError(f"unknown source(s) {unknown}; choose from {sorted(BUILDERS)}")
     if mode == "live" and not args.sources and not dlt.secrets.get("sources.amzpecty.secret_key"):
         names.remove("amzpecty")
     names.sort(key=lambda name: name == "amzpecty")  # it asks for the ASINs the others loaded
-    check_personal_data(warehouse, names)
-    for name in names:
-        check_warehouse(warehouse, name, PIPELINE_PREFIX[mode] + name)
-    with timings.phase("sandbox start"):
-        target, running = sandbox_target(args) if mode == "sandbox" else (None, None)
-    loaded: dict[str, list[str]] = {}  # source -> the load ids this run completed
+    return names
+
+
+def check_run(args: argparse.Namespace, warehouse: Warehouse) -> int:
+    """Configuration, credentials and a cheap call per account and source; what a run would
+    load; nothing loaded (the warehouse is only read)."""
+    planned = plan(args, warehouse, Timings(started=STARTED))
+    context, warehouse = planned.context, planned.warehouse
+    checked = []
     try:
-        context = RunContext(mode=mode, sandbox=target, start_date=args.start_date)
-        log.info("loading %s (%s) into %s", ", ".join(names), mode, warehouse.label)
-        for name in names:
-            pipeline = dlt.pipeline(
-                pipeline_name=PIPELINE_PREFIX[mode] + name,
-                destination=warehouse.destination(),
-                dataset_name=name,
-                pipelines_dir=str(args.pipelines_dir.resolve()),
-            )
-            loaded[name] = []
-            if not args.purge_only:
-                loaded[name] = recovery.settle(pipeline, drop=args.recover)
-                slept = context.clock.slept
-                with callbacks.source_arguments(name, target, warehouse) as arguments:
-                    context.overrides[name] = arguments
-                    info = pipeline.run(
-                        BUILDERS[name](context), loader_file_format=warehouse.loader_file_format
+        for name in planned.names:
+            pipeline = planned.pipeline(name)
+            if warehouse.exists:
+                pipeline.sync_destination()
+            start = args.start_date or dlt.config.get(f"sources.{name}.start_date")
+            with callbacks.source_arguments(name, planned.target, warehouse) as arguments:
+                context.overrides[name] = arguments
+                build = BUILDERS[name]
+                checked.append(
+                    check.check_source(
+                        name,
+                        lambda only, build=build: build(  # type: ignore[misc]
+                            dataclasses.replace(context, resources=only or context.resources)
+                        ),
+                        pipeline,
+                        context.failures,
+                        context.stats,
+                        str(start or "the source's default"),
                     )
-                loaded[name] += info.loads_ids
-                timings.steps(name, pipeline.last_trace)
-                timings.waits[name] = context.clock.slept - slept
-            with timings.phase("personal data purge"):
-                retention.purge(pipeline, world_now(target), retention.retention_days())
+                )
     finally:
-        warehouse.close()
-        if running is not None:
-            running.stop()
-    dbt_summary = None
-    if not args.no_dbt:
-        log.info("building models (dbt build)")
-        with timings.phase("dbt build"):
-            dbt_summary = transform.build(warehouse, full_refresh=args.full_refresh)
-    print(
-        summary.render(warehouse, loaded, context.stats, dbt_summary, time.perf_counter() - started)
-    )
+        planned.stop()
+    accounts = check.sp_api_accounts(planned.target) if "sp_api" in planned.names else []
+    if not args.quiet:
+        print(check.render(checked, accounts))
+    for failure in context.failures:
+        print(f"error: {redact.redact_text(str(failure))}", file=sys.stderr)
+    return 1 if len(context.failures) else 0
+
+
+def run(args: argparse.Namespace, warehouse: Warehouse, timings: Timings) -> int:
+    started = time.perf_counter()
+    planned = plan(args, warehouse, timings)
+    context, warehouse = planned.context, planned.warehouse
+    runs: dict[str, summary.SourceRun] = {}
+    progress = Progress(sys.stderr, live=sys.stderr.isatty(), quiet=args.quiet)
+    with progress:
+        try:
+            log.info(
+                "loading %s (%s) into %s", ", ".join(planned.names), context.mode, warehouse.label
+            )
+            for name in planned.names:
+                runs[name] = load_source(name, planned, progress)
+        finally:
+            warehouse.close()
+            planned.stop()
+        dbt_summary = None
+        if not args.no_dbt:
+            log.info("building models (dbt build)")
+            line = progress.dbt()
+            with timings.phase("dbt build"):
+                dbt_summary = transform.build(
+                    warehouse, full_refresh=args.full_refresh, on_event=line.on_event
+                )
+            line.finish(dbt_summary.success)
+    if not args.quiet:
+        label = f"{warehouse.where}{' (encrypted)' if warehouse.encrypted else ''}"
+        seconds = time.perf_counter() - started
+        operations = context.stats.snapshot()
+        detail = log_level(args) <= logging.INFO
+        print(summary.render(label, runs, operations, dbt_summary, seconds, detail))
     if args.verbose:
         print(timings.render())
     problems = [str(failure) for failure in context.failures]
@@ -273,64 +517,18 @@ def run(args: argparse.Namespace, warehouse: Warehouse, timings: Timings) -> int
     return 1 if problems else 0
 
 
-def causes(error: BaseException) -> list[BaseException]:
-    """`error` and what it wraps, outermost first (dlt's step errors keep theirs in
-    `exception`)."""
-    chain = [error]
-    while True:
-        inner = getattr(chain[-1], "exception", None) or chain[-1].__cause__
-        if not isinstance(inner, BaseException) or any(inner is seen for seen in chain):
-            return chain
-        chain.append(inner)
-
-
-def interruption(error: BaseException) -> int | None:
-    """The signal that stopped the run (Ctrl-C is SIGINT), wherever dlt wrapped it: the
-    KeyboardInterrupt itself, or dlt's SignalReceivedException from normalize and load."""
-    for cause in causes(error):
-        if isinstance(cause, KeyboardInterrupt):
-            return int(getattr(cause, "signal_code", signal.SIGINT))
-    return None
-
-
-def one_line(error: BaseException) -> str:
-    """The innermost cause, first line, scrubbed; a warehouse in use says who uses it."""
-    for cause in causes(error):
-        busy = locking.conflict(cause)
-        if busy:
-            return busy
-    error = causes(error)[-1]
-    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-    return redact.redact_text(f"{type(error).__name__}: {text}")
-
-
-def config_file_error(error: TomlProviderReadException) -> str:
-    """dlt names the TOML file it could not read but not where in it: the file, line and
-    column, and what is wrong there (the parser says so without quoting the value)."""
-    cause = error.__cause__ or error.__context__
-    where = next((p for p in error.full_paths if Path(p).is_file()), error.file_name)
-    line, column = getattr(cause, "line", None), getattr(cause, "col", None)
-    what = str(cause).rsplit(" at line ", 1)[0] if cause else "not valid TOML"
-    place = f", line {line}, column {column}" if line else ""
-    return f"{where}{place}: {what}"
-
-
 def main(argv: list[str] | None = None) -> int:
     timings = Timings(started=STARTED)
     timings.add("imports", timings.total())
     args = parse_args(argv)
-    setup_logging()
     prefer_system_allocator()
     try:
-        warehouse = choose(args.destination, args.duckdb, args.pipelines_dir)
+        setup_logging(log_level(args))
+        warehouse = choose(args.destination, args.duckdb, pipelines_dir(args))
+        if args.check:
+            return check_run(args, warehouse)
         with locking.hold(warehouse, args.wait, SYSTEM_CLOCK):
             return run(args, warehouse, timings)
-    except locking.WarehouseBusyError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    except TomlProviderReadException as error:
-        print(f"error: {config_file_error(error)}", file=sys.stderr)
-        return 1
     except BaseException as error:
         signal_number = interruption(error)
         if signal_number is not None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from pipelines.duckdb_file import DuckDbFile
 from pipelines.warehouse import Warehouse
@@ -19,12 +21,16 @@ class DbtSummary:
     failures: list[str]
 
 
-def build(target: Path | Warehouse, full_refresh: bool = False) -> DbtSummary:
+def build(
+    target: Path | Warehouse,
+    full_refresh: bool = False,
+    on_event: Callable[[Any], None] | None = None,
+) -> DbtSummary:
     """Run `dbt build` quietly; the summary names any model or test that failed. Incremental
     marts rebuild only what was loaded since their last build, unless `full_refresh`. dbt's
     target (with its partial parse) and logs sit beside the warehouse (`amazon.dbt/`), so builds
     of two warehouses (parallel tests) never share them; the profile's variables (credentials)
-    live only while it runs."""
+    live only while it runs. `on_event` gets dbt's events (progress)."""
     warehouse = (
         target if isinstance(target, Warehouse) else Warehouse.of_file(DuckDbFile(target.resolve()))
     )
@@ -51,7 +57,7 @@ def build(target: Path | Warehouse, full_refresh: bool = False) -> DbtSummary:
         *(["--full-refresh"] if full_refresh else []),
     ]
     try:
-        result = dbtRunner().invoke(args)
+        result = dbtRunner(callbacks=[on_event] if on_event else None).invoke(args)
     finally:
         _release_duckdb()
         for name in environment:

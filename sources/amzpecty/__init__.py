@@ -34,6 +34,7 @@ from sources.amzpecty.tables import (
 )
 from sources.common.clock import SYSTEM_CLOCK
 from sources.common.failures import Failures
+from sources.common.hints import SNAPSHOT
 from sources.common.retry import RetryPolicy
 from sources.common.stats import ApiStats
 
@@ -139,7 +140,8 @@ def amzpecty_source(
     rows = store_rows(store, converse)
     return [
         rows | amzpecty_requests,
-        rows | asin_snapshots,
-        rows | product_variations,
-        rows | asin_matches,
+        *(
+            (rows | snapshots).apply_hints(additional_table_hints=SNAPSHOT)
+            for snapshots in (asin_snapshots, product_variations, asin_matches)
+        ),
     ]

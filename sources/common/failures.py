@@ -29,12 +29,15 @@ class Failures:
         self._lock = threading.Lock()
         self._items: list[Failure] = []
 
-    def add(self, resource: str, key: str, error: BaseException) -> None:
+    def add(self, resource: str, key: str, error: BaseException) -> bool:
         """One error is recorded once, however many resources it stopped (an account whose
-        credentials Login with Amazon refused fails each of them with the same error)."""
+        credentials Login with Amazon refused fails each of them with the same error); True
+        when it is new."""
         with self._lock:
-            if not any(item.error is error for item in self._items):
-                self._items.append(Failure(resource, key, error))
+            if any(item.error is error for item in self._items):
+                return False
+            self._items.append(Failure(resource, key, error))
+            return True
 
     def __iter__(self):  # type: ignore[no-untyped-def]
         with self._lock:
@@ -58,5 +61,5 @@ def guarded(
     except errors as error:
         if failures is None:
             raise
-        log.error("%s [%s] failed: %s", resource, key, error)
-        failures.add(resource, key, error)
+        if failures.add(resource, key, error):
+            log.error("%s [%s] failed: %s", resource, key, error)

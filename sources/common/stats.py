@@ -40,6 +40,10 @@ class ApiStats:
             entry.errors += int(error)
             entry.waited_seconds += waited
 
+    def calls(self) -> int:
+        with self._lock:
+            return sum(entry.calls for entry in self._ops.values())
+
     def snapshot(self) -> dict[str, OperationStats]:
         with self._lock:
             return {k: OperationStats(**v.__dict__) for k, v in sorted(self._ops.items())}

@@ -14,6 +14,7 @@ from lxml import etree
 from sources.common.arrow import flat_table, struct_array
 from sources.common.clock import SYSTEM_CLOCK
 from sources.common.failures import Failures, guarded
+from sources.common.hints import SNAPSHOT
 from sources.common.retry import RetryPolicy
 from sources.common.stats import ApiStats
 from sources.legacy_files import files as archive
@@ -62,7 +63,10 @@ def _tables(parsed: documents.Parsed) -> Iterator[Any]:
     ):
         if records:
             hints = dlt.mark.make_hints(
-                table_name=name, primary_key=list(keys), write_disposition="merge"
+                table_name=name,
+                primary_key=list(keys),
+                write_disposition="merge",
+                additional_table_hints=SNAPSHOT if "observed_at" in keys else None,
             )
             yield dlt.mark.with_hints(flat_table(struct_array(records), not_null=keys), hints)
 

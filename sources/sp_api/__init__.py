@@ -15,6 +15,7 @@ from sources.common.failures import Failures
 from sources.common.redact import register_secret
 from sources.common.retry import RetryPolicy
 from sources.common.stats import ApiStats
+from sources.sp_api.auth import Applications
 from sources.sp_api.catalog import CatalogRefresh, CatalogSettings, catalog_items
 from sources.sp_api.client import SpApiClient, make_client, parse_accounts, warn_legacy_aws
 from sources.sp_api.data_kiosk import sales_and_traffic
@@ -184,6 +185,7 @@ def sp_api_source(
     policy = RetryPolicy(
         max_attempts=max_attempts, backoff_base=retry_backoff_seconds, time_scale=quota_scale
     )
+    applications = Applications()
     clients = [
         make_client(
             account,
@@ -197,6 +199,7 @@ def sp_api_source(
             quota_scale,
             request_timeout_seconds,
             max_response_bytes,
+            applications,
         )
         for account in parse_accounts(accounts)
     ]

@@ -78,6 +78,34 @@ class LwaSession(PacedSession):
         )
 
 
+def refuses_application(error: BaseException) -> bool:
+    """LWA refused the application itself: every account of it fails the same way."""
+    return isinstance(error, LwaError) and error.code in CLIENT_ERRORS
+
+
+class Applications:
+    """A run's LWA applications, by (token URL, client id): the first `invalid_client` for one
+    is remembered, so its other accounts fail with that error instead of asking again. Token
+    requests of one application go one at a time (each account asks about once an hour)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._gates: dict[tuple[str, str], threading.Lock] = {}
+        self._refused: dict[tuple[str, str], LwaError] = {}
+
+    def gate(self, key: tuple[str, str]) -> threading.Lock:
+        with self._lock:
+            return self._gates.setdefault(key, threading.Lock())
+
+    def refused(self, key: tuple[str, str]) -> LwaError | None:
+        with self._lock:
+            return self._refused.get(key)
+
+    def refuse(self, key: tuple[str, str], error: LwaError) -> None:
+        with self._lock:
+            self._refused.setdefault(key, error)
+
+
 class LwaAuth(AuthBase):
     """Sets `x-amz-access-token`; the token is reused until shortly before it expires."""
 
@@ -89,6 +117,7 @@ class LwaAuth(AuthBase):
         token_url: str,
         session: LwaSession,
         clock: Clock,
+        applications: Applications | None = None,
     ) -> None:
         for secret in (client_id, client_secret, refresh_token):
             register_secret(secret)
@@ -99,6 +128,8 @@ class LwaAuth(AuthBase):
             "client_secret": client_secret,
         }
         self._token_url = token_url
+        self._application = (token_url, client_id)
+        self._applications = applications or Applications()
         self._session = session
         self._clock = clock
         self._lock = threading.Lock()
@@ -128,12 +159,18 @@ class LwaAuth(AuthBase):
             return self._refresh()
 
     def _refresh(self) -> str:
-        started = self._clock.monotonic()
-        try:
-            response = self._session.post(self._token_url, data=self._form)
-        except LwaError as error:
-            self._refused = error
-            raise
+        with self._applications.gate(self._application):
+            self._refused = self._applications.refused(self._application)
+            if self._refused is not None:
+                raise self._refused
+            started = self._clock.monotonic()
+            try:
+                response = self._session.post(self._token_url, data=self._form)
+            except LwaError as error:
+                self._refused = error
+                if refuses_application(error):
+                    self._applications.refuse(self._application, error)
+                raise
         body = response.json()
         token = str(body["access_token"])
         register_secret(token)

@@ -28,7 +28,7 @@ from sources.common.session import (
     Verdict,
 )
 from sources.common.stats import ApiStats
-from sources.sp_api.auth import LwaAuth, LwaSession
+from sources.sp_api.auth import Applications, LwaAuth, LwaSession, refuses_application
 from sources.sp_api.exceptions import (
     AccessDeniedError,
     ConfigurationError,
@@ -283,7 +283,8 @@ class SpApiClient:
                     return
                 _check_items(page, required, operation)
             except SpApiError as error:
-                error.account, error.page = self.account.name, number
+                if not refuses_application(error):  # one error, shared by every account
+                    error.account, error.page = self.account.name, number
                 raise
             yield page
 
@@ -366,11 +367,13 @@ def make_client(
     quota_scale: float = 1.0,
     timeout: float = 120.0,
     max_body_bytes: int | None = None,
+    applications: Applications | None = None,
 ) -> SpApiClient:
     """One paced, authenticated client per account; buckets are per account and operation,
     their rates the usage plans' times `quota_scale` until rate headers correct them.
     `timeout`: seconds a request may wait for the server to connect or send a byte;
-    `max_body_bytes`: the largest SP-API answer read (documents have their own cap)."""
+    `max_body_bytes`: the largest SP-API answer read (documents have their own cap);
+    `applications`: shared by a run's clients, so one refused application stops them all."""
     register_secret(account.refresh_token)
     server_clock = ServerClock(clock)
     lwa_session = LwaSession(
@@ -391,6 +394,7 @@ def make_client(
         token_url,
         lwa_session,
         clock,
+        applications,
     )
 
     def scaled(operation: Hashable) -> tuple[float, int]:

@@ -15,6 +15,7 @@ import duckdb
 import pytest
 import requests
 
+from pipelines.naming import pipeline_name
 from tests.battery.fingerprint import TablePrint, fingerprint, unfinished_loads
 from tests.battery.killpoint import MARKER
 from tests.conftest import ROOT
@@ -197,7 +198,11 @@ def warehouse(workdir: Path, name: str = "warehouse") -> Path:
 
 
 def pipeline_dir(workdir: Path, name: str = "warehouse") -> Path:
-    return workdir / f"{name}-pipelines" / "sandbox_sp_api"
+    """sp_api's pipeline folder: named for this warehouse, or for the one a copied warehouse
+    was loaded as (its state's name wins)."""
+    folder = workdir / f"{name}-pipelines"
+    named = pipeline_name("sandbox", "sp_api", str(warehouse(workdir, name).resolve()))
+    return next(iter(sorted(folder.glob("sandbox_sp_api_*"))), folder / named)
 
 
 def pending(workdir: Path) -> dict[str, list[str]]:

@@ -53,6 +53,8 @@ FRAGMENTS = {
     ("pipelines/recovery.py", "done"),  # select from dlt's qualified _dlt_loads
     ("pipelines/recovery.py", "qualified"),  # dlt's make_qualified_table_name
     ("pipelines/recovery.py", "where"),  # a constant condition, values passed as parameters
+    ("pipelines/summary.py", "name"),  # dlt's make_qualified_table_name
+    ("pipelines/summary.py", "placeholders"),  # %s, one per load id passed as a parameter
 }
 CODE = [*ROOT.glob("sources/**/*.py"), *ROOT.glob("pipelines/**/*.py")]
 

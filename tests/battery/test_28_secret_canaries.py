@@ -24,6 +24,7 @@ from detect_secrets.settings import transient_settings
 from dlt.common.configuration import is_secret_hint
 from dlt.common.reflection.spec import spec_from_signature
 
+from pipelines.naming import pipeline_name
 from sources.aim import aim_source
 from sources.amzpecty import amzpecty_source
 from sources.common.failures import Failures
@@ -121,12 +122,14 @@ def test_credentials_from_config_stay_out_of_dlts_trace(
     assert leaks((result.stdout + result.stderr).encode(), values) == []
     assert sweep(tmp_path, values) == {}
     # dlt did resolve them from config, and recorded them as secrets without a value
-    with (project.pipelines / "amazon_sp_api" / "trace.pickle").open("rb") as file:
+    name = pipeline_name("live", "sp_api", str(project.warehouse.resolve()))
+    with (project.pipelines / name / "trace.pickle").open("rb") as file:
         trace = pickle.load(file)  # noqa: S301 - our own pipeline's trace
     resolved = {v.key: v for v in trace.resolved_config_values if "sp_api" in v.sections}
     for key in (*LEGACY_AWS, "accounts", "client_secret"):
         assert resolved[key].is_secret_hint and resolved[key].value is None, key
-    mws_trace = (project.pipelines / "amazon_mws" / "trace.pickle").read_bytes()
+    mws = pipeline_name("live", "mws", str(project.warehouse.resolve()))
+    mws_trace = (project.pipelines / mws / "trace.pickle").read_bytes()
     assert b"mws_auth_token" not in mws_trace
 
 

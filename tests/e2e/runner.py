@@ -10,8 +10,11 @@ from pathlib import Path
 from tests.conftest import ROOT, START_DATE
 
 
-def run_py_command(workdir: Path, *extra: str, name: str = "warehouse") -> list[str]:
-    """run.py into `workdir`: `<name>.duckdb` there, unless `extra` names a --destination."""
+def run_py_command(
+    workdir: Path, *extra: str, name: str = "warehouse", verbose: bool = True
+) -> list[str]:
+    """run.py into `workdir`: `<name>.duckdb` there, unless `extra` names a --destination;
+    `verbose` (-v) prints a line per table, API operation and report, as most tests read them."""
     warehouse = [] if "--destination" in extra else ["--duckdb", str(workdir / f"{name}.duckdb")]
     return [
         sys.executable,
@@ -21,6 +24,7 @@ def run_py_command(workdir: Path, *extra: str, name: str = "warehouse") -> list[
         str(workdir / f"{name}-pipelines"),
         "--start-date",
         START_DATE,
+        *(["-v"] if verbose else []),
         *extra,
     ]
 
@@ -32,10 +36,15 @@ def environment(**extra: str) -> dict[str, str]:
 
 
 def run_py(
-    workdir: Path, *extra: str, name: str = "warehouse", timeout: float = 600, **env: str
+    workdir: Path,
+    *extra: str,
+    name: str = "warehouse",
+    timeout: float = 600,
+    verbose: bool = True,
+    **env: str,
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        run_py_command(workdir, *extra, name=name),
+        run_py_command(workdir, *extra, name=name, verbose=verbose),
         capture_output=True,
         text=True,
         timeout=timeout,

@@ -10,6 +10,7 @@ from typing import Any
 import duckdb
 
 from pipelines import transform
+from pipelines.duckdb_file import DuckDbFile
 from pipelines.warehouse import Warehouse
 from tests.warehouses import SQL_DIR, run_dbt
 
@@ -22,8 +23,8 @@ def warnings_of(command: str, path: Path) -> list[str]:
         if event.info.level in ("warn", "error"):
             warnings.append(f"{event.info.name}: {event.info.msg}")
 
-    env = Warehouse(path).dbt_environment()
-    result = run_dbt(command, "dev", env, path.with_suffix(".dbt"), callbacks=[collect])
+    target, env = Warehouse.of_file(DuckDbFile(path)).dbt_target()
+    result = run_dbt(command, target, env, path.with_suffix(".dbt"), callbacks=[collect])
     transform._release_duckdb()
     assert result.success, result.exception
     return warnings
