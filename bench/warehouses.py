@@ -40,6 +40,8 @@ from bench.reports import ORIGIN, source_options, warm_up
 SELLER_SHARE = 0.85  # the NA and EU sellers hold 85% of the seeded orders
 REPORT_ORDERS_SHARE = 0.5 * 0.96 * 1.79  # report rows per seeded order: NA, past 30 days, items
 DATABASE = "bench"
+# pgserver trusts local connections: the password is only a placeholder dlt asks for
+DSN = "postgresql://postgres:trusted@localhost/{}?host={}"  # pragma: allowlist secret
 WAREHOUSES = ("duckdb", "postgres")
 # table: its key, for the duplicate count
 KEYS = {
@@ -144,12 +146,11 @@ def postgres_server() -> Iterator[str]:
         pgserver.get_server(folder, cleanup_mode="stop") as server,
     ):
         socket = parse_qs(urlsplit(server.get_uri()).query)["host"][0]
-        dsn = f"postgresql://postgres:trusted@localhost/{{}}?host={socket}"
-        connection = psycopg2.connect(dsn.format("postgres"))
+        connection = psycopg2.connect(DSN.format("postgres", socket))
         connection.autocommit = True
         connection.cursor().execute(f"create database {DATABASE}")
         connection.close()
-        yield dsn.format(DATABASE)
+        yield DSN.format(DATABASE, socket)
 
 
 @contextmanager

@@ -42,9 +42,15 @@ FRAGMENTS = {
     ("sources/sp_api/documents.py", "listed"),  # "name" and expressions of quoted names
     ("sources/sp_api/documents.py", "relation"),  # read_csv(_literal(path), _literal names)
     ("sources/sp_api/documents.py", "codes"),  # coalesce/md5 of quoted names
-    ("sources/amzpecty/planning.py", "market"),  # the constant marketplace_id, or null
-    ("pipelines/warehouse.py", "self._catalog_sql"),  # the catalog name, double-quoted
-    ("pipelines/warehouse.py", "options"),  # a constant, the key passed as a parameter
+    ("sources/amzpecty/planning.py", "market"),  # dlt's escape_column_name, or null
+    ("sources/amzpecty/planning.py", "column"),  # dlt's escape_column_name
+    ("sources/amzpecty/planning.py", "client.make_qualified_table_name(table)"),  # dlt's
+    ("pipelines/duckdb_file.py", "self._catalog_sql"),  # the catalog name, double-quoted
+    ("pipelines/duckdb_file.py", "options"),  # a constant, the key passed as a parameter
+    ("pipelines/locking.py", "RUN_LOCK"),  # an int constant
+    ("pipelines/run.py", "state"),  # dlt's make_qualified_table_name
+    ("pipelines/summary.py", "now"),  # load ids of digits and dots only, quoted
+    ("pipelines/summary.py", "client.make_qualified_table_name(table)"),  # dlt's
     ("pipelines/retention.py", "table"),  # dlt's make_qualified_table_name
     ("pipelines/retention.py", "qualified"),  # the same
     ("pipelines/retention.py", "where"),  # escape_column_name and escape_literal only
