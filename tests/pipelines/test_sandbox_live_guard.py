@@ -9,7 +9,7 @@ from pathlib import Path
 import dlt
 import pytest
 
-from pipelines.run import RunError, check_warehouse
+from pipelines.run import RunError, pipeline_for
 from pipelines.warehouse import Warehouse, choose
 from tests.warehouses import postgres  # noqa: F401
 
@@ -33,7 +33,8 @@ def test_a_dataset_another_pipeline_loaded_is_refused_naming_it(
     kind: str, tmp_path: Path, request, monkeypatch
 ) -> None:
     warehouse = _warehouse(kind, tmp_path, request, monkeypatch)
-    check_warehouse(warehouse, "sp_api", "amazon_sp_api")  # nothing loaded yet
+    live = pipeline_for(warehouse, "live", "sp_api")  # nothing loaded yet: a name of its own
+    assert live.startswith("amazon_sp_api_")
     pipeline = dlt.pipeline(
         pipeline_name="sandbox_sp_api",
         destination=warehouse.destination(),
@@ -41,11 +42,11 @@ def test_a_dataset_another_pipeline_loaded_is_refused_naming_it(
         pipelines_dir=str(tmp_path / "pipelines"),
     )
     pipeline.run([{"order_id": "1"}], table_name="orders")
-    check_warehouse(warehouse, "sp_api", "sandbox_sp_api")  # its own data
-    check_warehouse(warehouse, "mws", "amazon_mws")  # another dataset
+    assert pipeline_for(warehouse, "sandbox", "sp_api") == "sandbox_sp_api"  # its own data
+    assert pipeline_for(warehouse, "live", "mws").startswith("amazon_mws_")  # another dataset
     with pytest.raises(RunError) as refused:
-        check_warehouse(warehouse, "sp_api", "amazon_sp_api")
+        pipeline_for(warehouse, "live", "sp_api")
     assert str(refused.value) == (
         f"{warehouse.label} holds sp_api data of pipeline 'sandbox_sp_api'; load "
-        f"'amazon_sp_api' {FIXES[kind]}"
+        f"{live!r} {FIXES[kind]}"
     )
