@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 import pendulum
@@ -97,50 +96,29 @@ def search_orders(
 
 
 def batched(account: Account, operation: str, pages: Iterator[list[dict[str, Any]]]):
-    """Group pages into batches of ~2,000 orders (dlt handles few large tables faster); each
-    page becomes Arrow as it arrives, so at most a page of orders is held as Python objects."""
-    parts: list[pa.Table] = []
-    count, total, first = 0, 0, 1
+    """Group pages into batches of ~2,000 orders (dlt handles few large tables faster)."""
+    batch: list[dict[str, Any]] = []
+    total, first = 0, 1
     for number, page in enumerate(pages, start=1):
-        if page:
-            parts.append(_arrow(account, operation, (first, number), _page_table, page))
-            count += len(page)
-        if count >= ORDERS_BATCH_ORDERS:
-            total += count
+        batch.extend(page)
+        if len(batch) >= ORDERS_BATCH_ORDERS:
+            total += len(batch)
             log.info("orders [%s]: %s orders so far", account.name, f"{total:,}")
-            yield _batch(account, operation, parts, (first, number))
-            parts, count, first = [], 0, number + 1
-    if parts:
-        total += count
-        yield _batch(account, operation, parts, (first, number))
+            yield _batch(account, operation, batch, (first, number))
+            batch, first = [], number + 1
+    if batch:
+        total += len(batch)
+        yield _batch(account, operation, batch, (first, number))
     log.info("orders [%s]: %s orders", account.name, f"{total:,}")
 
 
-def _page_table(page: list[dict[str, Any]]) -> pa.Table:
-    return pa.table({"orders": struct_array(page)})
-
-
 def _batch(
-    account: Account, operation: str, parts: list[pa.Table], pages: tuple[int, int]
+    account: Account, operation: str, orders: list[dict[str, Any]], pages: tuple[int, int]
 ) -> OrderBatch:
-    """The pages' orders as one Arrow array (a field absent from a page is null there)."""
-    table = _arrow(
-        account, operation, pages, partial(pa.concat_tables, promote_options="permissive"), parts
-    )
-    return OrderBatch(account, API_NAMES[operation], table.column(0).combine_chunks())
-
-
-def _arrow(
-    account: Account,
-    operation: str,
-    pages: tuple[int, int],
-    build: Callable[[Any], pa.Table],
-    data: Any,
-) -> pa.Table:
-    """`build(data)`; orders whose fields do not form one table (a field a number in one order
-    and text in another) fail, naming their pages."""
+    """The orders as Arrow; orders whose fields do not form one table (a field a number in
+    one order and text in another) fail, naming their pages."""
     try:
-        return build(data)
+        rows = struct_array(orders)
     except pa.ArrowException as error:
         failed = MalformedResponseError(
             f"{operation}: the orders of pages {pages[0]} to {pages[1]} do not form a table "
@@ -149,3 +127,4 @@ def _arrow(
         )
         failed.account = account.name
         raise failed from None
+    return OrderBatch(account, API_NAMES[operation], rows)
