@@ -6,7 +6,8 @@ and a two-year order backfill against the usage plan.
 1. A ~1M-row orders flat-file report (~250 MB of TSV, gzip'd as Amazon serves it) is
    downloaded, decompressed, decoded, parsed and loaded (appended, as backfill windows are)
    into DuckDB by the real source; rows/s is set against DuckDB's read_csv of the same gzip'd
-   file into a table, in the same run.
+   file into a table, in the same run. Each stage of the path is then timed alone on the same
+   document with the source's own code, beside dlt's normalize and load of the real run.
    The sandbox renders the document once, before the measured run (Amazon's documents are
    files waiting on S3), and the measured run reuses that DONE report through getReports.
 2. Peak RSS of the measured process at the 1M- and the 4M-row report.
@@ -326,6 +327,11 @@ def print_stages(figures: dict[str, Any]) -> None:
     for stage, seconds in stages.items():
         print(f"    {stage:<18}{seconds:>7.2f} s {100 * seconds / total:>5.1f}%")
     print(f"    (the real run's extract, all of these: {figures['steps_s']['extract']:.2f} s)")
+    load, baseline = figures["steps_s"]["load"], figures["duckdb_read_csv_s"]
+    print(
+        f"  dlt's load alone (DuckDB reading our parquet into a table) is {load / baseline:.0%}"
+        f" of read_csv into a table: with extract free the ratio would be {baseline / load:.2f}"
+    )
 
 
 def main() -> None:
@@ -362,8 +368,10 @@ def main() -> None:
     print(
         f"\n== orders report, {big['rows']:,} rows ==\n"
         f"  ours: {big['wall_s']:.1f} s, {big['rows_per_s']:,.0f} rows/s; "
-        f"peak RSS {big['peak_rss_mb']:.0f} MB (1M rows: {one['peak_rss_mb']:.0f} MB)"
+        f"peak RSS {big['peak_rss_mb']:.0f} MB (1M rows: {one['peak_rss_mb']:.0f} MB)\n"
+        f"  DuckDB read_csv: {big['duckdb_read_csv_s']:.1f} s; ratio {big['ratio_to_duckdb']:.2f}"
     )
+    print_stages(big)
     filled = backfill(args.backfill_orders, args.backfill_scale)
     print(f"\n== two-year backfill of {filled['orders']:,} orders ({filled['rows']:,} rows) ==")
     for seller_id, seller in filled["sellers"].items():
@@ -374,8 +382,8 @@ def main() -> None:
             f"{seller['lower_bound_s']:,.0f} s = ratio {seller['ratio']:.3f}"
         )
     targets = {
-        "ratio_to_duckdb_ge_0_5": one["ratio_to_duckdb"] >= 0.5,
-        "peak_rss_le_512_mb": max(one["peak_rss_mb"], big["peak_rss_mb"]) <= 512,
+        "ratio_to_duckdb_ge_0_8": min(one["ratio_to_duckdb"], big["ratio_to_duckdb"]) >= 0.8,
+        "peak_rss_le_400_mb": max(one["peak_rss_mb"], big["peak_rss_mb"]) <= 400,
         "peak_rss_flat": big["peak_rss_mb"] <= 1.25 * one["peak_rss_mb"],
         "every_document_row_once": all(
             r["rows"] == r["duckdb_rows"] and r["duplicate_keys"] == 0 for r in (one, big)
