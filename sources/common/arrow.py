@@ -36,16 +36,12 @@ def struct_array(records: Sequence[Mapping[str, Any]]) -> pa.StructArray:
     return pa.array(list(records))
 
 
-def _database() -> duckdb.DuckDBPyConnection:
-    # one small database for every thread (each of its own would cost ~30 MB of memory)
-    return duckdb.connect(config={"threads": 1, "memory_limit": "64MB"})
-
-
 def _json_text(column: pa.ChunkedArray) -> pa.ChunkedArray:
     """Arrow lists as JSON text, serialized by DuckDB (7x faster than Python, GIL released)."""
     connection = getattr(_local, "duckdb", None)
     if connection is None:
-        connection = _local.duckdb = _SHARED.get(_database).cursor()
+        # a cursor of one database for every thread: a database each would cost ~30 MB
+        connection = _local.duckdb = _SHARED.get(duckdb.connect).cursor()
     values = pa.table({"value": column})  # noqa: F841 - scanned by name below
     return connection.sql("select to_json(value)::varchar from values").to_arrow_table().column(0)
 
