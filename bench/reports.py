@@ -6,7 +6,8 @@ and a two-year order backfill against the usage plan.
 1. A ~1M-row orders flat-file report (~250 MB of TSV, gzip'd as Amazon serves it) is
    downloaded, decompressed, decoded, parsed and loaded (appended, as backfill windows are)
    into DuckDB by the real source; rows/s is set against DuckDB's read_csv of the same gzip'd
-   file into a table, in the same run.
+   file into a table, in the same run. Each stage of the path is then timed alone on the same
+   document with the source's own code, beside dlt's normalize and load of the real run.
    The sandbox renders the document once, before the measured run (Amazon's documents are
    files waiting on S3), and the measured run reuses that DONE report through getReports.
 2. Peak RSS of the measured process at the 1M- and the 4M-row report.
@@ -51,8 +52,9 @@ CREATE_PLAN = (0.0167, 15)  # createReport: rate per second, burst
 DOCUMENT_PLAN = (0.0167, 15)  # getReportDocument
 
 
-def warm_up(url: str, path: Path) -> int:
-    """The report the measured run will reuse, rendered and saved as served (gzip'd)."""
+def warm_up(url: str, path: Path) -> tuple[int, str]:
+    """The report the measured run will reuse, rendered and saved as served (gzip'd); its size
+    and document id."""
     accounts = control(url, "GET", "accounts")
     account = accounts["accounts"][0]
     headers = access_headers(accounts)
@@ -83,7 +85,7 @@ def warm_up(url: str, path: Path) -> int:
         response.raise_for_status()
         for chunk in response.raw.stream(1 << 20, decode_content=False):
             out.write(chunk)
-    return path.stat().st_size
+    return path.stat().st_size, report["reportDocumentId"]
 
 
 def source_options(url: str, regions: tuple[str, ...], span_days: int) -> dict[str, Any]:
@@ -142,6 +144,63 @@ def load_worker(url: str, workdir: str, regions: str, span_days: str) -> None:
     )
 
 
+def stages_worker(url: str, document_id: str, workdir: str) -> None:
+    """Each stage of the source's path alone, on the same document, with the source's own
+    code: where a report's time goes (the real run overlaps the download with dlt's writes)."""
+    import pyarrow.parquet as pq
+
+    from sources.sp_api import documents
+    from sources.sp_api.report_catalog import CATALOG
+
+    spec = CATALOG[ORDERS_REPORT]
+    accounts = control(url, "GET", "accounts")
+    ref = documents.ReportRef(
+        "bench", ORDERS_REPORT, tuple(accounts["accounts"][0]["marketplace_ids"]), "", ""
+    )
+    headers = access_headers(accounts)
+    info = requests.get(
+        f"{url}/reports/2021-06-30/documents/{document_id}", headers=headers, timeout=60
+    ).json()
+    seconds: dict[str, float] = {}
+
+    def timed(stage: str, started: float) -> float:
+        now = time.perf_counter()
+        seconds[stage] = seconds.get(stage, 0.0) + now - started
+        return now
+
+    path = Path(workdir) / "stages.txt"
+    inflater = documents._Inflater(1 << 40, ref)
+    transcoder = documents._Transcoder("utf-8", ref)
+    started = time.perf_counter()
+    with requests.get(info["url"], stream=True, timeout=600) as response, path.open("wb") as out:
+        for chunk in response.raw.stream(documents.READ_CHUNK, decode_content=False):
+            started = timed("download", started)
+            pieces = list(inflater.feed(chunk))
+            started = timed("gunzip", started)
+            for piece in pieces:
+                out.write(transcoder.convert(piece))
+            started = timed("decode", started)
+        inflater.finish()
+        out.write(transcoder.convert(b"", final=True))
+    started = timed("decode", started)
+    document = documents.Document(path, "utf-8", "text/tab-separated-values")
+    constants = documents.engine_columns(spec, ref, "bench", "2026-11-01")
+    rows, writer = 0, None
+    with documents.database("128MB", Path(workdir)) as database:
+        # the first pass (every row's key numbered) ends before the first batch comes
+        for _, batch in documents.parse(document, spec, constants, ref, database):
+            started = timed("parse" if rows else "keying", started)
+            if writer is None:
+                writer = pq.ParquetWriter(Path(workdir) / "stages.parquet", batch.schema)
+            writer.write_table(batch)
+            rows += batch.num_rows
+            started = timed("arrow_to_parquet", started)
+    if writer is not None:
+        writer.close()
+    timed("arrow_to_parquet", started)
+    emit({"seconds": seconds, "rows": rows})
+
+
 def duckdb_worker(path: str, workdir: str) -> None:
     """DuckDB's own read_csv of the same gzip'd document into a table of a database file."""
     import duckdb
@@ -170,7 +229,7 @@ def big_report(rows: int) -> dict[str, Any]:
         control(url, "POST", "world/freeze", {"at": ORIGIN})
         document = Path(workdir) / "document.tsv.gz"
         started = time.perf_counter()
-        gzipped = warm_up(url, document)
+        gzipped, document_id = warm_up(url, document)
         render_s = time.perf_counter() - started
         ours = run_worker(Path(__file__), "load", url, workdir, "na", "1000")
         duplicates = duplicate_keys(
@@ -179,6 +238,7 @@ def big_report(rows: int) -> dict[str, Any]:
             ("seller_id", "marketplace_id", "amazon_order_id", "sku", "key_ordinal"),
         )
         baseline = run_worker(Path(__file__), "duckdb", str(document), workdir)
+        stages = run_worker(Path(__file__), "stages", url, document_id, workdir)["seconds"]
     ours_rate = ours["rows"] / ours["wall_s"]
     duckdb_rate = baseline["rows"] / baseline["wall_s"]
     return {
@@ -193,6 +253,11 @@ def big_report(rows: int) -> dict[str, Any]:
         "duckdb_read_csv_s": baseline["wall_s"],
         "duckdb_rows_per_s": duckdb_rate,
         "ratio_to_duckdb": ours_rate / duckdb_rate,
+        "stages_s": stages
+        | {
+            "dlt_normalize": ours["steps_s"]["normalize"],
+            "duckdb_load": ours["steps_s"]["load"],
+        },
         "peak_rss_mb": ours["peak_rss_mb"],
     }
 
@@ -254,6 +319,21 @@ def backfill(orders: int, time_scale: float) -> dict[str, Any]:
     }
 
 
+def print_stages(figures: dict[str, Any]) -> None:
+    """Each stage's seconds and share: the stages alone, then dlt's steps of the real run."""
+    stages = figures["stages_s"]
+    total = sum(stages.values())
+    print(f"  stages, each alone (sum {total:.1f} s; the real run's extract overlaps them):")
+    for stage, seconds in stages.items():
+        print(f"    {stage:<18}{seconds:>7.2f} s {100 * seconds / total:>5.1f}%")
+    print(f"    (the real run's extract, all of these: {figures['steps_s']['extract']:.2f} s)")
+    load, baseline = figures["steps_s"]["load"], figures["duckdb_read_csv_s"]
+    print(
+        f"  dlt's load alone (DuckDB reading our parquet into a table) is {load / baseline:.0%}"
+        f" of read_csv into a table: with extract free the ratio would be {baseline / load:.2f}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -271,7 +351,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.worker:
         mode, *rest = args.worker
-        (load_worker if mode == "load" else duckdb_worker)(*rest)
+        {"load": load_worker, "duckdb": duckdb_worker, "stages": stages_worker}[mode](*rest)
         return
     one = big_report(args.rows)
     print(
@@ -281,14 +361,17 @@ def main() -> None:
         f"peak RSS {one['peak_rss_mb']:.0f} MB\n"
         f"  DuckDB read_csv of the same gzip'd file into a table: "
         f"{one['duckdb_read_csv_s']:.1f} s, {one['duckdb_rows_per_s']:,.0f} rows/s\n"
-        f"  ratio {one['ratio_to_duckdb']:.2f} (target >= 0.5)"
+        f"  ratio {one['ratio_to_duckdb']:.2f} (target >= 0.8)"
     )
+    print_stages(one)
     big = big_report(args.big_rows)
     print(
         f"\n== orders report, {big['rows']:,} rows ==\n"
         f"  ours: {big['wall_s']:.1f} s, {big['rows_per_s']:,.0f} rows/s; "
-        f"peak RSS {big['peak_rss_mb']:.0f} MB (1M rows: {one['peak_rss_mb']:.0f} MB)"
+        f"peak RSS {big['peak_rss_mb']:.0f} MB (1M rows: {one['peak_rss_mb']:.0f} MB)\n"
+        f"  DuckDB read_csv: {big['duckdb_read_csv_s']:.1f} s; ratio {big['ratio_to_duckdb']:.2f}"
     )
+    print_stages(big)
     filled = backfill(args.backfill_orders, args.backfill_scale)
     print(f"\n== two-year backfill of {filled['orders']:,} orders ({filled['rows']:,} rows) ==")
     for seller_id, seller in filled["sellers"].items():
@@ -299,8 +382,8 @@ def main() -> None:
             f"{seller['lower_bound_s']:,.0f} s = ratio {seller['ratio']:.3f}"
         )
     targets = {
-        "ratio_to_duckdb_ge_0_5": one["ratio_to_duckdb"] >= 0.5,
-        "peak_rss_le_512_mb": max(one["peak_rss_mb"], big["peak_rss_mb"]) <= 512,
+        "ratio_to_duckdb_ge_0_8": min(one["ratio_to_duckdb"], big["ratio_to_duckdb"]) >= 0.8,
+        "peak_rss_le_400_mb": max(one["peak_rss_mb"], big["peak_rss_mb"]) <= 400,
         "peak_rss_flat": big["peak_rss_mb"] <= 1.25 * one["peak_rss_mb"],
         "every_document_row_once": all(
             r["rows"] == r["duckdb_rows"] and r["duplicate_keys"] == 0 for r in (one, big)

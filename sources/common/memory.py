@@ -3,6 +3,8 @@
 Parsed JSON pages are millions of short-lived, acyclic dicts; reference counting frees them,
 yet each allocation burst triggers cyclic collections that scan every live object. Measured
 here: parsing a page took 4.8 ms with default thresholds and 1.1 ms with collection relaxed.
+Relaxed, not off: the few reference cycles a page leaves hold memory until they are
+collected: at 50,000 allocations between collections a 100k-order extract peaked 12-27 MB higher.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from contextlib import contextmanager
 
 import pyarrow as pa
 
-BULK_THRESHOLDS = (50_000, 20, 10)
+BULK_THRESHOLDS = (10_000, 10, 10)
 M_ARENA_MAX = -8  # glibc mallopt parameter
 MALLOC_ARENAS = 2
 

@@ -8,6 +8,7 @@ import gzip
 import zlib
 from pathlib import Path
 
+import numpy as np
 import pytest
 import requests
 
@@ -255,3 +256,10 @@ def test_an_expired_document_url_is_reported_without_its_signature(fake_clock) -
     text = str(error)
     assert "X-Amz-Signature=***" in text and "0123456789abcdef" not in text
     assert "FwoGZXIvYXdzEB" not in text and "AKIA123" not in text
+
+
+def test_key_ordinals_count_earlier_rows_of_each_key_in_document_order() -> None:
+    codes = np.array([7, 3, 7, 7, 9, 3, 7], dtype=np.uint64)
+    naive = [list(codes[:n]).count(code) for n, code in enumerate(codes)]
+    assert documents.key_ordinals(codes).tolist() == naive == [0, 0, 1, 2, 0, 1, 3]
+    assert documents.key_ordinals(np.array([], dtype=np.uint64)).tolist() == []
