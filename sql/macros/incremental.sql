@@ -26,12 +26,12 @@
 {% macro changed_partitions(relation, keys, column='loaded_at') -%}
     select distinct {{ keys | join(', ') }}
     from {{ relation }}
-    where {% if is_incremental() %}{{ loaded_since_last_build(column) }}{% else %}1 = 0{% endif %}
+    where {% if incremental_build() %}{{ loaded_since_last_build(column) }}{% else %}1 = 0{% endif %}
 {%- endmacro %}
 
 {# `alias`'s rows in the `changed` CTE's partitions; every row in a full build #}
 {% macro changed_only(alias, keys, changed='changed') -%}
-    {%- if is_incremental() -%}
+    {%- if incremental_build() -%}
     exists (
         select 1 from {{ changed }}
         where {% for key in keys %}{{ changed }}.{{ key }} = {{ alias }}.{{ key }}{{ ' and ' if not loop.last }}{% endfor %}
@@ -44,7 +44,7 @@
 {# order_items' partitions can empty: the source that now wins an order may have no items of it
    (orders.item_lines = 0), and delete+insert replaces only the partitions it inserts into #}
 {% macro drop_items_of_orders_without_items() -%}
-    {%- if is_incremental() -%}
+    {%- if incremental_build() -%}
     delete from {{ this }}
     where exists (
         select 1 from {{ ref('orders') }} as orders
@@ -58,7 +58,7 @@
 {# int_order_items_unioned keeps the items of the source that won each order: when another source
    wins an order, the items of the one that lost it go #}
 {% macro drop_items_of_sources_that_lost() -%}
-    {%- if is_incremental() -%}
+    {%- if incremental_build() -%}
     delete from {{ this }}
     where exists (
         select 1 from {{ ref('int_orders_unioned') }} as orders
@@ -67,4 +67,9 @@
             and orders.source_system <> {{ this }}.source_system
     )
     {%- endif -%}
+{%- endmacro %}
+
+{# is_incremental(), but false in an offline compile (`--no-introspect`: no connection to ask) #}
+{% macro incremental_build() -%}
+    {{ return(flags.INTROSPECT and is_incremental()) }}
 {%- endmacro %}

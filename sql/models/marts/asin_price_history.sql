@@ -80,7 +80,7 @@ changed as (
     {{ changed_partitions('order_items', partition) }}
     union
     {{ changed_partitions('catalog_items', partition) }}
-    {%- if is_incremental() %}
+    {%- if incremental_build() %}
     union
     -- a listing that ended (dlt closed its last version without a new load)
     select asin, marketplace_id

@@ -17,7 +17,7 @@ staged as (
 changed as (
 
     {{ changed_partitions('staged', listing) }}
-    {%- if is_incremental() %}
+    {%- if incremental_build() %}
     union
     select built.seller_id, built.marketplace_id, built.sku
     from {{ this }} as built
