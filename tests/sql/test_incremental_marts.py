@@ -13,6 +13,7 @@ import pytest
 import requests
 
 from pipelines import transform
+from pipelines.warehouse import choose
 from tests.e2e.runner import run_py
 from tests.warehouses import (
     SQL_DIR,
@@ -96,20 +97,21 @@ def test_incremental_build_equals_a_full_refresh_on_postgres(
     sandbox_server,
     postgres: Postgres,  # noqa: F811
     tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     database = postgres.create_database("incremental")
+    pipelines = tmp_path / "postgres-pipelines"  # run_py's, for the warehouse named postgres
 
     def query(sql: str) -> list[tuple[Any, ...]]:
         return postgres.query(database, sql)
 
-    def load_and_build(*args: str) -> None:
+    def load_and_build() -> None:
         done = run_py(
             tmp_path,
             "--sandbox-url",
             sandbox_server.url,
             "--destination",
             "postgres",
-            *args,
             name="postgres",
             **postgres.run_py_env(database),
         )
@@ -120,6 +122,8 @@ def test_incremental_build_equals_a_full_refresh_on_postgres(
     advance(sandbox_server)
     load_and_build()
     incremental = checksums(query, "analytics")
-    assert_built_incrementally(tmp_path / "postgres-pipelines" / "postgres.dbt" / "target")
-    load_and_build("--full-refresh")  # the world stood still since: this load adds nothing
+    assert_built_incrementally(pipelines / "postgres.dbt" / "target")
+    monkeypatch.setenv("DESTINATION__POSTGRES__CREDENTIALS", postgres.dsn(database))
+    rebuilt = transform.build(choose("postgres", None, pipelines), full_refresh=True)
+    assert rebuilt.success, rebuilt.failures
     assert_incremental_equals_full(first, incremental, checksums(query, "analytics"))

@@ -4,10 +4,10 @@ with
 
 source as (
 
-    select * from {{ loaded_source('paapi', 'items', [
-        'asin', 'marketplace_id', 'currency_code', 'title', 'lowest_new_price_minor',
-        'sales_rank', 'observed_at',
-    ]) }}
+    select * from {{ loaded_source('paapi', 'items', {
+        'asin': 'varchar', 'marketplace_id': 'varchar', 'currency_code': 'varchar',
+        'title': 'varchar', 'lowest_new_price_minor': 'bigint', 'sales_rank': 'bigint',
+        'observed_at': 'varchar'}) }}
 
 ),
 
