@@ -477,7 +477,6 @@ def check_run(args: argparse.Namespace, warehouse: Warehouse) -> int:
 
 
 def run(args: argparse.Namespace, warehouse: Warehouse, timings: Timings) -> int:
-    started = time.perf_counter()
     planned = plan(args, warehouse, timings)
     context, warehouse = planned.context, planned.warehouse
     runs: dict[str, summary.SourceRun] = {}
@@ -503,7 +502,7 @@ def run(args: argparse.Namespace, warehouse: Warehouse, timings: Timings) -> int
             line.finish(dbt_summary.success)
     if not args.quiet:
         label = f"{warehouse.where}{' (encrypted)' if warehouse.encrypted else ''}"
-        seconds = time.perf_counter() - started
+        seconds = timings.total()
         operations = context.stats.snapshot()
         detail = log_level(args) <= logging.INFO
         print(summary.render(label, runs, operations, dbt_summary, seconds, detail))

@@ -71,14 +71,6 @@ class Timings:
     def total(self) -> float:
         return self._clock() - self.started
 
-    def as_dict(self) -> dict[str, Any]:
-        """Phases, waits and the total, in seconds to the millisecond (the bench's JSON)."""
-        return {
-            "phases": {name: round(seconds, 3) for name, seconds in self.phases.items()},
-            "waits": {name: round(seconds, 3) for name, seconds in self.waits.items()},
-            "total": round(self.total(), 3),
-        }
-
     def render(self) -> str:
         """Each phase with its share of the run, the time no phase accounts for, then waits."""
         total = self.total()
