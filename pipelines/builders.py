@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +23,7 @@ class RunContext:
     stats: ApiStats = field(default_factory=ApiStats)
     failures: Failures = field(default_factory=Failures)
     overrides: dict[str, dict[str, Any]] = field(default_factory=dict)  # source -> arguments
+    accounts: list[Mapping[str, Any]] | None = None  # the unit's account (None: as configured)
 
 
 def sp_api(context: RunContext) -> DltSource:
@@ -41,6 +42,8 @@ def sp_api(context: RunContext) -> DltSource:
             endpoint=target["sp_api"]["endpoint"],
             quota_scale=target["sp_api"]["time_scale"],
         )
+    if context.accounts is not None:
+        options["accounts"] = context.accounts
     return sp_api_source(**options)
 
 
@@ -64,6 +67,8 @@ def mws(context: RunContext) -> DltSource:
             access_key_id=target["access_key_id"],
             secret_key=target["secret_key"],
         )
+    if context.accounts is not None:
+        options["accounts"] = context.accounts
     return mws_source(**options)
 
 
@@ -87,11 +92,13 @@ def aim(context: RunContext) -> DltSource:
     from sources.aim import aim_source
 
     options = _legacy_options(context, "aim")
+    if context.accounts is not None:
+        options["accounts"] = context.accounts
     if context.sandbox is not None:
         homes = {a["seller_id"]: a["marketplace_ids"] for a in context.sandbox["accounts"]}
         options["accounts"] = [
             {**a, "marketplace_ids": homes[a["seller_id"]]}
-            for a in context.sandbox["aim"]["accounts"]
+            for a in options.get("accounts", context.sandbox["aim"]["accounts"])
         ]
     return aim_source(**options)
 

@@ -31,8 +31,10 @@ import duckdb  # noqa: E402
 import requests  # noqa: E402
 from dlt.common.configuration.providers.toml import TomlProviderReadException  # noqa: E402
 
-from pipelines import callbacks, locking, recovery, retention, summary, transform  # noqa: E402
+from pipelines import callbacks, locking, pool, recovery, retention, summary, transform  # noqa: E402
+from pipelines import units as work  # noqa: E402
 from pipelines.builders import BUILDERS, OPT_IN, RunContext, has_live_credentials  # noqa: E402
+from pipelines.naming import belongs  # noqa: E402
 from pipelines.sandbox_time import SandboxTime  # noqa: E402
 from pipelines.warehouse import KEY, Warehouse  # noqa: E402
 from sources.common import redact  # noqa: E402
@@ -40,9 +42,6 @@ from sources.common.clock import SYSTEM_CLOCK  # noqa: E402
 from sources.common.memory import prefer_system_allocator  # noqa: E402
 
 log = logging.getLogger("pipelines.run")
-# one pipeline (state) and one dataset (schema) per source; dlt refuses a dataset named like
-# the DuckDB file's catalog, so raw tables live in `sp_api.*`, `mws.*`, ... not `amazon.*`
-PIPELINE_PREFIX = {"sandbox": "sandbox_", "live": "amazon_"}
 
 
 class RunError(Exception):
@@ -60,6 +59,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help=f"comma-separated, from: {', '.join(BUILDERS)} (default: all in the sandbox; live "
         f"runs load the legacy archives {', '.join(sorted(OPT_IN))} only when named, and "
         "amzpecty only when sources.amzpecty.secret_key is set)",
+    )
+    parser.add_argument(
+        "--accounts",
+        help="comma-separated account names (or seller ids): load only these sellers, leaving "
+        "every other seller's data and positions as they are",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="sellers (units of work) loaded at a time (default 1); into DuckDB their loads "
+        "still take turns",
     )
     parser.add_argument("--start-date", help="first run starts here (ISO 8601 date)")
     target = parser.add_mutually_exclusive_group()
@@ -148,7 +159,7 @@ def world_now(target: dict | None):  # type: ignore[no-untyped-def]
     return SandboxTime(target["sp_api"]["endpoint"]).now() if target else SYSTEM_CLOCK.now()
 
 
-def check_warehouse(warehouse: Warehouse, dataset: str, pipeline_name: str) -> None:
+def check_warehouse(warehouse: Warehouse, dataset: str, mode: str) -> None:
     """Refuse to mix sandbox and live data in one warehouse file."""
     connection = warehouse.read()
     if connection is None:
@@ -163,11 +174,11 @@ def check_warehouse(warehouse: Warehouse, dataset: str, pipeline_name: str) -> N
             }
         except duckdb.CatalogException:
             return
-    others = names - {pipeline_name}
+    others = sorted(name for name in names if not belongs(name, mode, dataset))
     if others:
         raise RunError(
-            f"{warehouse.path.name} holds {dataset} data of pipeline {sorted(others)[0]!r}; load "
-            f"{pipeline_name!r} into another file with --duckdb, or delete {warehouse.path.name}"
+            f"{warehouse.path.name} holds {dataset} data of pipeline {others[0]!r}; load "
+            f"{mode} data into another file with --duckdb, or delete {warehouse.path.name}"
         )
 
 
@@ -205,31 +216,41 @@ def run(args: argparse.Namespace) -> int:
     names.sort(key=lambda name: name == "amzpecty")  # it asks for the ASINs the others loaded
     warehouse = open_warehouse(args.duckdb, names)
     for name in names:
-        check_warehouse(warehouse, name, PIPELINE_PREFIX[mode] + name)
+        check_warehouse(warehouse, name, mode)
+    if args.workers < 1:
+        raise RunError("--workers must be 1 or more")
+    chosen = [a.strip() for a in args.accounts.split(",") if a.strip()] if args.accounts else None
     target, running = sandbox_target(args) if mode == "sandbox" else (None, None)
-    loaded: dict[str, list[str]] = {}  # source -> the load ids this run completed
     try:
         context = RunContext(mode=mode, sandbox=target, start_date=args.start_date)
-        log.info("loading %s (%s) into %s", ", ".join(names), mode, warehouse.path)
-        for name in names:
-            pipeline = dlt.pipeline(
-                pipeline_name=PIPELINE_PREFIX[mode] + name,
-                destination=warehouse.destination(),
-                dataset_name=name,
-                pipelines_dir=str(args.pipelines_dir.resolve()),
-            )
-            loaded[name] = []
-            if not args.purge_only:
-                loaded[name] = recovery.settle(pipeline, drop=args.recover)
-                with callbacks.source_arguments(name, target, warehouse) as arguments:
-                    context.overrides[name] = arguments
-                    info = pipeline.run(BUILDERS[name](context), loader_file_format="parquet")
-                loaded[name] += info.loads_ids
-            retention.purge(pipeline, world_now(target), retention.retention_days())
+        planned = work.plan(names, mode, str(warehouse.path.resolve()), target, chosen)
+        log.info(
+            "loading %s (%s, %d units, %d at a time) into %s",
+            ", ".join(names),
+            mode,
+            len(planned),
+            args.workers,
+            warehouse.path,
+        )
+        runner = pool.Runner(
+            context=context,
+            mode=mode,
+            destination=lambda unit: warehouse.destination(),
+            pipelines_dir=args.pipelines_dir.resolve(),
+            single_writer=True,
+            arguments=lambda name: callbacks.source_arguments(name, target, warehouse),
+            now=lambda: world_now(target),
+            recover=args.recover,
+            purge_only=args.purge_only,
+        )
+        outcomes = pool.run_units(planned, runner, args.workers)
     finally:
         warehouse.close()
         if running is not None:
             running.stop()
+    loaded: dict[str, list[str]] = {}  # source -> the load ids this run completed
+    for outcome in outcomes:
+        loaded.setdefault(outcome.unit.source, []).extend(outcome.loads)
     dbt_summary = None
     if not args.no_dbt:
         log.info("building models (dbt build)")
@@ -238,10 +259,14 @@ def run(args: argparse.Namespace) -> int:
         summary.render(warehouse, loaded, context.stats, dbt_summary, time.perf_counter() - started)
     )
     problems = [str(failure) for failure in context.failures]
+    failed = [o for o in outcomes if o.error is not None]
+    problems += [f"{o.unit.label}: {one_line(o.error)}" for o in failed]  # type: ignore[arg-type]
     if dbt_summary is not None:
         problems += dbt_summary.failures
     for problem in problems:
         print(f"error: {redact.redact_text(problem)}", file=sys.stderr)
+    if any(getattr(c, "has_pending_data", False) for o in failed for c in causes(o.error)):  # type: ignore[arg-type]
+        print(f"hint: {recovery.PENDING_HINT}", file=sys.stderr)
     return 1 if problems else 0
 
 

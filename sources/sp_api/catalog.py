@@ -186,13 +186,22 @@ def catalog_items(
     snapshot: ListingsSnapshot | ListingsDone,
     refresh: CatalogRefresh,
     failures: Failures | None = None,
-) -> Iterator[pa.Table]:
-    """Collects every listing snapshot; after the last, describes what is stale."""
+) -> Iterator[pa.Table] | None:
+    """Collects every listing snapshot; after the last, describes what is stale. Not a
+    generator: dlt defers a generator's body, which could then collect a snapshot after the
+    last one had already asked what is stale."""
     if isinstance(snapshot, ListingsSnapshot):
         refresh.collect(snapshot)
-        return
+        return None
+    return _describe(refresh, refresh.stale(), failures)
+
+
+def _describe(
+    refresh: CatalogRefresh, stale: dict[str, list[str]], failures: Failures | None
+) -> Iterator[pa.Table]:
+    """Every marketplace's `stale` ASINs looked up, marketplaces in parallel."""
     producers = []
-    for marketplace_id, asins in refresh.stale().items():
+    for marketplace_id, asins in stale.items():
         client = refresh.client_for(marketplace_id)
         if client is None:
             log.info("catalog: no account sells in %s; its ASINs are skipped", marketplace_id)
