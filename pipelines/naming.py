@@ -1,4 +1,4 @@
-"""Pipeline names: one per (source, account, warehouse), readable, and safe as a folder name."""
+"""Pipeline names: one per (source, account, warehouse), readable and safe as a folder name."""
 
 from __future__ import annotations
 
@@ -16,10 +16,11 @@ def slug(text: str) -> str:
 
 
 def warehouse_tag(location: str) -> str:
-    """A warehouse as a short tag that tells it apart from any other: its name and a hash of
-    where it is (a resolved file path, or a server's URL without credentials)."""
-    digest = hashlib.blake2s(location.encode(), digest_size=3).hexdigest()
-    return f"{slug(PurePath(location).stem)}_{digest}"
+    """A warehouse by its name (a file's stem, a server database's name): pipelines of two
+    warehouses in one folder keep apart, and a warehouse file moved or copied with its
+    folder keeps its pipelines (a hash of the path would start them over, reading all history
+    again)."""
+    return slug(PurePath(location).stem)
 
 
 def pipeline_name(mode: str, source: str, warehouse: str, account: str | None = None) -> str:
@@ -39,3 +40,15 @@ def belongs(name: str, mode: str, source: str) -> bool:
     """Whether the pipeline `name` is one of `mode`'s for `source`, in either layout."""
     legacy = legacy_name(mode, source)
     return name == legacy or name.startswith(legacy + "__")
+
+
+def staging_layout(account: str | None) -> str:
+    """dlt's staging dataset of one account's pipeline (`sp_api_staging__<account>`): a package
+    merges from its own copies, never from ones another seller's load replaced meanwhile (one
+    resumed after a kill, or loading in parallel), within PostgreSQL's 63-character names."""
+    if account is None:
+        return "%s_staging"
+    name = slug(account)
+    if len(name) > 32:
+        name = f"{name[:25]}_{hashlib.blake2s(name.encode(), digest_size=3).hexdigest()}"
+    return f"%s_staging__{name}"

@@ -47,11 +47,11 @@ class Outcome:
 @dataclass
 class Runner:
     """What every unit's run shares: the run's context and collectors, the warehouse (a dlt
-    destination per unit, and whether it takes one writer at a time) and the run's options."""
+    destination, and whether it takes one writer at a time) and the run's options."""
 
     context: RunContext
     mode: str
-    destination: Callable[[Unit], Any]
+    destination: Callable[..., Any]  # a dlt destination, given options of its configuration
     pipelines_dir: Path
     single_writer: bool
     arguments: Callable[[str], AbstractContextManager[dict[str, Any]]]
@@ -75,7 +75,7 @@ class Runner:
         """`unit`'s pipeline (or the pipeline `name` on its dataset)."""
         return dlt.pipeline(
             pipeline_name=name or unit.pipeline_name,
-            destination=self.destination(unit),
+            destination=self.destination(staging_dataset_name_layout=unit.staging_layout),
             dataset_name=unit.source,
             pipelines_dir=str(self.pipelines_dir),
         )

@@ -235,7 +235,7 @@ def run(args: argparse.Namespace) -> int:
         runner = pool.Runner(
             context=context,
             mode=mode,
-            destination=lambda unit: warehouse.destination(),
+            destination=warehouse.destination,
             pipelines_dir=args.pipelines_dir.resolve(),
             single_writer=True,
             arguments=lambda name: callbacks.source_arguments(name, target, warehouse),

@@ -16,7 +16,7 @@ from typing import Any
 
 import dlt
 
-from pipelines.naming import pipeline_name, slug
+from pipelines.naming import pipeline_name, slug, staging_layout
 from sources.common.accounts import account_entries
 
 PER_SELLER = ("sp_api", "mws", "aim")
@@ -41,6 +41,11 @@ class Unit:
     def label(self) -> str:
         """How messages name it: `sp_api [Sandbox Outfitters NA]`."""
         return f"{self.source} [{account_name(self.account)}]" if self.account else self.source
+
+    @property
+    def staging_layout(self) -> str:
+        """Where its loads stage merges: its own staging dataset when it is one seller's."""
+        return staging_layout(account_name(self.account) if self.account else None)
 
     @property
     def accounts(self) -> list[Mapping[str, Any]] | None:

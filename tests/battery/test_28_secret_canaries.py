@@ -121,13 +121,14 @@ def test_credentials_from_config_stay_out_of_dlts_trace(
     assert leaks((result.stdout + result.stderr).encode(), values) == []
     assert sweep(tmp_path, values) == {}
     # dlt did resolve them from config, and recorded them as secrets without a value
-    with (project.pipelines / "amazon_sp_api" / "trace.pickle").open("rb") as file:
+    (sp_api, *_) = sorted(project.pipelines.glob("amazon_sp_api__*"))  # one per seller
+    with (sp_api / "trace.pickle").open("rb") as file:
         trace = pickle.load(file)  # noqa: S301 - our own pipeline's trace
     resolved = {v.key: v for v in trace.resolved_config_values if "sp_api" in v.sections}
     for key in (*LEGACY_AWS, "accounts", "client_secret"):
         assert resolved[key].is_secret_hint and resolved[key].value is None, key
-    mws_trace = (project.pipelines / "amazon_mws" / "trace.pickle").read_bytes()
-    assert b"mws_auth_token" not in mws_trace
+    for mws in project.pipelines.glob("amazon_mws__*"):
+        assert b"mws_auth_token" not in (mws / "trace.pickle").read_bytes()
 
 
 def test_errors_and_debug_logs_of_every_client_leak_nothing(
