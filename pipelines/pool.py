@@ -92,23 +92,37 @@ class Runner:
 
     def run(self, unit: Unit) -> list[str]:
         """Settle, extract, normalize, load and purge `unit`; the load ids it completed."""
+        pipeline, loads = self.prepare(unit)
+        if not self.purge_only:
+            with self.source(unit) as source:
+                loads += self._gated(pipeline).run(source, loader_file_format="parquet").loads_ids
+        self.purge(pipeline)
+        return loads
+
+    def prepare(self, unit: Unit) -> tuple[dlt.Pipeline, list[str]]:
+        """`unit`'s pipeline synced with the warehouse, its state adopted on its first run,
+        what an interrupted run left settled; the load ids that completed."""
         pipeline = self.pipeline(unit)
-        loads: list[str] = []
         with self.writing():
             pipeline.sync_destination()
             if migration.adopt(pipeline, unit.source, self.legacy(unit), unit.others):
                 pipeline.activate()  # reading the old pipeline made that one the active one
-            if not self.purge_only:
-                loads += recovery.settle(pipeline, drop=self.recover)
-        if not self.purge_only:
-            context = dataclasses.replace(self.context, accounts=unit.accounts)
-            with self.arguments(unit.source) as arguments:
-                context.overrides[unit.source] = arguments
-                source = BUILDERS[unit.source](context)
-                loads += self._gated(pipeline).run(source, loader_file_format="parquet").loads_ids
+            if self.purge_only:
+                return pipeline, []
+            return pipeline, recovery.settle(pipeline, drop=self.recover)
+
+    @contextlib.contextmanager
+    def source(self, unit: Unit) -> Iterator[Any]:
+        """`unit`'s dlt source, valid while the context is open (Amzpecty's receiver)."""
+        context = dataclasses.replace(self.context, accounts=unit.accounts)
+        with self.arguments(unit.source) as arguments:
+            context.overrides[unit.source] = arguments
+            yield BUILDERS[unit.source](context)
+
+    def purge(self, pipeline: dlt.Pipeline) -> None:
+        """Personal data past its retention, after every load."""
         with self.writing():
             retention.purge(pipeline, self.now(), retention.retention_days())
-        return loads
 
     def _gated(self, pipeline: dlt.Pipeline) -> dlt.Pipeline:
         """`pipeline`, its loads taking turns: dlt's `run` extracts and normalizes, then calls
