@@ -3,9 +3,10 @@
 Threads, not processes: a unit mostly waits (on its sellers' usage plans, on reports being
 made), DuckDB and Arrow release the GIL for the heavy parts, and sixteen workers then cost one
 interpreter's memory instead of sixteen. Extraction and normalization run in parallel; loading
-does too where the warehouse allows, and one at a time (the `writer` lock) into a warehouse
-with a single writer (DuckDB), which no unit holds open between its loads. Amzpecty's unit asks
-for the ASINs the others loaded, so it runs after them.
+does too where the warehouse allows (after a first unit per source has created its tables,
+which concurrent first loads would race to create), and one at a time (the `writer` lock) into
+a warehouse with a single writer (DuckDB), which no unit holds open between its loads.
+Amzpecty's unit asks for the ASINs the others loaded, so it runs after them.
 """
 
 from __future__ import annotations
@@ -147,6 +148,10 @@ def run_units(units: Sequence[Unit], runner: Runner, workers: int) -> list[Outco
         if workers <= 1 or len(batch) <= 1:
             outcomes.update((id(u), _attempt(runner, u)) for u in batch)
             continue
+        if not runner.single_writer:  # loads in parallel: one first, creating the tables
+            firsts = list({u.source: u for u in reversed(batch)}.values())
+            outcomes.update((id(u), _attempt(runner, u)) for u in firsts)
+            batch = [u for u in batch if id(u) not in outcomes]
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="unit") as pool:
             for unit, outcome in zip(
                 batch, pool.map(lambda u: _attempt(runner, u), batch), strict=True
