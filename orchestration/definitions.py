@@ -123,10 +123,8 @@ partitions = dg.StaticPartitionsDefinition(sorted(sellers))
 template = next(iter(sellers.values()), None)
 definition_context = run_context()
 template_source = (
-    BUILDERS[SOURCE](
-        RunContext(mode(), sandbox(), None, accounts=template.accounts if template else None)
-    )
-    if template is not None or mode() == "live"
+    BUILDERS[SOURCE](RunContext(mode(), sandbox(), None, accounts=template.accounts))
+    if template is not None
     else None
 )
 

@@ -84,7 +84,10 @@ class CatalogRefresh:
         for marketplace_id, asin, refreshed in read_rows("catalog_items", REFRESHED_SQL):
             if refreshed is not None and refreshed >= oldest:
                 wanted.get(marketplace_id, set()).discard(asin)
-        return {m: sorted(asins) for m, asins in sorted(wanted.items()) if asins}
+        # the warehouse holds every seller's ASINs: a marketplace none of this run's accounts
+        # sells in (another seller's pipeline) is that seller's to describe
+        ours = markets | set(self.seen)
+        return {m: sorted(a) for m, a in sorted(wanted.items()) if a and m in ours}
 
     def client_for(self, marketplace_id: str) -> SpApiClient | None:
         return next((c for c in self.clients if marketplace_id in marketplace_ids(c)), None)

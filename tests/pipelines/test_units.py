@@ -18,6 +18,7 @@ from sources.sp_api.report_catalog import ORDERS as ORDERS_REPORT
 from sources.sp_api.settings import DEFAULT_LAG_SECONDS
 from tests.battery import live, runs
 from tests.battery.fingerprint import fingerprint, unfinished_loads
+from tests.conftest import START_DATE
 from tests.loading import sp_api_kwargs
 
 A_DAY = 86400.0
@@ -53,10 +54,10 @@ def unit_name(account: dict, workdir: Path) -> str:
     return pipeline_name("sandbox", "sp_api", str(runs.warehouse(workdir)), account["name"])
 
 
-def test_two_sellers_in_parallel_land_as_they_do_one_after_the_other(
+def test_two_sellers_in_parallel_land_as_in_series_and_a_third_starts_its_own_history(
     sandbox_server, accounts, tmp_path
 ) -> None:
-    na, eu, _ = accounts["accounts"]
+    na, eu, fe = accounts["accounts"]
     chosen = f"{na['name']},{eu['seller_id']}"  # a name or a seller id
 
     runs.run_ok(tmp_path, sandbox_server, "--accounts", chosen, "--workers", "2", name="parallel")
@@ -72,6 +73,14 @@ def test_two_sellers_in_parallel_land_as_they_do_one_after_the_other(
     assert folders == {
         pipeline_name("sandbox", "sp_api", "parallel.duckdb", a["name"]) for a in (na, eu)
     }
+    runs.take_searches(sandbox_server)
+
+    runs.run_ok(tmp_path, sandbox_server, "--workers", "3", name="parallel")  # fe joins
+
+    searched = runs.take_searches(sandbox_server)
+    assert min(searched[fe["seller_id"]]) == f"{START_DATE}T00:00:00Z"  # its history starts
+    for account in (na, eu):  # the others go on from where they were
+        assert min(searched[account["seller_id"]]) > f"{START_DATE}T00:00:00Z"
 
 
 def test_one_seller_loads_alone_and_leaves_the_others_as_they_were(
