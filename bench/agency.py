@@ -23,7 +23,6 @@ it is there. The last line is one JSON object of every figure, with `targets_met
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import math
 import os
 import subprocess
@@ -205,16 +204,24 @@ def report(figures: dict[str, Any]) -> None:
 
 
 def marts() -> dict[str, Any] | None:
-    """`bench/marts.py`'s figures (dbt at 1M orders, full against incremental), when it is
-    there: it is the dbt engineer's, and this benchmark calls its `measure()`."""
+    """`bench/marts.py`'s figures (dbt at 1M orders, full against incremental after 1% of the
+    orders changed), when it is there: it is the dbt engineer's; its last line is its JSON."""
+    import json
+
     path = ROOT / "bench" / "marts.py"
     if not path.exists():
         return None
-    spec = importlib.util.spec_from_file_location("bench_marts", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.measure()
+    result = subprocess.run(
+        [sys.executable, str(path)], capture_output=True, text=True, cwd=ROOT, check=True
+    )
+    print(result.stdout.rstrip().rsplit("\n", 1)[0], flush=True)  # its report, not its JSON
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def met(figures: dict[str, Any]) -> bool:
+    """A benchmark's `targets_met`: one flag, or one per target."""
+    found = figures.get("targets_met")
+    return all(found.values()) if isinstance(found, dict) else bool(found)
 
 
 def main() -> None:
@@ -278,7 +285,7 @@ def main() -> None:
         ),
     }
     if dbt is not None:
-        targets["incremental_le_10_percent_of_full"] = bool(dbt.get("targets_met"))
+        targets["incremental_le_10_percent_of_full"] = met(dbt)
     print("targets: " + ", ".join(f"{k} {'met' if v else 'MISSED'}" for k, v in targets.items()))
     emit(
         {
