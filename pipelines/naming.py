@@ -43,7 +43,7 @@ def belongs(name: str, mode: str, source: str) -> bool:
 
 
 def staging_layout(account: str | None) -> str:
-    """dlt's staging dataset of one account's pipeline (`sp_api_staging__<account>`): a package
+    """dlt's staging dataset of one account's pipeline (`sp_api_staging_<account>`): a package
     merges from its own copies, never from ones another seller's load replaced meanwhile (one
     resumed after a kill, or loading in parallel), within PostgreSQL's 63-character names."""
     if account is None:
@@ -51,4 +51,4 @@ def staging_layout(account: str | None) -> str:
     name = slug(account)
     if len(name) > 32:
         name = f"{name[:25]}_{hashlib.blake2s(name.encode(), digest_size=3).hexdigest()}"
-    return f"%s_staging__{name}"
+    return f"%s_staging_{name}"  # single underscores: dlt would normalize a double one

@@ -29,6 +29,7 @@ import pendulum
 
 from pipelines import migration, recovery, retention
 from pipelines.builders import BUILDERS, RunContext
+from pipelines.interrupts import interruption
 from pipelines.naming import legacy_name
 from pipelines.units import Unit
 
@@ -165,5 +166,7 @@ def _attempt(runner: Runner, unit: Unit) -> Outcome:
     try:
         return Outcome(unit, runner.run(unit))
     except Exception as error:  # the unit fails alone; run.py reports it
+        if interruption(error) is not None:
+            raise  # Ctrl-C (dlt wraps it in its step's error) stops the run
         log.error("%s failed", unit.label)
         return Outcome(unit, error=error)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import signal
 import sys
 import time
 from pathlib import Path
@@ -34,6 +33,7 @@ from dlt.common.configuration.providers.toml import TomlProviderReadException  #
 from pipelines import callbacks, locking, pool, recovery, retention, summary, transform  # noqa: E402
 from pipelines import units as work  # noqa: E402
 from pipelines.builders import BUILDERS, OPT_IN, RunContext, has_live_credentials  # noqa: E402
+from pipelines.interrupts import causes, interruption  # noqa: E402
 from pipelines.naming import belongs  # noqa: E402
 from pipelines.sandbox_time import SandboxTime  # noqa: E402
 from pipelines.warehouse import KEY, Warehouse  # noqa: E402
@@ -268,26 +268,6 @@ def run(args: argparse.Namespace) -> int:
     if any(getattr(c, "has_pending_data", False) for o in failed for c in causes(o.error)):  # type: ignore[arg-type]
         print(f"hint: {recovery.PENDING_HINT}", file=sys.stderr)
     return 1 if problems else 0
-
-
-def causes(error: BaseException) -> list[BaseException]:
-    """`error` and what it wraps, outermost first (dlt's step errors keep theirs in
-    `exception`)."""
-    chain = [error]
-    while True:
-        inner = getattr(chain[-1], "exception", None) or chain[-1].__cause__
-        if not isinstance(inner, BaseException) or any(inner is seen for seen in chain):
-            return chain
-        chain.append(inner)
-
-
-def interruption(error: BaseException) -> int | None:
-    """The signal that stopped the run (Ctrl-C is SIGINT), wherever dlt wrapped it: the
-    KeyboardInterrupt itself, or dlt's SignalReceivedException from normalize and load."""
-    for cause in causes(error):
-        if isinstance(cause, KeyboardInterrupt):
-            return int(getattr(cause, "signal_code", signal.SIGINT))
-    return None
 
 
 def one_line(error: BaseException) -> str:

@@ -56,7 +56,7 @@ def test_the_code_location_validates(location, tmp_path) -> None:
         timeout=600,
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    assert "Validation successful" in result.stderr
+    assert "Validation successful" in result.stdout + result.stderr
 
 
 def test_two_sellers_partitions_then_the_models_materialize(location, accounts, tmp_path) -> None:
