@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +27,15 @@ class RunContext:
     failures: Failures = field(default_factory=Failures)
     overrides: dict[str, dict[str, Any]] = field(default_factory=dict)  # source -> arguments
     clock: WaitingClock = field(default_factory=lambda: WaitingClock(SYSTEM_CLOCK))
+    accounts: list[Mapping[str, Any]] | None = None  # the unit's account (None: as configured)
+    applications: Any = field(default_factory=lambda: _applications())  # LWA's, run-wide
+
+
+def _applications() -> Any:
+    """The run's LWA applications: one `invalid_client` stops every seller's unit of it."""
+    from sources.sp_api.auth import Applications
+
+    return Applications()
 
 
 def sp_api(context: RunContext) -> DltSource:
@@ -36,6 +45,7 @@ def sp_api(context: RunContext) -> DltSource:
         "stats": context.stats,
         "failures": context.failures,
         "clock": context.clock,
+        "applications": context.applications,
     }
     if context.start_date:
         options["start_date"] = context.start_date
@@ -51,6 +61,8 @@ def sp_api(context: RunContext) -> DltSource:
             endpoint=target["sp_api"]["endpoint"],
             quota_scale=target["sp_api"]["time_scale"],
         )
+    if context.accounts is not None:
+        options["accounts"] = context.accounts
     return sp_api_source(**options)
 
 
@@ -78,6 +90,8 @@ def mws(context: RunContext) -> DltSource:
             access_key_id=target["access_key_id"],
             secret_key=target["secret_key"],
         )
+    if context.accounts is not None:
+        options["accounts"] = context.accounts
     return mws_source(**options)
 
 
@@ -101,11 +115,13 @@ def aim(context: RunContext) -> DltSource:
     from sources.aim import aim_source
 
     options = _legacy_options(context, "aim")
+    if context.accounts is not None:
+        options["accounts"] = context.accounts
     if context.sandbox is not None:
         homes = {a["seller_id"]: a["marketplace_ids"] for a in context.sandbox["accounts"]}
         options["accounts"] = [
             {**a, "marketplace_ids": homes[a["seller_id"]]}
-            for a in context.sandbox["aim"]["accounts"]
+            for a in options.get("accounts", context.sandbox["aim"]["accounts"])
         ]
     return aim_source(**options)
 

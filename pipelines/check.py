@@ -35,9 +35,10 @@ NO_PROBE = "configuration only: each Amzpecty call spends credits"
 
 @dataclass(frozen=True)
 class Checked:
-    """One source: what a run would load, and how the cheap call went."""
+    """One unit (a seller's source, or a whole source): what a run would load, and how the
+    cheap call went."""
 
-    source: str
+    label: str
     resources: list[str]
     positions: dict[str, str]  # resource -> where its next run starts, from the state
     start: str  # where resources without state start
@@ -45,6 +46,7 @@ class Checked:
 
 
 def check_source(
+    label: str,
     name: str,
     build: Callable[[list[str] | None], DltSource],
     pipeline: Pipeline,
@@ -75,7 +77,7 @@ def check_source(
         except Exception as error:  # a source without a collector raises: one account
             failures.add(name, probe, error)
         said = f"{probe}: {stats.calls() - calls} API calls"
-    return Checked(name, resources, positions(pipeline, name), start, said)
+    return Checked(label, resources, positions(pipeline, name), start, said)
 
 
 def _first(items: Iterator[Any]) -> None:
@@ -114,7 +116,7 @@ def render(checked: list[Checked], accounts: list[str]) -> str:
     """What a run would load, a few lines per source."""
     lines = [f"sp_api accounts: {', '.join(accounts)}"] if accounts else []
     for found in checked:
-        lines.append(f"{found.source}: {found.probe}")
+        lines.append(f"{found.label}: {found.probe}")
         lines.append(f"  loads {', '.join(found.resources) or 'nothing'}")
         resumes = [f"{name} {where}" for name, where in found.positions.items()]
         if resumes:  # by the state's keys: a transformer's state is its parent's

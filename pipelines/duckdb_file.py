@@ -121,15 +121,15 @@ class DuckDbFile:
             raise
         return connection
 
-    def destination(self) -> Destination[Any, Any]:
-        """dlt's DuckDB destination on this file. An encrypted file stays attached to one
-        connection, which this process's readers share (DuckDB opens a file once per process)
-        until `close`."""
+    def destination(self, **options: Any) -> Destination[Any, Any]:
+        """dlt's DuckDB destination on this file, with `options` of its configuration. An
+        encrypted file stays attached to one connection, which this process's readers share
+        (DuckDB opens a file once per process) until `close`."""
         if not self.encrypted:
-            return dlt.destinations.duckdb(str(self.path))
+            return dlt.destinations.duckdb(str(self.path), **options)
         if self._shared is None:
             self._shared = self.connect()
-        return encrypted_duckdb(credentials=self._shared)
+        return encrypted_duckdb(credentials=self._shared, **options)
 
     def close(self) -> None:
         """Detach the encrypted file (dbt opens it on its own connection next)."""

@@ -1,10 +1,12 @@
 """Pipeline names and where dlt keeps their folders, so that dlt's CLI finds a run's pipelines.
 
-A name says the mode, the source and the warehouse (`sandbox_sp_api_amazon_3f2a1c`: the
-warehouse's name and a hash of where it is), so two warehouses' runs never share a pipeline
-folder, and `dlt pipeline <name> trace` describes the warehouse it names. A warehouse that
-already holds a pipeline's state keeps that pipeline's name (one loaded before names told
-warehouses apart, or a file moved since).
+A name says the mode, the source, the account of a seller's unit (`pipelines/units.py`) and
+the warehouse (its name and a hash of where it is): `sandbox_sp_api__shop_one__amazon_3f2a1c`
+for a seller's pipeline, `sandbox_amzpecty_amazon_3f2a1c` for a source that is one unit (the
+form every source's one pipeline had before sellers were units). Two warehouses' runs never
+share a pipeline folder, and `dlt pipeline <name> trace` describes the warehouse it names. A
+warehouse that already holds a pipeline's state keeps that pipeline's name (one loaded before
+names told warehouses apart, or a file moved since).
 """
 
 from __future__ import annotations
@@ -17,23 +19,52 @@ from pathlib import Path
 
 from dlt.common.pipeline import get_dlt_pipelines_dir
 
+# sandbox and live data never share a pipeline (nor, `run.py` checks, a warehouse)
 PREFIX = {"sandbox": "sandbox_", "live": "amazon_"}
+WAREHOUSE = r"[a-z0-9]+(?:_[a-z0-9]+)*_[0-9a-f]{6}"  # `amazon_3f2a1c`: no double underscore
 # where run.py kept pipeline folders before it used dlt's default (the folder dlt's CLI reads)
 OLD_PIPELINES_DIR = Path(__file__).resolve().parent.parent / ".dlt" / "pipelines"
 
 
-def pipeline_name(mode: str, source: str, warehouse: str, known: Iterable[str] = ()) -> str:
-    """The name of `source`'s pipeline into `warehouse` (a path, or any string that tells the
-    warehouse apart): the one of this mode and source the warehouse's state knows, else new."""
-    base = PREFIX[mode] + source
-    mine = sorted(
-        name for name in known if re.fullmatch(rf"{base}(_[a-z0-9_]+_[0-9a-f]{{6}})?", name)
-    )
+def slug(text: str) -> str:
+    """`text` in lowercase letters, digits and single underscores."""
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_") or "_"
+
+
+def pipeline_name(
+    mode: str, source: str, warehouse: str, account: str | None = None, known: Iterable[str] = ()
+) -> str:
+    """The pipeline of `source` for one account (None: the whole source) into `warehouse` (a
+    path, or any string that tells the warehouse apart): the one of these the warehouse's
+    state knows (`known`), else a new one."""
+    base = PREFIX[mode] + source + (f"__{slug(account)}" if account else "")
+    tail = f"__{WAREHOUSE}" if account else f"(?:_{WAREHOUSE})?"
+    mine = sorted(name for name in known if re.fullmatch(re.escape(base) + tail, name))
     if mine:
         return mine[0]
-    stem = re.sub(r"[^a-z0-9]+", "_", Path(warehouse).stem.lower()).strip("_") or "warehouse"
+    stem = slug(Path(warehouse).stem)
+    stem = "warehouse" if stem == "_" else stem
     digest = hashlib.sha256(warehouse.encode()).hexdigest()[:6]
-    return f"{base}_{stem}_{digest}"
+    return f"{base}{'__' if account else '_'}{stem}_{digest}"
+
+
+def belongs(name: str, mode: str, source: str) -> bool:
+    """Whether the pipeline `name` is one of `mode`'s for `source`, whatever its account or
+    warehouse."""
+    base = PREFIX[mode] + source
+    return name == base or name.startswith(base + "_")
+
+
+def staging_layout(account: str | None) -> str:
+    """dlt's staging dataset of one account's pipeline (`sp_api_staging_<account>`): a package
+    merges from its own copies, never from ones another seller's load replaced meanwhile (one
+    resumed after a kill, or loading in parallel), within PostgreSQL's 63-character names."""
+    if account is None:
+        return "%s_staging"
+    name = slug(account)
+    if len(name) > 32:
+        name = f"{name[:25]}_{hashlib.blake2s(name.encode(), digest_size=3).hexdigest()}"
+    return f"%s_staging_{name}"  # single underscores: dlt would normalize a double one
 
 
 def pipelines_dir() -> Path:

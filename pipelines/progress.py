@@ -1,5 +1,6 @@
-"""What a run shows while it works: a line per source with resources done, rows and API calls,
-then dbt's models built of total; live in a terminal (rich), else a plain line per milestone."""
+"""What a run shows while it works: a line per source and seller (a unit of work) with resources
+done, rows and API calls, then dbt's models built of total; live in a terminal (rich), else a
+plain line per milestone."""
 
 from __future__ import annotations
 
@@ -63,15 +64,17 @@ class SourceLine(Collector):
         self.state = "failed" if failed else "done"
         self.changed()
 
-    def render(self) -> str:
+    def render(self, width: int = 10) -> str:
         return (
-            f"{self.label:<10} {self.state:<12} resources {self.resources}/"
+            f"{self.label:<{width}} {self.state:<12} resources {self.resources}/"
             f"{self.resources_total:<4} rows {self.rows:>10,}   API calls {self.calls():>7,}"
         )
 
 
 class DbtLine:
     """dbt's events (dbtRunner callbacks): models built of the project's total."""
+
+    label = "dbt"
 
     def __init__(self, changed: Callable[[], None]):
         self.changed = changed
@@ -94,9 +97,9 @@ class DbtLine:
         self.state = "done" if success else "failed"
         self.changed()
 
-    def render(self) -> str:
+    def render(self, width: int = 10) -> str:
         return (
-            f"{'dbt':<10} {self.state:<12} models {self.models}/{self.models_total}"
+            f"{self.label:<{width}} {self.state:<12} models {self.models}/{self.models_total}"
             f"   nodes {self.nodes:,}"
         )
 
@@ -155,8 +158,14 @@ class Progress:
         if self._live is not None:
             self._live.refresh()
         elif not self.quiet and line.state in ("done", "failed"):
-            print(line.render(), file=self.stream, flush=True)
+            print(line.render(self._width()), file=self.stream, flush=True)
 
     def _renderable(self) -> Group:
+        width = self._width()
         with self._lock:
-            return Group(*(Text(line.render()) for line in self.lines))
+            return Group(*(Text(line.render(width)) for line in self.lines))
+
+    def _width(self) -> int:
+        """The widest label so far: a source's, or a source and its seller's."""
+        with self._lock:
+            return max([10, *(len(line.label) for line in self.lines)])

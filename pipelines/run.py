@@ -6,6 +6,7 @@ With no credentials configured, it starts the offline sandbox and loads that:
     python pipelines/run.py --live --start-date 2025-01-01
     python pipelines/run.py --destination postgres   # any dlt destination, credentials as dlt's
     python pipelines/run.py --resources orders,reports
+    python pipelines/run.py --accounts "Shop One" --workers 4   # sellers are units of work
     python pipelines/run.py check           # configuration and credentials; loads nothing
 
 A run first finishes what an interrupted run left (its load packages), then extracts and loads
@@ -36,20 +37,20 @@ os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
 import dlt  # noqa: E402
 import pendulum  # noqa: E402
 import requests  # noqa: E402
-from dlt.common.runtime.collector import NULL_COLLECTOR, Collector  # noqa: E402
 from dlt.destinations.exceptions import DatabaseUndefinedRelation  # noqa: E402
-from dlt.pipeline.pipeline import Pipeline  # noqa: E402
 
 from pipelines import (  # noqa: E402
     callbacks,
     check,
     locking,
     naming,
+    pool,
     recovery,
     retention,
     summary,
     transform,
 )
+from pipelines import units as work  # noqa: E402
 from pipelines.builders import BUILDERS, OPT_IN, RunContext, has_live_credentials  # noqa: E402
 from pipelines.duckdb_file import KEY  # noqa: E402
 from pipelines.errors import RunError, causes, interruption, one_line  # noqa: E402
@@ -64,8 +65,9 @@ from sources.common.memory import prefer_system_allocator  # noqa: E402
 from sources.sp_api.settings import NAMED_RESOURCES, RESOURCE_GROUPS  # noqa: E402
 
 log = logging.getLogger("pipelines.run")
-# one pipeline (state) and one dataset (schema) per source; dlt refuses a dataset named like
-# the DuckDB file's catalog, so raw tables live in `sp_api.*`, `mws.*`, ... not `amazon.*`
+# one dataset (schema) per source, one pipeline (state) per unit of work (pipelines/units.py);
+# dlt refuses a dataset named like the DuckDB file's catalog, so raw tables live in `sp_api.*`,
+# `mws.*`, ... not `amazon.*`
 RESOURCE_CHOICES = NAMED_RESOURCES + RESOURCE_GROUPS
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
@@ -104,6 +106,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         type=_names(RESOURCE_CHOICES),
         help=f"comma-separated SP-API resources, from: {', '.join(RESOURCE_CHOICES)} (default: "
         "sources.sp_api.resources, else all); without --sources, only sp_api loads",
+    )
+    parser.add_argument(
+        "--accounts",
+        type=_names(),
+        help="comma-separated account names (or seller ids): load only these sellers, leaving "
+        "every other seller's data and positions as they are",
+    )
+    parser.add_argument(
+        "--workers",
+        type=_positive(int),
+        default=1,
+        help="sellers (units of work) loaded at a time (default 1); into DuckDB their loads "
+        "take turns",
     )
     parser.add_argument(
         "--start-date", type=_start_date, help="first run starts here (ISO 8601 date)"
@@ -195,12 +210,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def _names(choices: tuple[str, ...]):  # type: ignore[no-untyped-def]
-    """An argparse type: a comma-separated list of names from `choices`."""
+def _names(choices: tuple[str, ...] | None = None):  # type: ignore[no-untyped-def]
+    """An argparse type: a comma-separated list of names (from `choices`, when given)."""
 
     def parse(text: str) -> list[str]:
         names = [n.strip() for n in text.split(",") if n.strip()]
-        unknown = sorted(set(names) - set(choices))
+        if not names:
+            raise argparse.ArgumentTypeError("names no one")
+        unknown = sorted(set(names) - set(choices or names))
         if unknown:
             raise argparse.ArgumentTypeError(
                 f"unknown {', '.join(unknown)}; choose from {', '.join(choices)}"
@@ -297,9 +314,9 @@ def world_now(target: dict | None):  # type: ignore[no-untyped-def]
     return SandboxTime(target["sp_api"]["endpoint"]).now() if target else SYSTEM_CLOCK.now()
 
 
-def pipeline_for(warehouse: Warehouse, mode: str, dataset: str) -> str:
-    """The pipeline of `dataset` into this warehouse (`pipelines/naming.py`); refuse to mix
-    sandbox and live data in one warehouse (its state read through dlt's SQL client)."""
+def known_pipelines(warehouse: Warehouse, mode: str, dataset: str) -> set[str]:
+    """The pipelines whose state `dataset` holds (read through dlt's SQL client); refuse to
+    mix sandbox and live data in one warehouse."""
     names: set[str] = set()
     if warehouse.exists:
         with (
@@ -308,8 +325,7 @@ def pipeline_for(warehouse: Warehouse, mode: str, dataset: str) -> str:
         ):
             state = client.make_qualified_table_name("_dlt_pipeline_state")
             names = {row[0] for row in client.execute_sql(f"select pipeline_name from {state}")}
-    pipeline_name = naming.pipeline_name(mode, dataset, warehouse.where, names)
-    others = names - {pipeline_name}
+    others = sorted(name for name in names if not naming.belongs(name, mode, dataset))
     if others:
         fix = (
             f"into another file with --duckdb, or delete {warehouse.label}"
@@ -317,10 +333,10 @@ def pipeline_for(warehouse: Warehouse, mode: str, dataset: str) -> str:
             else f"into another database, or drop the {dataset} schema"
         )
         raise RunError(
-            f"{warehouse.label} holds {dataset} data of pipeline {sorted(others)[0]!r}; load "
-            f"{pipeline_name!r} {fix}"
+            f"{warehouse.label} holds {dataset} data of pipeline {others[0]!r}; load {mode} "
+            f"data {fix}"
         )
-    return pipeline_name
+    return names
 
 
 def sandbox_target(args: argparse.Namespace):  # type: ignore[no-untyped-def]
@@ -349,24 +365,28 @@ class Plan:
     args: argparse.Namespace
     names: list[str]  # the sources, in the order they load
     warehouse: Warehouse
-    pipeline_names: dict[str, str]
+    units: list[work.Unit]  # a pipeline each: per seller, or the whole source
     target: dict | None  # the sandbox's accounts document
     running: Any  # the embedded sandbox, when this run started one
     context: RunContext
     timings: Timings
 
-    def pipeline(self, name: str, progress: Collector | None = None) -> Pipeline:
-        """`name`'s pipeline; one kept where run.py kept them before is moved into dlt's
-        folder first."""
-        folder = pipelines_dir(self.args)
-        if self.args.pipelines_dir is None:
-            naming.adopt_folder(self.pipeline_names[name], folder)
-        return dlt.pipeline(
-            pipeline_name=self.pipeline_names[name],
-            destination=self.warehouse.destination(),
-            dataset_name=name,
-            pipelines_dir=str(folder.resolve()),
-            progress=progress or NULL_COLLECTOR,
+    def runner(self, progress: Progress | None = None) -> pool.Runner:
+        """What runs the units: pipelines in dlt's folder (one that run.py kept in the
+        project before is moved there first)."""
+        options = {"progress": progress} if progress is not None else {}
+        return pool.Runner(
+            context=self.context,
+            mode=self.context.mode,
+            warehouse=self.warehouse,
+            pipelines_dir=pipelines_dir(self.args).resolve(),
+            arguments=lambda name: callbacks.source_arguments(name, self.target, self.warehouse),
+            now=lambda: world_now(self.target),
+            recover=self.args.recover,
+            purge_only=self.args.purge_only,
+            adopt_old_folders=self.args.pipelines_dir is None,
+            timings=self.timings,
+            **options,
         )
 
     def stop(self) -> None:
@@ -380,53 +400,23 @@ def pipelines_dir(args: argparse.Namespace) -> Path:
 
 
 def plan(args: argparse.Namespace, warehouse: Warehouse, timings: Timings) -> Plan:
-    """The sources, pipeline names and target of a run: the sandbox starts here."""
+    """The sources, units and target of a run: the sandbox starts here."""
     mode = choose_mode(args)
     names = chosen_sources(args, mode)
     check_personal_data(warehouse, names)
-    pipeline_names = {name: pipeline_for(warehouse, mode, name) for name in names}
+    known = {name: known_pipelines(warehouse, mode, name) for name in names}
     with timings.phase("sandbox start"):
         target, running = sandbox_target(args) if mode == "sandbox" else (None, None)
+    try:
+        units = work.plan(names, mode, warehouse.where, target, args.accounts, known)
+    except BaseException:
+        if running is not None:
+            running.stop()
+        raise
     context = RunContext(
         mode=mode, sandbox=target, start_date=args.start_date, resources=args.resources
     )
-    return Plan(args, names, warehouse, pipeline_names, target, running, context, timings)
-
-
-def load_source(name: str, planned: Plan, progress: Progress) -> summary.SourceRun:
-    """One source's pipeline: what an interrupted run left, then this run's extract and load,
-    then retention; what it did, for the summary."""
-    args, context, timings = planned.args, planned.context, planned.timings
-    calls_before = context.stats.snapshot()
-    failed_before = len(context.failures)
-    line = progress.source(
-        name, lambda: context.stats.calls() - sum(op.calls for op in calls_before.values())
-    )
-    pipeline = planned.pipeline(name, line)
-    try:
-        before = summary.row_counts(pipeline)
-        loaded: list[str] = []  # the load ids this run completed, an interrupted run's too
-        if not args.purge_only:
-            loaded = recovery.settle(pipeline, drop=args.recover)
-            slept = context.clock.slept
-            with callbacks.source_arguments(name, planned.target, planned.warehouse) as arguments:
-                context.overrides[name] = arguments
-                info = pipeline.run(
-                    BUILDERS[name](context),
-                    loader_file_format=planned.warehouse.loader_file_format,
-                )
-            loaded += info.loads_ids
-            timings.steps(name, pipeline.last_trace)
-            timings.waits[name] = context.clock.slept - slept
-        with timings.phase("personal data purge"):
-            retention.purge(pipeline, world_now(planned.target), retention.retention_days())
-        tables = summary.table_rows(pipeline, before, loaded)
-    except BaseException:
-        line.finish(failed=True)
-        raise
-    line.finish(failed=len(context.failures) > failed_before)
-    operations = summary.operations_since(calls_before, context.stats.snapshot())
-    return summary.SourceRun(tables, operations)
+    return Plan(args, names, warehouse, units, target, running, context, timings)
 
 
 def chosen_sources(args: argparse.Namespace, mode: str) -> list[str]:
@@ -440,25 +430,24 @@ def chosen_sources(args: argparse.Namespace, mode: str) -> list[str]:
 
 
 def check_run(args: argparse.Namespace, warehouse: Warehouse) -> int:
-    """Configuration, credentials and a cheap call per account and source; what a run would
-    load; nothing loaded (the warehouse is only read)."""
+    """Configuration, credentials and a cheap call per unit (a seller's source, or a whole
+    source); what a run would load; nothing loaded (the warehouse is only read)."""
     planned = plan(args, warehouse, Timings(started=STARTED))
-    context, warehouse = planned.context, planned.warehouse
+    context, runner = planned.context, planned.runner()
     checked = []
     try:
-        for name in planned.names:
-            pipeline = planned.pipeline(name)
+        for unit in planned.units:
+            pipeline = runner.pipeline(unit)
             if warehouse.exists:
                 pipeline.sync_destination()
-            start = args.start_date or dlt.config.get(f"sources.{name}.start_date")
-            with callbacks.source_arguments(name, planned.target, warehouse) as arguments:
-                context.overrides[name] = arguments
-                build = BUILDERS[name]
+            start = args.start_date or dlt.config.get(f"sources.{unit.source}.start_date")
+            with contextlib.ExitStack() as built:
                 checked.append(
                     check.check_source(
-                        name,
-                        lambda only, build=build: build(  # type: ignore[misc]
-                            dataclasses.replace(context, resources=only or context.resources)
+                        unit.label,
+                        unit.source,
+                        lambda only, unit=unit: built.enter_context(
+                            runner.source(unit, resources=only)
                         ),
                         pipeline,
                         context.failures,
@@ -479,15 +468,34 @@ def check_run(args: argparse.Namespace, warehouse: Warehouse) -> int:
 def run(args: argparse.Namespace, warehouse: Warehouse, timings: Timings) -> int:
     planned = plan(args, warehouse, timings)
     context, warehouse = planned.context, planned.warehouse
-    runs: dict[str, summary.SourceRun] = {}
     progress = Progress(sys.stderr, live=sys.stderr.isatty(), quiet=args.quiet)
     with progress:
         try:
             log.info(
-                "loading %s (%s) into %s", ", ".join(planned.names), context.mode, warehouse.label
+                "loading %s (%s, %d units, %d at a time) into %s",
+                ", ".join(planned.names),
+                context.mode,
+                len(planned.units),
+                args.workers,
+                warehouse.label,
             )
-            for name in planned.names:
-                runs[name] = load_source(name, planned, progress)
+            runner = planned.runner(progress)
+            before = {
+                name: summary.row_counts(warehouse.dataset(name)) if warehouse.exists else {}
+                for name in planned.names
+            }
+            outcomes = pool.run_units(planned.units, runner, args.workers)
+            runs = {
+                name: summary.SourceRun(
+                    summary.table_rows(
+                        warehouse.dataset(name),
+                        before[name],
+                        [i for o in outcomes if o.unit.source == name for i in o.loads],
+                    ),
+                    runner.stats(name).snapshot(),
+                )
+                for name in planned.names
+            }
         finally:
             warehouse.close()
             planned.stop()
@@ -509,6 +517,7 @@ def run(args: argparse.Namespace, warehouse: Warehouse, timings: Timings) -> int
     if args.verbose:
         print(timings.render())
     problems = [str(failure) for failure in context.failures]
+    problems += [f"{o.unit.label}: {one_line(o.error)}" for o in outcomes if o.error is not None]
     if dbt_summary is not None:
         problems += dbt_summary.failures
     for problem in problems:

@@ -1,6 +1,6 @@
 """What a run prints: per table rows new, updated and now; API calls against their lower bound.
 
-The warehouse is read only through dlt (`pipeline.dataset()`), so this works on any
+The warehouse is read only through dlt (its datasets and SQL client), so this works on any
 destination.
 """
 
@@ -12,7 +12,6 @@ from typing import Any
 
 from dlt.common.destination.exceptions import DestinationUndefinedEntity
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
-from dlt.pipeline.pipeline import Pipeline
 
 from pipelines.transform import DbtSummary
 from sources.common.hints import SNAPSHOT_HINT
@@ -41,32 +40,16 @@ class SourceRun:
     operations: dict[str, OperationStats]
 
 
-def operations_since(
-    before: dict[str, OperationStats], after: dict[str, OperationStats]
-) -> dict[str, OperationStats]:
-    """The calls made between two snapshots of a run's ApiStats."""
-    found = {}
-    for name, now in after.items():
-        then = before.get(name, OperationStats())
-        delta = OperationStats(
-            **{key: value - getattr(then, key) for key, value in now.__dict__.items()}
-        )
-        if delta.calls:
-            found[name] = delta
-    return found
-
-
-def row_counts(pipeline: Pipeline, load_ids: Sequence[str] = ()) -> dict[str, tuple[int, int]]:
-    """(rows, rows the loads `load_ids` wrote last) per data table of the pipeline's dataset,
-    through dlt's SQL client (dlt's relations need a sqlglot that dbt does not allow); none
-    before its first load. A run's load ids are the dataset's newest, so the second count
-    also filters on the oldest of them: a range the warehouse's min/max statistics answer
-    without reading older rows (DuckDB: 4M rows in milliseconds, not a scan)."""
+def row_counts(dataset: Any, load_ids: Sequence[str] = ()) -> dict[str, tuple[int, int]]:
+    """(rows, rows the loads `load_ids` wrote last) per data table of a dlt dataset, through
+    dlt's SQL client (dlt's relations need a sqlglot that dbt does not allow); none before its
+    first load. A run's load ids are the dataset's newest, so the second count also filters on
+    the oldest of them: a range the warehouse's min/max statistics answer without reading
+    older rows (DuckDB: 4M rows in milliseconds, not a scan)."""
     ids = sorted(load_ids)
-    dataset = pipeline.dataset()
     try:
         tables = dataset.schema.data_table_names(seen_data_only=True)
-        with pipeline.sql_client() as client:
+        with dataset.sql_client as client:
             found = {}
             for table in tables:
                 name = client.make_qualified_table_name(table)
@@ -91,14 +74,14 @@ def _count(client: Any, query: str, *values: str) -> int:
 
 
 def table_rows(
-    pipeline: Pipeline, before: dict[str, tuple[int, int]], load_ids: list[str]
+    dataset: Any, before: dict[str, tuple[int, int]], load_ids: list[str]
 ) -> dict[str, TableRows]:
     """Every row carries the `_dlt_load_id` of the load that wrote it last, and a merge keeps
     one row per key: rows new = rows now - rows before, rows updated = rows this run's loads
-    wrote - rows new (a merge that replaced a row stamps it anew)."""
-    tables = pipeline.default_schema.tables if pipeline.default_schema_name else {}
+    (every seller's) wrote - rows new (a merge that replaced a row stamps it anew)."""
+    tables = dataset.schema.tables
     found = {}
-    for table, (rows, written) in sorted(row_counts(pipeline, load_ids).items()):
+    for table, (rows, written) in sorted(row_counts(dataset, load_ids).items()):
         new = min(max(rows - before.get(table, (0, 0))[0], 0), written)
         snapshot = bool(tables.get(table, {}).get(SNAPSHOT_HINT))
         found[table] = TableRows(new, written - new, rows, snapshot)

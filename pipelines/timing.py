@@ -38,8 +38,8 @@ class WaitingClock:
 
 
 class Timings:
-    """Wall seconds per phase (phases do not overlap; a phase run twice adds up), and waits
-    measured within them."""
+    """Wall seconds per phase (a phase run twice adds up; sellers loading in parallel overlap,
+    so their phases may add up past the wall time), and waits measured within them."""
 
     def __init__(
         self, started: float | None = None, clock: Callable[[], float] = time.perf_counter
@@ -48,9 +48,16 @@ class Timings:
         self.started = clock() if started is None else started
         self.phases: dict[str, float] = {}
         self.waits: dict[str, float] = {}
+        self._lock = threading.Lock()
 
     def add(self, name: str, seconds: float) -> None:
-        self.phases[name] = self.phases.get(name, 0.0) + seconds
+        with self._lock:
+            self.phases[name] = self.phases.get(name, 0.0) + seconds
+
+    def wait(self, source: str, seconds: float) -> None:
+        """Seconds `source`'s clock slept (pacing, polls)."""
+        with self._lock:
+            self.waits[source] = self.waits.get(source, 0.0) + seconds
 
     @contextmanager
     def phase(self, name: str) -> Iterator[None]:
@@ -76,7 +83,7 @@ class Timings:
         total = self.total()
         rows = [
             *self.phases.items(),
-            ("other: setup, recovery, summary", total - sum(self.phases.values())),
+            ("other: setup, recovery, summary", max(total - sum(self.phases.values()), 0.0)),
         ]
         width = max(len(name) for name, _ in rows)
         lines = [f"  {'where the time went':<{width}}  {'seconds':>8}  share"]

@@ -131,9 +131,23 @@ class Warehouse:
             return self.file.path.with_name(self.file.path.name + ".lock")
         return self.beside(".lock")
 
-    def destination(self) -> Destination[Any, Any]:
-        """What dlt loads into (an encrypted file: dlt's DuckDB on its attached connection)."""
-        return self.file.destination() if self.file is not None else self.factory
+    def destination(self, **options: Any) -> Destination[Any, Any]:
+        """What dlt loads into (an encrypted file: dlt's DuckDB on its attached connection),
+        with `options` of its configuration (a seller's staging dataset)."""
+        if self.file is not None:
+            return self.file.destination(**options)
+        if not options:
+            return self.factory
+        return Destination.from_reference(
+            str(self.factory.destination_type),
+            destination_name=self.name,
+            **{**self.factory.config_params, **options},
+        )
+
+    @property
+    def single_writer(self) -> bool:
+        """Loads take turns: DuckDB has one writer per file."""
+        return self.file is not None
 
     @property
     def loader_file_format(self) -> str | None:

@@ -23,11 +23,13 @@ class Failure:
 
 
 class Failures:
-    """Thread-safe list; `pipelines/run.py` prints it and exits non-zero when it is not empty."""
+    """Thread-safe list; `pipelines/run.py` prints it and exits non-zero when it is not empty.
+    With a `parent`, every failure is recorded there too (a seller's inside the run's)."""
 
-    def __init__(self) -> None:
+    def __init__(self, parent: Failures | None = None) -> None:
         self._lock = threading.Lock()
         self._items: list[Failure] = []
+        self._parent = parent
 
     def add(self, resource: str, key: str, error: BaseException) -> bool:
         """One error is recorded once, however many resources it stopped (an account whose
@@ -37,7 +39,7 @@ class Failures:
             if any(item.error is error for item in self._items):
                 return False
             self._items.append(Failure(resource, key, error))
-            return True
+        return self._parent is None or self._parent.add(resource, key, error)
 
     def __iter__(self):  # type: ignore[no-untyped-def]
         with self._lock:

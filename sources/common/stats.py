@@ -17,11 +17,13 @@ class OperationStats:
 
 
 class ApiStats:
-    """Thread-safe; keys are `<api>.<operation>`."""
+    """Thread-safe; keys are `<api>.<operation>`. With a `parent`, every call counts there too
+    (a seller's counters inside its source's, inside the run's)."""
 
-    def __init__(self) -> None:
+    def __init__(self, parent: ApiStats | None = None) -> None:
         self._lock = threading.Lock()
         self._ops: dict[str, OperationStats] = defaultdict(OperationStats)
+        self._parent = parent
 
     def record(
         self,
@@ -39,6 +41,10 @@ class ApiStats:
             entry.retries += int(retried)
             entry.errors += int(error)
             entry.waited_seconds += waited
+        if self._parent is not None:
+            self._parent.record(
+                operation, throttled=throttled, retried=retried, error=error, waited=waited
+            )
 
     def calls(self) -> int:
         with self._lock:

@@ -115,6 +115,7 @@ def sp_api_source(
     clock: Any = None,
     stats: Any = None,
     failures: Any = None,
+    applications: Any = None,
 ) -> list[DltResource]:
     """Everything in every account of `accounts`: the named resources, reports and finances,
     then any operation.
@@ -152,7 +153,8 @@ def sp_api_source(
         quota_scale: usage-plan rates are multiplied by it until a rate header tells the
             server's, and the waits a server asks for (Retry-After) divided by it (the
             sandbox's time scale; 1 at Amazon).
-        clock, stats, failures: injected by `pipelines/run.py` and tests; not config.
+        clock, stats, failures, applications: injected by `pipelines/run.py` and tests (the
+            LWA applications a run's sellers share); not config.
     """
     clock = clock or SYSTEM_CLOCK
     stats = stats if stats is not None else ApiStats()
@@ -185,7 +187,7 @@ def sp_api_source(
     policy = RetryPolicy(
         max_attempts=max_attempts, backoff_base=retry_backoff_seconds, time_scale=quota_scale
     )
-    applications = Applications()
+    applications = applications if isinstance(applications, Applications) else Applications()
     clients = [
         make_client(
             account,

@@ -84,7 +84,10 @@ class CatalogRefresh:
         for marketplace_id, asin, refreshed in read_rows("catalog_items", REFRESHED_SQL):
             if refreshed is not None and refreshed >= oldest:
                 wanted.get(marketplace_id, set()).discard(asin)
-        return {m: sorted(asins) for m, asins in sorted(wanted.items()) if asins}
+        # the warehouse holds every seller's ASINs: a marketplace none of this run's accounts
+        # sells in (another seller's pipeline) is that seller's to describe
+        ours = markets | set(self.seen)
+        return {m: sorted(a) for m, a in sorted(wanted.items()) if a and m in ours}
 
     def client_for(self, marketplace_id: str) -> SpApiClient | None:
         return next((c for c in self.clients if marketplace_id in marketplace_ids(c)), None)
@@ -186,13 +189,22 @@ def catalog_items(
     snapshot: ListingsSnapshot | ListingsDone,
     refresh: CatalogRefresh,
     failures: Failures | None = None,
-) -> Iterator[pa.Table]:
-    """Collects every listing snapshot; after the last, describes what is stale."""
+) -> Iterator[pa.Table] | None:
+    """Collects every listing snapshot; after the last, describes what is stale. Not a
+    generator: dlt defers a generator's body, which could then collect a snapshot after the
+    last one had already asked what is stale."""
     if isinstance(snapshot, ListingsSnapshot):
         refresh.collect(snapshot)
-        return
+        return None
+    return _describe(refresh, refresh.stale(), failures)
+
+
+def _describe(
+    refresh: CatalogRefresh, stale: dict[str, list[str]], failures: Failures | None
+) -> Iterator[pa.Table]:
+    """Every marketplace's `stale` ASINs looked up, marketplaces in parallel."""
     producers = []
-    for marketplace_id, asins in refresh.stale().items():
+    for marketplace_id, asins in stale.items():
         client = refresh.client_for(marketplace_id)
         if client is None:
             log.info("catalog: no account sells in %s; its ASINs are skipped", marketplace_id)

@@ -1,5 +1,6 @@
-"""One producer per account, all in parallel: with a Failures collector, a failing account is
-recorded (and its position not advanced) while the others load."""
+"""Each account's items in turn: with a Failures collector, a failing account is recorded (and
+its position not advanced) while the others load. A run's parallelism is its units, one
+pipeline per seller (`pipelines/pool.py`), so an account needs no thread of its own here."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ from collections.abc import Callable, Iterator
 from functools import partial
 from typing import TypeVar
 
-from sources.common.concurrency import interleave
 from sources.common.failures import Failures, guarded
 from sources.sp_api.client import SpApiClient
 from sources.sp_api.exceptions import SpApiError
@@ -20,13 +20,9 @@ def per_account(
     clients: list[SpApiClient],
     fetch: Callable[[SpApiClient], Iterator[T]],
     failures: Failures | None,
-    buffer: int = 2,
 ) -> Iterator[T]:
-    """Every account's items as they arrive (see `interleave`)."""
-    producers = [
-        partial(
-            guarded, partial(fetch, client), failures, resource, client.account.name, (SpApiError,)
+    """Every account's items, one account after another."""
+    for client in clients:
+        yield from guarded(
+            partial(fetch, client), failures, resource, client.account.name, (SpApiError,)
         )
-        for client in clients
-    ]
-    yield from interleave(producers, workers=max(1, len(producers)), buffer=buffer)

@@ -16,6 +16,7 @@ import duckdb
 import tomlkit
 from dlt.common.versioned_state import decompress_state
 
+from pipelines.naming import PREFIX, slug
 from tests.conftest import ROOT
 from tests.e2e.runner import run_py
 
@@ -49,11 +50,15 @@ class Project:
             **env,
         )
 
-    def state(self, source: str) -> dict[str, Any]:
-        """The newest `_dlt_pipeline_state` of `source`'s dataset, decompressed."""
+    def state(self, source: str, account: str | None = None) -> dict[str, Any]:
+        """The newest `_dlt_pipeline_state` of `source`'s dataset (of `account`'s pipeline,
+        when named), decompressed."""
+        family = f"{PREFIX['live']}{source}__{slug(account)}__%" if account else "%"
         with duckdb.connect(str(self.warehouse), read_only=True) as connection:
             (stored,) = connection.execute(
-                f'select state from "{source}"._dlt_pipeline_state order by version desc limit 1'
+                f'select state from "{source}"._dlt_pipeline_state where pipeline_name like ? '
+                "order by created_at desc, version desc limit 1",
+                [family],
             ).fetchone()
         return decompress_state(stored)
 

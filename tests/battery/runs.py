@@ -15,7 +15,6 @@ import duckdb
 import pytest
 import requests
 
-from pipelines.naming import pipeline_name
 from tests.battery.fingerprint import TablePrint, fingerprint, unfinished_loads
 from tests.battery.killpoint import MARKER
 from tests.conftest import ROOT
@@ -178,8 +177,13 @@ def assert_clean(workdir: Path, accounts: dict, **overrides: object) -> dict[str
 
 
 def package_dir(workdir: Path, load_id: str) -> Path:
-    """A normalized load package in the pipelines folder."""
-    return pipeline_dir(workdir) / "load" / "normalized" / load_id
+    """A normalized load package in the pipelines folder (in its seller's pipeline)."""
+    (found,) = [
+        folder
+        for folder in (d / "load" / "normalized" / load_id for d in pipeline_dirs(workdir))
+        if folder.exists()
+    ]
+    return found
 
 
 def take_searches(server) -> dict[str, set[str]]:  # type: ignore[no-untyped-def]
@@ -193,25 +197,32 @@ def take_searches(server) -> dict[str, set[str]]:  # type: ignore[no-untyped-def
     return asked
 
 
+def searched_again(searches: dict[str, set[str]], killed: dict[str, set[str]]) -> bool:
+    """Whether every seller the killed run searched for was searched for from the same
+    positions (the sellers it never reached run from their own)."""
+    return {seller: searches.get(seller) for seller in killed} == killed
+
+
 def warehouse(workdir: Path, name: str = "warehouse") -> Path:
     return workdir / f"{name}.duckdb"
 
 
-def pipeline_dir(workdir: Path, name: str = "warehouse") -> Path:
-    """sp_api's pipeline folder: named for this warehouse, or for the one a copied warehouse
-    was loaded as (its state's name wins)."""
-    folder = workdir / f"{name}-pipelines"
-    named = pipeline_name("sandbox", "sp_api", str(warehouse(workdir, name).resolve()))
-    return next(iter(sorted(folder.glob("sandbox_sp_api_*"))), folder / named)
+def pipelines_folder(workdir: Path, name: str = "warehouse") -> Path:
+    return workdir / f"{name}-pipelines"
+
+
+def pipeline_dirs(workdir: Path, name: str = "warehouse") -> list[Path]:
+    """The sellers' `sp_api` pipelines (one per seller)."""
+    return sorted(pipelines_folder(workdir, name).glob("sandbox_sp_api__*"))
 
 
 def pending(workdir: Path) -> dict[str, list[str]]:
-    """The load packages in the pipelines folder: extracted and normalized, by load id."""
-    root = pipeline_dir(workdir)
-    found = {}
+    """The load packages in the pipelines folder, every seller's: extracted and normalized,
+    by load id."""
+    found: dict[str, list[str]] = {}
     for stage in ("normalize/extracted", "load/normalized"):
-        folder = root / stage
-        found[stage] = sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+        folders = [root / stage for root in pipeline_dirs(workdir)]
+        found[stage] = sorted(p.name for f in folders if f.exists() for p in f.iterdir())
     return found
 
 

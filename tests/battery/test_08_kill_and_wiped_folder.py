@@ -21,10 +21,12 @@ def test_a_killed_run_whose_folder_is_wiped_leaves_no_gap(
     assert load_id in {row[2] for row in runs.state_rows(warehouse)}
     assert load_id not in runs.completed_loads(warehouse)
     killed_from = runs.take_searches(sandbox_server)
-    shutil.rmtree(runs.pipeline_dir(tmp_path).parent)
+    shutil.rmtree(runs.pipelines_folder(tmp_path))
 
     runs.run_ok(tmp_path, sandbox_server)
 
-    assert runs.take_searches(sandbox_server) == killed_from  # the last completed load's cursors
+    assert runs.searched_again(
+        runs.take_searches(sandbox_server), killed_from
+    )  # the last completed load's cursors
     assert load_id not in {row[2] for row in runs.state_rows(warehouse)}
     runs.assert_clean(tmp_path, accounts)

@@ -27,7 +27,7 @@ def test_recover_drops_the_package_and_reads_its_range_again(
     assert runs.pending(tmp_path) == runs.NOTHING_PENDING
     warehouse = runs.warehouse(tmp_path)
     assert load_id not in runs.completed_loads(warehouse)
-    assert runs.take_searches(sandbox_server) == killed_from
+    assert runs.searched_again(runs.take_searches(sandbox_server), killed_from)
     runs.assert_clean(tmp_path, accounts)
 
 

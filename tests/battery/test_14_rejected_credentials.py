@@ -34,9 +34,10 @@ def test_rejected_credentials_fail_once_name_the_key_and_touch_nothing(
     assert first.returncode == 0, first.stderr[-2000:]
     before = {name: fingerprint(project.warehouse, name) for name in live.SOURCES}
     states = {name: project.state(name) for name in live.SOURCES}
+    na = accounts["accounts"][0]
+    na_state = project.state("sp_api", na["name"])
 
     bad = live.credentials(accounts)
-    na = accounts["accounts"][0]
     bad["sp_api"]["accounts"][0]["refresh_token"] = REVOKED
     bad["aim"]["accounts"][0]["password"] = WRONG_PASSWORD
     bad["mws"]["access_key_id"] = WRONG_KEY
@@ -75,6 +76,6 @@ def test_rejected_credentials_fail_once_name_the_key_and_touch_nothing(
         assert fingerprint(project.warehouse, name) == before[name], name
     for name in ("mws", "paapi"):  # every account of theirs failed
         assert project.state(name) == states[name], name
-    marks = project.state("sp_api")["sources"]["sp_api"]["resources"]["order_pages"]
-    before_marks = states["sp_api"]["sources"]["sp_api"]["resources"]["order_pages"]
+    marks = project.state("sp_api", na["name"])["sources"]["sp_api"]["resources"]["order_pages"]
+    before_marks = na_state["sources"]["sp_api"]["resources"]["order_pages"]
     assert marks["high_water"][na["seller_id"]] == before_marks["high_water"][na["seller_id"]]

@@ -14,7 +14,7 @@ import duckdb
 import pytest
 import requests
 
-from pipelines.naming import pipeline_name
+from pipelines.naming import pipeline_name, slug
 from sources.sp_api import sp_api_source
 from tests.battery import live
 from tests.conftest import ROOT
@@ -24,7 +24,9 @@ from tests.loading import sp_api_kwargs
 pytestmark = pytest.mark.e2e
 
 SMALL = ("--sources", "sp_api", "--resources", "marketplace_participations,orders", "--no-dbt")
-PROGRESS = re.compile(r"^sp_api +done +resources \d+/\d+ +rows +[\d,]+ +API calls +[\d,]+$")
+PROGRESS = re.compile(
+    r"^sp_api \[(?P<account>[^]]+)\] +done +resources \d+/\d+ +rows +[\d,]+ +API calls +[\d,]+$"
+)
 ONE_REPORT = {"SOURCES__SP_API__REPORT_TYPES": '["GET_MERCHANT_LISTINGS_ALL_DATA"]'}
 WRONG_SECRET = "wrong-client-secret-canary-16"  # pragma: allowlist secret
 
@@ -50,16 +52,20 @@ def _calls(url: str, service: str) -> int:
     return sum(call["service"] == service for call in calls["calls"])
 
 
-def test_default_output_is_a_line_per_source_then_the_summary(sandbox_server, tmp_path) -> None:
+def test_default_output_is_a_line_per_source_and_seller_then_the_summary(
+    sandbox_server, accounts, tmp_path
+) -> None:
     result = _run(tmp_path, sandbox_server.url, *SMALL)
     assert result.returncode == 0, result.stderr[-2000:]
     progress = result.stderr.splitlines()
-    assert len(progress) == 1 and PROGRESS.match(progress[0]), progress
+    shown = [PROGRESS.match(line) for line in progress]
+    assert all(shown), progress
+    assert [found["account"] for found in shown] == [a["name"] for a in accounts["accounts"]]
     summary = result.stdout.splitlines()
     assert summary[0].startswith("warehouse: ") and summary[-1].startswith("time: ")
     (line,) = [row.split() for row in summary if row.startswith("  sp_api ")]
     assert line[1] == "2"  # tables: the resources named, and nothing else
-    assert len(progress) + len(summary) <= 10
+    assert len(progress) + len(summary) <= 12
     assert _tables(tmp_path / "warehouse.duckdb") == {"marketplace_participations", "orders"}
 
 
@@ -188,15 +194,17 @@ def test_the_summary_counts_new_and_updated_rows(sandbox_server, tmp_path) -> No
     assert new > 0 and now == rows + new and updated == written - new
 
 
-def test_dlt_cli_finds_the_run_from_the_project_folder(sandbox_server, tmp_path) -> None:
+def test_dlt_cli_finds_the_run_from_the_project_folder(sandbox_server, accounts, tmp_path) -> None:
     command = run_py_command(tmp_path, "--sandbox-url", sandbox_server.url, *SMALL)
     at = command.index("--pipelines-dir")
     del command[at : at + 2]  # dlt's own folder, as a user's run has it
     env = environment(DLT_DATA_DIR=str(tmp_path / "dlt"))
     result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT)
     assert result.returncode == 0, result.stderr[-2000:]
-    name = pipeline_name("sandbox", "sp_api", str((tmp_path / "warehouse.duckdb").resolve()))
-    assert name.startswith("sandbox_sp_api_warehouse_")
+    where = str((tmp_path / "warehouse.duckdb").resolve())
+    seller = accounts["accounts"][0]["name"]
+    name = pipeline_name("sandbox", "sp_api", where, seller)
+    assert name.startswith(f"sandbox_sp_api__{slug(seller)}__warehouse_")
     dlt_cli = [str(Path(sys.executable).with_name("dlt")), "pipeline"]
     listed = subprocess.run([*dlt_cli, "--list"], capture_output=True, text=True, env=env, cwd=ROOT)
     assert name in listed.stdout
@@ -232,4 +240,6 @@ def test_a_warehouse_loaded_under_the_old_name_keeps_its_state(accounts, sandbox
     assert result.returncode == 0, result.stderr[-2000:]
     new, updated, now = _orders_line(result)
     assert (new, now) == (0, rows) and updated < rows  # read from its cursor, not from scratch
-    assert sorted(os.listdir(tmp_path / "warehouse-pipelines")) == ["sandbox_sp_api"]
+    where = str((tmp_path / "warehouse.duckdb").resolve())
+    units = {pipeline_name("sandbox", "sp_api", where, a["name"]) for a in accounts["accounts"]}
+    assert set(os.listdir(tmp_path / "warehouse-pipelines")) == {"sandbox_sp_api", *units}

@@ -9,7 +9,7 @@ from pathlib import Path
 import dlt
 import pytest
 
-from pipelines.run import RunError, pipeline_for
+from pipelines.run import RunError, known_pipelines
 from pipelines.warehouse import Warehouse, choose
 from tests.warehouses import postgres  # noqa: F401
 
@@ -33,20 +33,20 @@ def test_a_dataset_another_pipeline_loaded_is_refused_naming_it(
     kind: str, tmp_path: Path, request, monkeypatch
 ) -> None:
     warehouse = _warehouse(kind, tmp_path, request, monkeypatch)
-    live = pipeline_for(warehouse, "live", "sp_api")  # nothing loaded yet: a name of its own
-    assert live.startswith("amazon_sp_api_")
+    assert known_pipelines(warehouse, "live", "sp_api") == set()  # nothing loaded yet
     pipeline = dlt.pipeline(
-        pipeline_name="sandbox_sp_api",
+        pipeline_name="sandbox_sp_api__shop_one__w_abc123",
         destination=warehouse.destination(),
         dataset_name="sp_api",
         pipelines_dir=str(tmp_path / "pipelines"),
     )
     pipeline.run([{"order_id": "1"}], table_name="orders")
-    assert pipeline_for(warehouse, "sandbox", "sp_api") == "sandbox_sp_api"  # its own data
-    assert pipeline_for(warehouse, "live", "mws").startswith("amazon_mws_")  # another dataset
+    mine = known_pipelines(warehouse, "sandbox", "sp_api")  # its own data
+    assert mine == {"sandbox_sp_api__shop_one__w_abc123"}
+    assert known_pipelines(warehouse, "live", "mws") == set()  # another dataset
     with pytest.raises(RunError) as refused:
-        pipeline_for(warehouse, "live", "sp_api")
+        known_pipelines(warehouse, "live", "sp_api")
     assert str(refused.value) == (
-        f"{warehouse.label} holds sp_api data of pipeline 'sandbox_sp_api'; load "
-        f"{live!r} {FIXES[kind]}"
+        f"{warehouse.label} holds sp_api data of pipeline 'sandbox_sp_api__shop_one__w_abc123'; "
+        f"load live data {FIXES[kind]}"
     )

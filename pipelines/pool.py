@@ -1,0 +1,231 @@
+"""Runs units of work, at most `workers` at a time, each failing alone.
+
+Threads, not processes: a unit mostly waits (on its sellers' usage plans, on reports being
+made), DuckDB and Arrow release the GIL for the heavy parts, and sixteen workers then cost one
+interpreter's memory instead of sixteen. Extraction and normalization run in parallel; loading
+does too where the warehouse allows (after a first unit per source has created its tables,
+which concurrent first loads would race to create), and one at a time (the `writer` lock) into
+a warehouse with a single writer (DuckDB), which no unit holds open between its loads.
+Amzpecty's unit asks for the ASINs the others loaded, so it runs after them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+import sys
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import dlt
+import dlt.common.libs.pandas
+import dlt.common.libs.pyarrow
+import pendulum
+from dlt.common.runtime.collector import Collector
+
+from pipelines import migration, naming, recovery, retention
+from pipelines.builders import BUILDERS, RunContext
+from pipelines.errors import interruption
+from pipelines.progress import Progress
+from pipelines.timing import Timings, WaitingClock
+from pipelines.units import Unit
+from pipelines.warehouse import Warehouse
+from sources.common.failures import Failures
+from sources.common.stats import ApiStats
+
+log = logging.getLogger("pipelines.run")
+LAST = frozenset({"amzpecty"})  # sources that read what the others loaded
+
+
+@dataclass
+class Outcome:
+    """What one unit's run did: the load ids it completed, or the error that stopped it."""
+
+    unit: Unit
+    loads: list[str] = field(default_factory=list)
+    error: Exception | None = None
+
+
+@dataclass
+class Runner:
+    """What every unit's run shares: the run's context and collectors, the warehouse, the
+    progress display and the run's options."""
+
+    context: RunContext
+    mode: str
+    warehouse: Warehouse
+    pipelines_dir: Path
+    arguments: Callable[[str], AbstractContextManager[dict[str, Any]]]
+    now: Callable[[], pendulum.DateTime]
+    recover: bool = False
+    purge_only: bool = False
+    adopt_old_folders: bool = False  # pipelines run.py kept in the project before
+    progress: Progress = field(default_factory=lambda: Progress(sys.stderr, live=False, quiet=True))
+    timings: Timings = field(default_factory=Timings)
+    _writer: threading.Lock = field(default_factory=threading.Lock)
+    _legacy: dict[str, migration.Legacy] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _stats: dict[str, ApiStats] = field(default_factory=dict)
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[None]:
+        """Held while a unit writes the warehouse (or syncs with it) when it has one writer."""
+        if not self.warehouse.single_writer:
+            yield
+            return
+        with self._writer:
+            yield
+
+    def stats(self, source: str) -> ApiStats:
+        """`source`'s API calls over all its units (inside the run's)."""
+        with self._lock:
+            return self._stats.setdefault(source, ApiStats(parent=self.context.stats))
+
+    def pipeline(
+        self, unit: Unit, name: str | None = None, progress: Collector | None = None
+    ) -> dlt.Pipeline:
+        """`unit`'s pipeline (or the pipeline `name` on its dataset)."""
+        name = name or unit.pipeline_name
+        if self.adopt_old_folders:
+            naming.adopt_folder(name, self.pipelines_dir)
+        options = {"progress": progress} if progress is not None else {}
+        return dlt.pipeline(
+            pipeline_name=name,
+            destination=self.warehouse.destination(staging_dataset_name_layout=unit.staging_layout),
+            dataset_name=unit.source,
+            pipelines_dir=str(self.pipelines_dir),
+            **options,
+        )
+
+    def legacy(self, unit: Unit) -> migration.Legacy | None:
+        """The old layout's pipeline of `unit`'s source, one object per run."""
+        if unit.legacy is None:
+            return None
+        with self._lock:
+            if unit.source not in self._legacy:
+                self._legacy[unit.source] = migration.Legacy(
+                    unit.legacy,
+                    self.pipelines_dir,
+                    lambda: self.pipeline(dataclasses.replace(unit, account=None), unit.legacy),
+                )
+            return self._legacy[unit.source]
+
+    def run(self, unit: Unit) -> list[str]:
+        """Settle, extract, normalize, load and purge `unit`, its line on the progress display;
+        the load ids it completed."""
+        stats = ApiStats(parent=self.stats(unit.source))
+        failures = Failures(parent=self.context.failures)
+        line = self.progress.source(unit.label, stats.calls)
+        try:
+            pipeline, loads = self.prepare(unit, line)
+            if not self.purge_only:
+                clock = WaitingClock(self.context.clock)
+                with self.source(unit, stats, failures, clock) as source:
+                    info = self._gated(pipeline).run(
+                        source, loader_file_format=self.warehouse.loader_file_format
+                    )
+                loads += info.loads_ids
+                self.timings.steps(unit.source, pipeline.last_trace)
+                self.timings.wait(unit.source, clock.slept)
+            with self.timings.phase("personal data purge"):
+                self.purge(pipeline)
+        except BaseException:
+            line.finish(failed=True)
+            raise
+        line.finish(failed=len(failures) > 0)
+        return loads
+
+    def prepare(
+        self, unit: Unit, progress: Collector | None = None
+    ) -> tuple[dlt.Pipeline, list[str]]:
+        """`unit`'s pipeline synced with the warehouse, its state adopted on its first run,
+        what an interrupted run left settled; the load ids that completed."""
+        with self.writing():
+            pipeline = self.pipeline(unit, progress=progress)
+            pipeline.sync_destination()
+            legacy = self.legacy(unit)
+            if legacy is not None and migration.adopt(pipeline, unit.source, legacy, unit.others):
+                pipeline.activate()  # reading the old pipeline made that one the active one
+            if self.purge_only:
+                return pipeline, []
+            return pipeline, recovery.settle(pipeline, drop=self.recover)
+
+    @contextlib.contextmanager
+    def source(
+        self,
+        unit: Unit,
+        stats: ApiStats | None = None,
+        failures: Failures | None = None,
+        clock: WaitingClock | None = None,
+        resources: list[str] | None = None,
+    ) -> Iterator[Any]:
+        """`unit`'s dlt source, valid while the context is open (Amzpecty's receiver), counting
+        into `stats` and `failures` (else the run's), sleeping on `clock`, with only
+        `resources` (SP-API's) when given."""
+        with self.arguments(unit.source) as arguments:
+            context = dataclasses.replace(
+                self.context,
+                accounts=unit.accounts,
+                overrides={**self.context.overrides, unit.source: arguments},
+                stats=stats or self.stats(unit.source),
+                failures=failures or self.context.failures,
+                clock=clock or self.context.clock,
+                resources=resources or self.context.resources,
+            )
+            yield BUILDERS[unit.source](context)
+
+    def purge(self, pipeline: dlt.Pipeline) -> None:
+        """Personal data past its retention, after every load."""
+        with self.writing():
+            retention.purge(pipeline, self.now(), retention.retention_days())
+
+    def _gated(self, pipeline: dlt.Pipeline) -> dlt.Pipeline:
+        """`pipeline`, its loads taking turns: dlt's `run` extracts and normalizes, then calls
+        the pipeline's `load`, which waits here for the warehouse (one trace, as dlt keeps it)."""
+        load = pipeline.load
+
+        def gated(*args: Any, **kwargs: Any) -> Any:
+            with self.writing():
+                return load(*args, **kwargs)
+
+        pipeline.load = gated  # type: ignore[method-assign]
+        return pipeline
+
+
+def run_units(units: Sequence[Unit], runner: Runner, workers: int) -> list[Outcome]:
+    """Every unit's outcome, in `units`' order; one worker runs them in this thread."""
+    outcomes = {}
+    for batch in (
+        [u for u in units if u.source not in LAST],
+        [u for u in units if u.source in LAST],
+    ):
+        if workers <= 1 or len(batch) <= 1:
+            outcomes.update((id(u), _attempt(runner, u)) for u in batch)
+            continue
+        if not runner.warehouse.single_writer:  # loads in parallel: one first, creating tables
+            firsts = list({u.source: u for u in reversed(batch)}.values())
+            outcomes.update((id(u), _attempt(runner, u)) for u in firsts)
+            batch = [u for u in batch if id(u) not in outcomes]
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="unit") as pool:
+            for unit, outcome in zip(
+                batch, pool.map(lambda u: _attempt(runner, u), batch), strict=True
+            ):
+                outcomes[id(unit)] = outcome
+    return [outcomes[id(u)] for u in units]
+
+
+def _attempt(runner: Runner, unit: Unit) -> Outcome:
+    """`unit`'s run; an error stops only this unit (an interruption stops the run)."""
+    try:
+        return Outcome(unit, runner.run(unit))
+    except Exception as error:  # the unit fails alone; run.py reports it
+        if interruption(error) is not None:
+            raise  # Ctrl-C (dlt wraps it in its step's error) stops the run
+        log.error("%s failed", unit.label)
+        return Outcome(unit, error=error)
