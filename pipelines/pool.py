@@ -149,12 +149,26 @@ class Runner:
         with self.writing():
             pipeline = self.pipeline(unit, progress=progress)
             pipeline.sync_destination()
+            self.share_schema(pipeline, unit.source)
             legacy = self.legacy(unit)
             if legacy is not None and migration.adopt(pipeline, unit.source, legacy, unit.others):
                 pipeline.activate()  # reading the old pipeline made that one the active one
             if self.purge_only:
                 return pipeline, []
             return pipeline, recovery.settle(pipeline, drop=self.recover)
+
+    def share_schema(self, pipeline: dlt.Pipeline, source: str) -> None:
+        """Merge the dataset's newest stored schema into `pipeline`'s: every unit of a source
+        loads one dataset, and the schema each stores must hold every table and column the
+        others made (a seller with no rows for a table, or a new seller, stores one without
+        them; dlt's readers of the dataset take the newest)."""
+        stored = self.warehouse.dataset(source).schema
+        if not stored.data_table_names():
+            return
+        if pipeline.default_schema_name is None:
+            pipeline._inject_schema(stored.clone())  # dlt's own way to give a pipeline a schema
+        else:
+            pipeline.default_schema.update_schema(stored)
 
     @contextlib.contextmanager
     def source(

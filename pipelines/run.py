@@ -516,13 +516,23 @@ def run(args: argparse.Namespace, warehouse: Warehouse, timings: Timings) -> int
         print(summary.render(label, runs, operations, dbt_summary, seconds, detail))
     if args.verbose:
         print(timings.render())
-    problems = [str(failure) for failure in context.failures]
-    problems += [f"{o.unit.label}: {one_line(o.error)}" for o in outcomes if o.error is not None]
+    problems = [redact.redact_text(str(failure)) for failure in context.failures]
+    problems += unit_errors(outcomes)
     if dbt_summary is not None:
-        problems += dbt_summary.failures
+        problems += [redact.redact_text(failure) for failure in dbt_summary.failures]
     for problem in problems:
-        print(f"error: {redact.redact_text(problem)}", file=sys.stderr)
+        print(f"error: {problem}", file=sys.stderr)
     return 1 if problems else 0
+
+
+def unit_errors(outcomes: list[pool.Outcome]) -> list[str]:
+    """A line per unit that failed, naming it; one line for units that failed alike (a setting
+    every seller's unit needs)."""
+    found: dict[str, list[str]] = {}
+    for outcome in outcomes:
+        if outcome.error is not None:
+            found.setdefault(one_line(outcome.error), []).append(outcome.unit.label)
+    return [text if len(units) > 1 else f"{units[0]}: {text}" for text, units in found.items()]
 
 
 def main(argv: list[str] | None = None) -> int:

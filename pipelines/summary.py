@@ -90,10 +90,13 @@ def table_rows(
 
 def lower_bound(name: str, operations: dict[str, OperationStats]) -> int:
     """The calls a run could not have done without: every answer it used (a call that failed,
-    was throttled or timed out is extra), except that a polled operation needs one poll per
-    job its creating operation started (a job resumed from an earlier run counts none)."""
+    was throttled or timed out is extra), but no more pages than a paginated operation's items
+    needed at the page size each query asked for, and one poll per job its creating operation
+    started (a job resumed from an earlier run counts none)."""
     stats = operations[name]
     used = stats.calls - stats.errors
+    if stats.queries:
+        return min(used, stats.pages_needed)
     for polled, creator in POLLS.items():
         if name.endswith(polled):
             created = operations.get(name.removesuffix(polled) + creator)

@@ -14,6 +14,8 @@ class OperationStats:
     retries: int = 0
     errors: int = 0
     waited_seconds: float = 0.0
+    queries: int = 0  # paginated queries (a first page and its next pages)
+    pages_needed: int = 0  # the pages their items needed at the page size each asked for
 
 
 class ApiStats:
@@ -45,6 +47,15 @@ class ApiStats:
             self._parent.record(
                 operation, throttled=throttled, retried=retried, error=error, waited=waited
             )
+
+    def paged(self, operation: str, pages_needed: int) -> None:
+        """One paginated query of `operation` ended, its items needing `pages_needed` pages."""
+        with self._lock:
+            entry = self._ops[operation]
+            entry.queries += 1
+            entry.pages_needed += pages_needed
+        if self._parent is not None:
+            self._parent.paged(operation, pages_needed)
 
     def calls(self) -> int:
         with self._lock:

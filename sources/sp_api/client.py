@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import logging
+import math
 from collections.abc import Hashable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -54,6 +55,8 @@ from sources.sp_api.settings import (
 
 log = logging.getLogger("sources.sp_api")
 EXPIRED_TOKEN = "The access token you provided has expired."
+# how the models name a query's page size (searchOrders, v0 getOrders, finances, listings, ...)
+PAGE_SIZE_PARAMETERS = ("maxResultsPerPage", "MaxResultsPerPage", "pageSize")
 _ACCOUNT_KEYS = frozenset(
     {
         "name",
@@ -351,6 +354,33 @@ def _pool_connections(session: requests.Session) -> None:
     session.mount("https://", adapter)
 
 
+class CountingRESTClient(RESTClient):
+    """dlt's RESTClient, counting per paginated query the pages its items needed at the page
+    size it asked for: the run summary's lower bound of that operation's calls."""
+
+    def __init__(self, stats: ApiStats, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._stats = stats
+
+    def paginate(  # type: ignore[override]
+        self,
+        path: str = "",
+        method: str = "GET",
+        params: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> Iterator[Any]:
+        size = next((int(params[k]) for k in PAGE_SIZE_PARAMETERS if k in (params or {})), 0)
+        pages = items = 0
+        try:
+            for page in super().paginate(path, method, params, **kwargs):  # type: ignore[arg-type]
+                pages, items = pages + 1, items + len(page)
+                yield page
+        finally:
+            if pages:
+                needed = max(1, math.ceil(items / size)) if size else pages
+                self._stats.paged(operation_for(method, path).key, min(needed, pages))
+
+
 def _operation_key(request: requests.PreparedRequest) -> str:
     return operation_for(request.method or "GET", urlsplit(request.url).path).key
 
@@ -425,7 +455,7 @@ def make_client(
     _pool_connections(session)
     _pool_connections(downloads)
     base_url = account.endpoint or endpoint or ENDPOINTS[account.region]
-    rest = RESTClient(
-        base_url=base_url, headers={"user-agent": USER_AGENT}, auth=auth, session=session
+    rest = CountingRESTClient(
+        stats, base_url=base_url, headers={"user-agent": USER_AGENT}, auth=auth, session=session
     )
     return SpApiClient(account, rest, session, downloads)

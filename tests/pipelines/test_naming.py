@@ -20,7 +20,8 @@ def test_two_warehouses_get_two_names_and_one_warehouse_one() -> None:
 def test_a_warehouse_keeps_the_name_its_state_knows() -> None:
     moved = pipeline_name("sandbox", "sp_api", "/old/place.duckdb")
     assert pipeline_name("sandbox", "sp_api", "/new/place.duckdb", known=[moved]) == moved
-    assert pipeline_name("sandbox", "sp_api", "/any.duckdb", known=["sandbox_sp_api"]) == "sandbox_sp_api"
+    oldest = pipeline_name("sandbox", "sp_api", "/any.duckdb", known=["sandbox_sp_api"])
+    assert oldest == "sandbox_sp_api"
     # another mode's or source's pipeline is not adopted (run.py refuses to mix them)
     other = pipeline_name(
         "sandbox", "sp_api", "/any.duckdb", known=["amazon_sp_api", "sandbox_sp_api_x"]
