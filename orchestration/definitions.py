@@ -8,9 +8,9 @@ the live accounts in `.dlt/secrets.toml`; into the warehouse `run.py` would choo
 (`AMAZON_ELT_DESTINATION` as its `--destination`, `AMAZON_ELT_DUCKDB` as its `--duckdb`),
 dlt's pipelines in `AMAZON_ELT_PIPELINES_DIR` (default: dlt's own folder). A partition is one
 unit of `pipelines/units.py` (the same pipeline `run.py --accounts NAME` runs), so both keep
-the same state; a partition holds the warehouse's run lock for its run, so partitions take
-turns on a DuckDB file, and on PostgreSQL (whose lock is the database's) too: run the
-partitions of a server warehouse from one Dagster deployment, which schedules them.
+the same state. A partition holds the warehouse for its run as `pipelines/locking.py` holds it
+for one unit: a DuckDB file whole (partitions take turns on it), a server warehouse shared
+with other sellers' partitions (they load side by side) and never with a `run.py` run.
 """
 
 # no `from __future__ import annotations`: Dagster reads a `context` annotation as a type
@@ -160,7 +160,7 @@ def seller_assets() -> list[dg.AssetsDefinition]:
         unit = sellers[context.partition_key]
         collected = run_context()
         partition = runner(collected)
-        with locking.hold(warehouse(), LOCK_WAIT_SECONDS, SYSTEM_CLOCK):
+        with locking.hold(warehouse(), LOCK_WAIT_SECONDS, SYSTEM_CLOCK, unit.pipeline_name):
             pipeline, _ = partition.prepare(unit)
             with partition.source(unit) as source:
                 events = list(

@@ -11,15 +11,21 @@ PostgreSQL a session advisory lock on the database, which runs from other machin
 pipelines folders take too. BigQuery, Snowflake and MotherDuck have no such lock: runs into one
 of them are kept apart on one machine only. A run that finds the warehouse taken fails at once
 naming the holder, or waits for it (`--wait`).
+
+A run of one unit (a Dagster partition: one seller's pipeline) holds a server warehouse shared
+and its unit alone exclusively, so partitions of different sellers load side by side, never
+with a whole run nor with another run of their seller; DuckDB (one writer) is held whole.
 """
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import logging
 import os
 import re
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -46,46 +52,72 @@ class WarehouseBusyError(Exception):
 
 
 @contextmanager
-def hold(warehouse: Warehouse, wait_seconds: float, clock: Clock) -> Iterator[None]:
-    """Hold the warehouse for one run: wait up to `wait_seconds` for whoever holds it (our
-    lock file, then the warehouse's own lock), or fail at once naming them when
-    `wait_seconds` is 0."""
+def hold(
+    warehouse: Warehouse, wait_seconds: float, clock: Clock, unit: str | None = None
+) -> Iterator[None]:
+    """Hold the warehouse for one run (of the unit `unit` alone, when named): wait up to
+    `wait_seconds` for whoever holds it (our lock file, then the warehouse's own lock), or
+    fail at once naming them when `wait_seconds` is 0."""
+    shared = unit is not None and not warehouse.single_writer
     lock_path = warehouse.lock_path
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     deadline = clock.monotonic() + wait_seconds
-    with lock_path.open("a+") as handle:
-        _wait(lambda: _try_lock(handle, lock_path), deadline, clock, warehouse.label)
-        try:
-            with _warehouse_lock(warehouse) as take:
-                _wait(take, deadline, clock, warehouse.label)
-                handle.seek(0)
-                handle.truncate()
-                since = clock.now().in_timezone("UTC").strftime("%Y-%m-%d %H:%M:%S UTC")
-                handle.write(json.dumps({"pid": os.getpid(), "since": since}))
-                handle.flush()
-                yield
-        finally:
-            handle.seek(0)
-            handle.truncate()
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    with contextlib.ExitStack() as held:
+        locks = [(lock_path, shared)]
+        if shared:
+            locks.append((lock_path.with_name(f"{lock_path.name}.{unit}"), False))
+        for path, mode in locks:
+            handle = held.enter_context(path.open("a+"))
+            _wait(
+                lambda h=handle, p=path, m=mode: _try_lock(h, p, m),
+                deadline,
+                clock,
+                warehouse.label,
+            )
+            held.callback(_release, handle)
+        take = held.enter_context(_warehouse_lock(warehouse, unit if shared else None))
+        _wait(take, deadline, clock, warehouse.label)
+        if not shared:
+            since = clock.now().in_timezone("UTC").strftime("%Y-%m-%d %H:%M:%S UTC")
+            handle.write(json.dumps({"pid": os.getpid(), "since": since}))
+            handle.flush()
+        yield
+
+
+def _release(handle: IO[str]) -> None:
+    """Forget who held the lock file (a shared holder wrote nothing) and let it go."""
+    handle.seek(0)
+    handle.truncate()
+    fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 @contextmanager
-def _warehouse_lock(warehouse: Warehouse) -> Iterator[Callable[[], str | None]]:
+def _warehouse_lock(warehouse: Warehouse, unit: str | None) -> Iterator[Callable[[], str | None]]:
     """A way to take the warehouse's own lock (None once taken, else its holder), held until
-    the context closes; a warehouse without one is always free."""
+    the context closes (shared, with `unit`'s own, when a unit is named); a warehouse without
+    one is always free."""
     if warehouse.file is not None:
         yield lambda: _duckdb_holder(warehouse.file.path)  # type: ignore[union-attr]
     elif warehouse.kind == "postgres":
         with warehouse.sql_client("public") as client:
-            yield lambda: _postgres_holder(client)
+            yield lambda: _postgres_holder(client, unit)
     else:
         yield lambda: None
 
 
-def _postgres_holder(client: Any) -> str | None:
-    """None once this session holds the database's run lock, else the session holding it."""
-    ((taken,),) = client.execute_sql(f"select pg_try_advisory_lock({RUN_LOCK}, 0)")
+def _postgres_holder(client: Any, unit: str | None = None) -> str | None:
+    """None once this session holds the database's run lock (shared, and `unit`'s alone, when
+    a unit is named), else the session holding it."""
+    if unit is None:
+        ((taken,),) = client.execute_sql(f"select pg_try_advisory_lock({RUN_LOCK}, 0)")
+    else:
+        ((taken,),) = client.execute_sql(f"select pg_try_advisory_lock_shared({RUN_LOCK}, 0)")
+        if taken:
+            key = zlib.crc32(unit.encode()) & 0x7FFFFFFF or 1  # a number of this unit's own
+            ((mine,),) = client.execute_sql(f"select pg_try_advisory_lock({RUN_LOCK}, {key})")
+            if not mine:
+                client.execute_sql(f"select pg_advisory_unlock_shared({RUN_LOCK}, 0)")
+                return f"another run of {unit}"
     if taken:
         return None
     found = client.execute_sql(
@@ -124,10 +156,10 @@ def _wait(take: Callable[[], str | None], deadline: float, clock: Clock, label: 
         clock.sleep(min(POLL_SECONDS, deadline - clock.monotonic()))
 
 
-def _try_lock(handle: IO[str], lock_path: Path) -> str | None:
-    """None once the lock file is ours, else the run that holds it."""
+def _try_lock(handle: IO[str], lock_path: Path, shared: bool = False) -> str | None:
+    """None once the lock file is ours (or ours too, `shared`), else the run that holds it."""
     try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(handle, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
     except BlockingIOError:
         return _holder(lock_path)
     return None

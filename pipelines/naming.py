@@ -22,6 +22,8 @@ from dlt.common.pipeline import get_dlt_pipelines_dir
 # sandbox and live data never share a pipeline (nor, `run.py` checks, a warehouse)
 PREFIX = {"sandbox": "sandbox_", "live": "amazon_"}
 WAREHOUSE = r"[a-z0-9]+(?:_[a-z0-9]+)*_[0-9a-f]{6}"  # `amazon_3f2a1c`: no double underscore
+MAX_NAME = 64  # dlt checks a pipeline's name as it checks a schema's
+STEM = 16  # of a warehouse's name, in a pipeline's
 # where run.py kept pipeline folders before it used dlt's default (the folder dlt's CLI reads)
 OLD_PIPELINES_DIR = Path(__file__).resolve().parent.parent / ".dlt" / "pipelines"
 
@@ -36,16 +38,27 @@ def pipeline_name(
 ) -> str:
     """The pipeline of `source` for one account (None: the whole source) into `warehouse` (a
     path, or any string that tells the warehouse apart): the one of these the warehouse's
-    state knows (`known`), else a new one."""
-    base = PREFIX[mode] + source + (f"__{slug(account)}" if account else "")
-    tail = f"__{WAREHOUSE}" if account else f"(?:_{WAREHOUSE})?"
-    mine = sorted(name for name in known if re.fullmatch(re.escape(base) + tail, name))
+    state knows (`known`), else a new one; at most 64 characters (dlt's limit)."""
+    stem = slug(Path(warehouse).stem)
+    stem = stem if len(stem) <= STEM else stem[: STEM + 1].rsplit("_", 1)[0][:STEM]
+    stem = "warehouse" if stem == "_" else stem
+    tail = f"{stem}_{hashlib.sha256(warehouse.encode()).hexdigest()[:6]}"
+    base = PREFIX[mode] + source
+    if account:
+        base += "__" + _fitted(slug(account), MAX_NAME - len(f"{base}____{tail}"))
+    pattern = f"__{WAREHOUSE}" if account else f"(?:_{WAREHOUSE})?"
+    mine = sorted(name for name in known if re.fullmatch(re.escape(base) + pattern, name))
     if mine:
         return mine[0]
-    stem = slug(Path(warehouse).stem)
-    stem = "warehouse" if stem == "_" else stem
-    digest = hashlib.sha256(warehouse.encode()).hexdigest()[:6]
-    return f"{base}{'__' if account else '_'}{stem}_{digest}"
+    return f"{base}{'__' if account else '_'}{tail}"
+
+
+def _fitted(name: str, room: int) -> str:
+    """`name`, or its start and a hash of it when longer than `room`."""
+    if len(name) <= room:
+        return name
+    digest = hashlib.blake2s(name.encode(), digest_size=3).hexdigest()
+    return f"{name[: room - 7].rstrip('_')}_{digest}"
 
 
 def belongs(name: str, mode: str, source: str) -> bool:

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import os
+import uuid
 from contextlib import ExitStack
 
 import pytest
 
 from pipelines import locking
 from pipelines.duckdb_file import DuckDbFile
-from pipelines.warehouse import Warehouse
+from pipelines.warehouse import Warehouse, choose
 from tests.fakes import FakeClock
+from tests.warehouses import postgres  # noqa: F401
 
 DUCKDB_TEXT = (
     'IO Error: Could not set lock on file "/data/amazon.duckdb": Conflicting lock is held in '
@@ -78,3 +80,32 @@ def test_duckdbs_own_lock_error_becomes_one_line_naming_the_process() -> None:
         "or run with --wait"
     )
     assert locking.conflict(RuntimeError("IO Error: No space left on device")) is None
+
+
+def test_units_hold_a_server_warehouse_side_by_side_but_never_with_a_whole_run(
+    tmp_path,
+    request,
+    monkeypatch,
+) -> None:
+    """Dagster's partitions: two sellers' runs load PostgreSQL at once; the same seller's
+    second run, or a whole run.py run, is refused while they do (and they while it does)."""
+    server = request.getfixturevalue("postgres")
+    database = server.create_database(f"locks_{uuid.uuid4().hex[:12]}")
+    monkeypatch.setenv("DESTINATION__POSTGRES__CREDENTIALS", server.dsn(database))
+    warehouse = choose("postgres", None, tmp_path)
+    clock = FakeClock()
+    with ExitStack() as held:
+        held.enter_context(locking.hold(warehouse, 0, clock, unit="sandbox_sp_api__one__w"))
+        held.enter_context(locking.hold(warehouse, 0, clock, unit="sandbox_sp_api__two__w"))
+        for unit in ("sandbox_sp_api__one__w", None):
+            with pytest.raises(locking.WarehouseBusyError), locking.hold(warehouse, 0, clock, unit):
+                pass
+    with (
+        locking.hold(warehouse, 0, clock),
+        pytest.raises(locking.WarehouseBusyError) as busy,
+        locking.hold(warehouse, 0, clock, unit="sandbox_sp_api__one__w"),
+    ):
+        pass
+    assert str(busy.value).startswith(f"{warehouse.label} is in use by another run.py")
+    with locking.hold(warehouse, 0, clock, unit="sandbox_sp_api__one__w"):  # all released
+        pass
