@@ -114,7 +114,7 @@ def _postgres_holder(client: Any, unit: str | None = None) -> str | None:
         ((taken,),) = client.execute_sql(f"select pg_try_advisory_lock_shared({RUN_LOCK}, 0)")
         if taken:
             key = zlib.crc32(unit.encode()) & 0x7FFFFFFF or 1  # a number of this unit's own
-            ((mine,),) = client.execute_sql(f"select pg_try_advisory_lock({RUN_LOCK}, {key})")
+            ((mine,),) = client.execute_sql("select pg_try_advisory_lock(%s, %s)", RUN_LOCK, key)
             if not mine:
                 client.execute_sql(f"select pg_advisory_unlock_shared({RUN_LOCK}, 0)")
                 return f"another run of {unit}"

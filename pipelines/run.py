@@ -522,7 +522,14 @@ def run(args: argparse.Namespace, warehouse: Warehouse, timings: Timings) -> int
         problems += [redact.redact_text(failure) for failure in dbt_summary.failures]
     for problem in problems:
         print(f"error: {problem}", file=sys.stderr)
+    if any(pending(outcome.error) for outcome in outcomes if outcome.error is not None):
+        print(f"hint: {recovery.PENDING_HINT}", file=sys.stderr)
     return 1 if problems else 0
+
+
+def pending(error: BaseException) -> bool:
+    """Whether `error` left a load package the next run loads first (dlt says so)."""
+    return any(getattr(cause, "has_pending_data", False) for cause in causes(error))
 
 
 def unit_errors(outcomes: list[pool.Outcome]) -> list[str]:
@@ -556,7 +563,7 @@ def main(argv: list[str] | None = None) -> int:
             raise
         log.debug("run failed", exc_info=True)
         print(f"error: {one_line(error)}", file=sys.stderr)
-        if any(getattr(cause, "has_pending_data", False) for cause in causes(error)):
+        if pending(error):
             print(f"hint: {recovery.PENDING_HINT}", file=sys.stderr)
         return 1
 

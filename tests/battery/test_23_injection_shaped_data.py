@@ -49,6 +49,7 @@ FRAGMENTS = {
     ("pipelines/duckdb_file.py", "options"),  # a constant, the key passed as a parameter
     ("pipelines/locking.py", "RUN_LOCK"),  # an int constant
     ("pipelines/run.py", "state"),  # dlt's make_qualified_table_name
+    ("pipelines/migration.py", "table"),  # dlt's make_qualified_table_name
     ("pipelines/summary.py", "now"),  # load ids of digits and dots only, quoted
     ("pipelines/summary.py", "client.make_qualified_table_name(table)"),  # dlt's
     ("pipelines/retention.py", "table"),  # dlt's make_qualified_table_name
