@@ -68,7 +68,14 @@ def duplicate_keys(path: Path, table: str, key: tuple[str, ...]) -> int:
 
 
 def peak_rss_mb() -> float:
+    """The process's peak RSS since it started or since the last `reset_peak_rss`."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def reset_peak_rss() -> None:
+    """Start a new peak, so that each phase of a run has its own (Linux: "5" to clear_refs
+    resets the high-water mark getrusage reads)."""
+    Path("/proc/self/clear_refs").write_text("5")
 
 
 def run_worker(script: Path, *args: str) -> dict[str, Any]:
