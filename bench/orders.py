@@ -31,8 +31,8 @@ from bench.harness import (
     control,
     duplicate_keys,
     emit,
-    peak_rss_mb,
-    reset_peak_rss,
+    phases_line,
+    run_phases,
     run_worker,
     sandbox_process,
 )
@@ -72,18 +72,8 @@ def worker(url: str, version: str, workdir: str) -> None:
         orders_api_version=version,
         resources=["orders", "order_items"],  # the Orders API alone, no report backfill
     )
-    phases_s, phases_rss, infos = {}, {}, {}
-    for phase, step in (
-        ("extract", lambda: pipeline.extract(source, loader_file_format="parquet")),
-        ("normalize", pipeline.normalize),
-        ("load", pipeline.load),
-    ):
-        reset_peak_rss()
-        started = time.perf_counter()
-        infos[phase] = step()
-        phases_s[phase] = time.perf_counter() - started
-        phases_rss[phase] = peak_rss_mb()
-    rows = infos["normalize"].row_counts
+    normalized, phases_s, phases_rss = run_phases(pipeline, source)
+    rows = normalized.row_counts
     with duckdb.connect(f"{workdir}/bench.duckdb", read_only=True) as connection:
         per_seller = dict(
             connection.execute(
@@ -198,8 +188,7 @@ def report(title: str, figures: dict[str, Any]) -> None:
         f"  wall {figures['wall_s']:.1f} s ({steps}); {figures['orders_per_s']:,.0f} orders/s, "
         f"{figures['rows_per_s']:,.0f} rows/s; peak RSS {figures['peak_rss_mb']:.0f} MB"
     )
-    phases = ", ".join(f"{k} {v:.0f} MB" for k, v in figures["phases_rss_mb"].items())
-    print(f"  peak RSS per phase: {phases}")
+    print(f"  {phases_line(figures['phases_rss_mb'])}")
 
 
 def main() -> None:
