@@ -7,8 +7,9 @@ Two runs of the 2026-01-01 path over one frozen sandbox world:
 - at a time scale where the usage plan is the limit: API calls per operation and seller, calls
   per 1,000 orders, tokens per seller-hour, and the simulated extraction time divided by the
   usage-plan lower bound for that many pages (the ratio);
-- at a high time scale, where the client is the limit: wall time, orders/s, rows/s, peak RSS;
-  and the same at 1M orders, whose peak RSS must be no higher (memory does not grow with N).
+- at a high time scale, where the client is the limit: wall time, orders/s, rows/s, peak RSS
+  of each dlt step (extract, normalize, load, run one after the other); and the same at 1M
+  orders, whose peak RSS must be no higher (memory does not grow with N).
 Then the v0 path (one getOrderItems call per order) on a smaller world. The last line printed
 is one JSON object of every figure.
 """
