@@ -424,18 +424,18 @@ def _keyed(
         whole = ", ".join(f"coalesce({select[c]}::varchar, '')" for c in document_columns)
         select["row_hash"] = f"md5(concat_ws(chr(31), {whole}))"
         grouped = [select["row_hash"]]
-    hashed_columns = ", ".join(grouped) or "0"
+    codes = ", ".join(grouped) or "0"
     try:
-        hashed = connection.sql(f"select hash({hashed_columns}) as code from {relation}")
+        hashed = connection.sql(f"select hash({codes}) as code from {relation}")
         # in batches: every row's code at once is one block of DuckDB's memory (30 MB at 4M
         # rows), more than its limit may have free
         chunks = [batch.column(0).to_numpy() for batch in hashed.to_arrow_reader(HASH_ROWS)]
     except (duckdb.InvalidInputException, duckdb.ConversionException) as error:
         raise _malformed(report, spec, error) from None
-    codes = np.concatenate(chunks) if chunks else np.empty(0, np.uint64)
+    hashes = np.concatenate(chunks) if chunks else np.empty(0, np.uint64)
     del chunks  # 8 bytes a row, while numbering takes 20 more
-    ordinals = key_ordinals(codes)
-    del codes  # not held while the rows stream
+    ordinals = key_ordinals(hashes)
+    del hashes  # not held while the rows stream
     listed = ", ".join(
         f'{expression} as "{_quoted(name)}"'
         for name, expression in select.items()
