@@ -7,6 +7,7 @@ import os
 import resource
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -68,7 +69,36 @@ def duplicate_keys(path: Path, table: str, key: tuple[str, ...]) -> int:
 
 
 def peak_rss_mb() -> float:
+    """The process's peak RSS since it started or since the last `reset_peak_rss`."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def reset_peak_rss() -> None:
+    """Start a new peak, so that each phase of a run has its own (Linux: "5" to clear_refs
+    resets the high-water mark getrusage reads)."""
+    Path("/proc/self/clear_refs").write_text("5")
+
+
+def run_phases(pipeline: Any, source: Any) -> tuple[Any, dict[str, float], dict[str, float]]:
+    """dlt's extract, normalize and load of `source`, one after the other: the normalize
+    info, and each phase's seconds and peak RSS (MB)."""
+    seconds, rss, infos = {}, {}, {}
+    for phase, step in (
+        ("extract", lambda: pipeline.extract(source, loader_file_format="parquet")),
+        ("normalize", pipeline.normalize),
+        ("load", pipeline.load),
+    ):
+        reset_peak_rss()
+        started = time.perf_counter()
+        infos[phase] = step()
+        seconds[phase] = time.perf_counter() - started
+        rss[phase] = peak_rss_mb()
+    return infos["normalize"], seconds, rss
+
+
+def phases_line(rss: dict[str, float]) -> str:
+    """Each dlt step's peak RSS, as the benchmarks print it."""
+    return "peak RSS per dlt step: " + ", ".join(f"{k} {v:.0f} MB" for k, v in rss.items())
 
 
 def run_worker(script: Path, *args: str) -> dict[str, Any]:

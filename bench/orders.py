@@ -7,8 +7,9 @@ Two runs of the 2026-01-01 path over one frozen sandbox world:
 - at a time scale where the usage plan is the limit: API calls per operation and seller, calls
   per 1,000 orders, tokens per seller-hour, and the simulated extraction time divided by the
   usage-plan lower bound for that many pages (the ratio);
-- at a high time scale, where the client is the limit: wall time, orders/s, rows/s, peak RSS;
-  and the same at 1M orders, whose peak RSS must be no higher (memory does not grow with N).
+- at a high time scale, where the client is the limit: wall time, orders/s, rows/s, peak RSS
+  of each dlt step (extract, normalize, load, run one after the other); and the same at 1M
+  orders, whose peak RSS must be no higher (memory does not grow with N).
 Then the v0 path (one getOrderItems call per order) on a smaller world. The last line printed
 is one JSON object of every figure.
 """
@@ -27,7 +28,15 @@ import pendulum
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.harness import control, duplicate_keys, emit, peak_rss_mb, run_worker, sandbox_process
+from bench.harness import (
+    control,
+    duplicate_keys,
+    emit,
+    phases_line,
+    run_phases,
+    run_worker,
+    sandbox_process,
+)
 
 SELLER_SHARE = 0.85  # the NA and EU sellers hold 85% of the seeded orders
 PLANS = {  # (rate, burst) from the models: the lower bound for a given number of calls
@@ -64,10 +73,8 @@ def worker(url: str, version: str, workdir: str) -> None:
         orders_api_version=version,
         resources=["orders", "order_items"],  # the Orders API alone, no report backfill
     )
-    started = time.perf_counter()
-    pipeline.run(source, loader_file_format="parquet")
-    wall = time.perf_counter() - started
-    rows = pipeline.last_trace.last_normalize_info.row_counts
+    normalized, phases_s, phases_rss = run_phases(pipeline, source)
+    rows = normalized.row_counts
     with duckdb.connect(f"{workdir}/bench.duckdb", read_only=True) as connection:
         per_seller = dict(
             connection.execute(
@@ -77,15 +84,13 @@ def worker(url: str, version: str, workdir: str) -> None:
 
     emit(
         {
-            "wall_s": wall,
-            "steps_s": {
-                step.step: (step.finished_at - step.started_at).total_seconds()
-                for step in pipeline.last_trace.steps
-            },
+            "wall_s": sum(phases_s.values()),
+            "steps_s": phases_s,
             "orders": rows.get("orders", 0),
             "orders_per_seller": per_seller,
             "rows": sum(v for k, v in rows.items() if not k.startswith("_dlt")),
-            "peak_rss_mb": peak_rss_mb(),
+            "peak_rss_mb": max(phases_rss.values()),
+            "phases_rss_mb": phases_rss,
         }
     )
 
@@ -152,6 +157,7 @@ def measure(url: str, version: str, time_scale: float) -> dict[str, Any]:
         "orders_per_s": orders / result["wall_s"],
         "rows_per_s": result["rows"] / result["wall_s"],
         "peak_rss_mb": result["peak_rss_mb"],
+        "phases_rss_mb": result["phases_rss_mb"],
     }
 
 
@@ -183,6 +189,7 @@ def report(title: str, figures: dict[str, Any]) -> None:
         f"  wall {figures['wall_s']:.1f} s ({steps}); {figures['orders_per_s']:,.0f} orders/s, "
         f"{figures['rows_per_s']:,.0f} rows/s; peak RSS {figures['peak_rss_mb']:.0f} MB"
     )
+    print(f"  {phases_line(figures['phases_rss_mb'])}")
 
 
 def main() -> None:

@@ -38,6 +38,8 @@ from bench.harness import (
     duplicate_keys,
     emit,
     peak_rss_mb,
+    phases_line,
+    run_phases,
     run_worker,
     sandbox_process,
 )
@@ -123,23 +125,18 @@ def load_worker(url: str, workdir: str, regions: str, span_days: str) -> None:
         dataset_name="sp_api",
         pipelines_dir=f"{workdir}/pipelines",
     )
-    started = time.perf_counter()
-    pipeline.run(source, loader_file_format="parquet")
-    wall = time.perf_counter() - started
+    _, phases_s, phases_rss = run_phases(pipeline, source)
     if len(failures):
         raise RuntimeError("; ".join(str(f) for f in failures))
     with duckdb.connect(f"{workdir}/bench.duckdb", read_only=True) as connection:
         rows = connection.execute("select count(*) from sp_api.report_order_items").fetchone()[0]
     emit(
         {
-            "wall_s": wall,
+            "wall_s": sum(phases_s.values()),
             "rows": rows,
-            "steps_s": {
-                step.step: (step.finished_at - step.started_at).total_seconds()
-                for step in pipeline.last_trace.steps
-                if step.step != "run"
-            },
-            "peak_rss_mb": peak_rss_mb(),
+            "steps_s": phases_s,
+            "peak_rss_mb": max(phases_rss.values()),
+            "phases_rss_mb": phases_rss,
         }
     )
 
@@ -259,6 +256,7 @@ def big_report(rows: int) -> dict[str, Any]:
             "duckdb_load": ours["steps_s"]["load"],
         },
         "peak_rss_mb": ours["peak_rss_mb"],
+        "phases_rss_mb": ours["phases_rss_mb"],
     }
 
 
@@ -363,6 +361,7 @@ def main() -> None:
         f"{one['duckdb_read_csv_s']:.1f} s, {one['duckdb_rows_per_s']:,.0f} rows/s\n"
         f"  ratio {one['ratio_to_duckdb']:.2f} (target >= 0.8)"
     )
+    print(f"  {phases_line(one['phases_rss_mb'])}")
     print_stages(one)
     big = big_report(args.big_rows)
     print(
@@ -371,6 +370,7 @@ def main() -> None:
         f"peak RSS {big['peak_rss_mb']:.0f} MB (1M rows: {one['peak_rss_mb']:.0f} MB)\n"
         f"  DuckDB read_csv: {big['duckdb_read_csv_s']:.1f} s; ratio {big['ratio_to_duckdb']:.2f}"
     )
+    print(f"  {phases_line(big['phases_rss_mb'])}")
     print_stages(big)
     filled = backfill(args.backfill_orders, args.backfill_scale)
     print(f"\n== two-year backfill of {filled['orders']:,} orders ({filled['rows']:,} rows) ==")

@@ -39,6 +39,7 @@ log = logging.getLogger("sources.sp_api")
 READ_CHUNK = 1 << 20
 INFLATE_CHUNK = 4 << 20  # a decompression step never yields more than this at once
 BATCH_ROWS = 16_384
+HASH_ROWS = 1 << 20  # key codes fetched at once (8 MB)
 # Python's codec names; IANA's Windows-31J is cp932, and Shift_JIS labels are decoded as cp932,
 # its superset, since Japanese files routinely carry cp932-only characters
 CHARSET_ALIASES = {"windows-31j": "cp932", "shift_jis": "cp932", "shift-jis": "cp932"}
@@ -425,10 +426,16 @@ def _keyed(
         grouped = [select["row_hash"]]
     codes = ", ".join(grouped) or "0"
     try:
-        hashed = connection.sql(f"select hash({codes}) as code from {relation}").fetchnumpy()
+        hashed = connection.sql(f"select hash({codes}) as code from {relation}")
+        # in batches: every row's code at once is one block of DuckDB's memory (30 MB at 4M
+        # rows), more than its limit may have free
+        chunks = [batch.column(0).to_numpy() for batch in hashed.to_arrow_reader(HASH_ROWS)]
     except (duckdb.InvalidInputException, duckdb.ConversionException) as error:
         raise _malformed(report, spec, error) from None
-    ordinals = key_ordinals(hashed.pop("code"))
+    hashes = np.concatenate(chunks) if chunks else np.empty(0, np.uint64)
+    del chunks  # 8 bytes a row, while numbering takes 20 more
+    ordinals = key_ordinals(hashes)
+    del hashes  # not held while the rows stream
     listed = ", ".join(
         f'{expression} as "{_quoted(name)}"'
         for name, expression in select.items()

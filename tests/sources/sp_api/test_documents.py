@@ -172,6 +172,23 @@ def test_flat_files_keep_quotes_and_hashes_and_key_rows_by_ordinal(tmp_path) -> 
     assert "posted_date_time" in rows[0]  # documented, absent here: loaded as null
 
 
+def test_key_codes_fetched_in_batches_number_rows_across_them(tmp_path, monkeypatch) -> None:
+    """The codes come from DuckDB a batch at a time (bounded by its memory limit); a key's
+    rows in different batches are still counted in document order."""
+    monkeypatch.setattr(documents, "HASH_ROWS", 2)
+    text = "settlement-id\tamount\n" + "".join(f"{n % 2}\t{n}.00\n" for n in range(7))
+    rows = _parse(tmp_path, text, CATALOG[SETTLEMENTS])["settlement_lines"]
+    assert [(r["settlement_id"], r["key_ordinal"]) for r in rows] == [
+        ("0", 0),
+        ("1", 0),
+        ("0", 1),
+        ("1", 1),
+        ("0", 2),
+        ("1", 2),
+        ("0", 3),
+    ]
+
+
 def test_a_row_of_the_wrong_width_rejects_the_document(tmp_path) -> None:
     text = "seller-sku\tprice\nA\t1.00\nB\n"
     with pytest.raises(DocumentError, match="malformed tsv document") as caught:
