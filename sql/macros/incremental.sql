@@ -73,3 +73,21 @@
 {% macro incremental_build() -%}
     {{ return(flags.INTROSPECT and is_incremental()) }}
 {%- endmacro %}
+
+{# written `name as {{ inlined() }} (`: a CTE that `changed_partitions` reads and the build reads
+   again. DuckDB and PostgreSQL materialize a CTE read twice, computing it whole; inlined, each
+   read gets its filter (`loaded_at`, the changed partitions) pushed down to the scans #}
+{% macro inlined() -%}
+    {{ return(adapter.dispatch('inlined', 'amazon_elt')()) }}
+{%- endmacro %}
+
+{% macro default__inlined() -%}
+{%- endmacro %}
+
+{% macro duckdb__inlined() -%}
+    not materialized
+{%- endmacro %}
+
+{% macro postgres__inlined() -%}
+    not materialized
+{%- endmacro %}

@@ -104,7 +104,7 @@ aim_items as (
 
 ),
 
-unioned as (
+unioned as {{ inlined() }} (
 
     select * from sp_api_items
     union all
@@ -116,7 +116,7 @@ unioned as (
 
 ),
 
-orders as (
+orders as {{ inlined() }} (
 
     select seller_id, order_id, source_system, loaded_at from {{ ref('int_orders_unioned') }}
 
@@ -128,12 +128,19 @@ changed as (
     union
     {{ changed_partitions('orders', ['seller_id', 'order_id']) }}
 
+),
+
+winners as (
+
+    select * from orders
+    where {{ changed_only('orders', ['seller_id', 'order_id']) }}
+
 )
 
 select unioned.*
 from unioned
-inner join orders
-    on unioned.seller_id = orders.seller_id
-    and unioned.order_id = orders.order_id
-    and unioned.source_system = orders.source_system
+inner join winners
+    on unioned.seller_id = winners.seller_id
+    and unioned.order_id = winners.order_id
+    and unioned.source_system = winners.source_system
 where {{ changed_only('unioned', ['seller_id', 'order_id']) }}

@@ -100,7 +100,7 @@ aim_orders as (
 
 ),
 
-unioned as (
+unioned as {{ inlined() }} (
 
     select * from sp_api_orders
     union all

@@ -5,7 +5,7 @@
 
 with
 
-lines as (
+lines as {{ inlined() }} (
 
     select * from {{ ref('stg_sp_api__report_order_items') }}
 

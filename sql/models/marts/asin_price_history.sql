@@ -22,7 +22,7 @@ domains as (
 
 ),
 
-amzpecty as (
+amzpecty as {{ inlined() }} (
 
     select
         snapshots.rid as observation_id,
@@ -45,25 +45,25 @@ amzpecty as (
 
 ),
 
-prices as (
+prices as {{ inlined() }} (
 
     select * from {{ ref('stg_paapi__item_prices') }}
 
 ),
 
-listings_history as (
+listings_history as {{ inlined() }} (
 
     select * from {{ ref('listings_history') }}
 
 ),
 
-order_items as (
+order_items as {{ inlined() }} (
 
     select * from {{ ref('order_items') }}
 
 ),
 
-catalog_items as (
+catalog_items as {{ inlined() }} (
 
     select * from {{ ref('catalog') }}
 
@@ -157,7 +157,12 @@ ranked_order_prices as (
         ) as price_rank
 
     from order_items
-    where unit_price is not null and {{ changed_only('order_items', partition) }}
+    where unit_price is not null
+        -- only the prices a snapshot compares with (an agency's orders outnumber its snapshots)
+        and exists (
+            select 1 from located
+            where located.asin = order_items.asin and located.marketplace_id = order_items.marketplace_id
+        )
 
 ),
 

@@ -8,7 +8,7 @@
 
 with
 
-staged as (
+staged as {{ inlined() }} (
 
     select * from {{ ref('stg_sp_api__listings_items') }}
 

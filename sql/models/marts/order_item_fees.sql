@@ -5,7 +5,7 @@
 
 with
 
-fee_amounts as (
+fee_amounts as {{ inlined() }} (
 
     select * from {{ ref('stg_sp_api__financial_event_amounts') }}
     where is_fee and order_item_id is not null

@@ -55,7 +55,7 @@ charged as (
 
 ),
 
-movements as (
+movements as {{ inlined() }} (
 
     select * from sold
     union all
