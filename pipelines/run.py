@@ -216,7 +216,7 @@ def _names(choices: tuple[str, ...] | None = None):  # type: ignore[no-untyped-d
     def parse(text: str) -> list[str]:
         names = [n.strip() for n in text.split(",") if n.strip()]
         if not names:
-            raise argparse.ArgumentTypeError("names no one")
+            raise argparse.ArgumentTypeError("expects at least one name")
         unknown = sorted(set(names) - set(choices or names))
         if unknown:
             raise argparse.ArgumentTypeError(
