@@ -24,6 +24,8 @@ from pathlib import Path
 from typing import Any
 
 import dlt
+
+# imported once here: units' threads importing them at once race in dlt's lazy imports
 import dlt.common.libs.pandas
 import dlt.common.libs.pyarrow
 import pendulum
