@@ -139,9 +139,9 @@ def amzpecty_source(
 
     rows = store_rows(store, converse)
     return [
-        rows | amzpecty_requests,
+        rows | amzpecty_requests(),
         *(
-            (rows | snapshots).apply_hints(additional_table_hints=SNAPSHOT)
+            (rows | snapshots()).apply_hints(additional_table_hints=SNAPSHOT)
             for snapshots in (asin_snapshots, product_variations, asin_matches)
         ),
     ]

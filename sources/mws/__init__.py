@@ -110,9 +110,9 @@ def mws_source(
     window = OrdersWindow(_date(start_date, "sources.mws.start_date"), end, lag_seconds)  # type: ignore[arg-type]
     collector = failures if isinstance(failures, Failures) else None
     batches = order_batches(clients, window, archive_folder, collector)
-    resources = [batches | orders, batches | order_items]
+    resources = [batches | orders(), batches | order_items()]
     if include_pii:
-        resources.append(batches | order_buyers)
+        resources.append(batches | order_buyers())
     if reports:
         resources += [
             listings(clients, archive_folder, collector),

@@ -216,9 +216,9 @@ def sp_api_source(
     found: list[DltResource] = []
     if {"orders", "order_items"} & set(selected):
         pages = order_pages(clients, settings, failures)
-        found += [pages | orders, pages | order_items]
+        found += [pages | orders(), pages | order_items()]
         if include_pii:
-            found += [pages | order_buyers, pages | order_recipients]
+            found += [pages | order_buyers(), pages | order_recipients()]
     if specs:
         report_settings = ReportSettings(
             tuple(specs),
@@ -235,8 +235,8 @@ def sp_api_source(
         money = FinanceSettings(start, finances_lookback_days, finances_history_days)
         events = financial_event_pages(clients, money, failures)
         found += [
-            events | financial_events,
-            events | financial_event_amounts,
+            events | financial_events(),
+            events | financial_event_amounts(),
             financial_event_groups(clients, money, failures),
             financial_transactions(clients, money, failures),
         ]
@@ -246,7 +246,7 @@ def sp_api_source(
         snapshots = listing_snapshots(
             clients, ListingsSettings(tuple(listings_included_data)), failures
         )
-        found.append(snapshots | listings_items)
+        found.append(snapshots | listings_items())
         refresh = CatalogRefresh(
             clients,
             CatalogSettings(
