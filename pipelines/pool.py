@@ -1,13 +1,13 @@
-"""Runs units of work, at most `workers` at a time, each failing alone.
+"""Runs units of work, at most `workers` at work at a time, each failing alone.
 
 Threads, not processes: a unit mostly waits (on its sellers' usage plans, on reports being
 made), DuckDB and Arrow release the GIL for the heavy parts, and sixteen workers then cost one
-interpreter's memory instead of sixteen. Extraction and normalization run in parallel; loading
-does too where the warehouse allows (after a first unit per source has created its tables,
+interpreter's memory instead of sixteen. A unit asleep lends its worker's turn to another, so
+every started seller's waits overlap. Extraction and normalization run in parallel; loading
+does too where the warehouse allows (after a first load per source has created its tables,
 which concurrent first loads would race to create), and one at a time (the `writer` lock) into
 a warehouse with a single writer (DuckDB), which no unit holds open between its loads.
-Amzpecty's unit asks for the ASINs the others loaded, so it runs after them.
-"""
+Amzpecty's unit asks for the ASINs the others loaded, so it runs after them."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,41 @@ from sources.common.stats import ApiStats
 
 log = logging.getLogger("pipelines.run")
 LAST = frozenset({"amzpecty"})  # sources that read what the others loaded
+WAITING = 8  # units started per worker: the others sleep, on Amazon's usage plans and reports
+
+
+class Turn:
+    """A unit's turn among the pool's workers, lent out while the unit sleeps (on its usage
+    plans, on a report being made): workers bound the units at work, and the waits of every
+    seller the pool holds overlap. A unit's threads sleeping at once lend it once."""
+
+    def __init__(self, turns: threading.Semaphore) -> None:
+        self._turns = turns
+        self._lock = threading.Lock()
+        self._asleep = 0
+
+    def __enter__(self) -> Turn:
+        self._turns.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._turns.release()
+
+    @contextlib.contextmanager
+    def lent(self) -> Iterator[None]:
+        """Held while one of the unit's threads sleeps."""
+        with self._lock:
+            self._asleep += 1
+            if self._asleep == 1:
+                self._turns.release()
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._asleep -= 1
+                woke = self._asleep == 0
+            if woke:
+                self._turns.acquire()
 
 
 @dataclass
@@ -74,6 +110,8 @@ class Runner:
     _legacy: dict[str, migration.Legacy] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _stats: dict[str, ApiStats] = field(default_factory=dict)
+    _firsts: dict[str, threading.Lock] = field(default_factory=dict)
+    _loaded: set[str] = field(default_factory=set)  # sources a unit has loaded in this run
 
     @contextlib.contextmanager
     def writing(self) -> Iterator[None]:
@@ -118,18 +156,20 @@ class Runner:
                 )
             return self._legacy[unit.source]
 
-    def run(self, unit: Unit) -> list[str]:
-        """Settle, extract, normalize, load and purge `unit`, its line on the progress display;
-        the load ids it completed."""
+    def run(self, unit: Unit, turn: Turn | None = None) -> list[str]:
+        """Settle, extract, normalize, load and purge `unit`, its line on the progress display,
+        lending its `turn` while it sleeps; the load ids it completed."""
         stats = ApiStats(parent=self.stats(unit.source))
         failures = Failures(parent=self.context.failures)
         line = self.progress.source(unit.label, stats.calls)
         try:
             pipeline, loads = self.prepare(unit, line)
             if not self.purge_only:
-                clock = WaitingClock(self.context.clock)
+                clock = WaitingClock(
+                    self.context.clock, turn.lent if turn else contextlib.nullcontext
+                )
                 with self.source(unit, stats, failures, clock) as source:
-                    info = self._gated(pipeline).run(
+                    info = self._gated(pipeline, unit.source).run(
                         source, loader_file_format=self.warehouse.loader_file_format
                     )
                 loads += info.loads_ids
@@ -201,13 +241,26 @@ class Runner:
         with self.writing():
             retention.purge(pipeline, self.now(), retention.retention_days())
 
-    def _gated(self, pipeline: dlt.Pipeline) -> dlt.Pipeline:
+    @contextlib.contextmanager
+    def first_load(self, source: str) -> Iterator[None]:
+        """Held by a unit loading `source`'s dataset until one of its loads has completed:
+        that one creates the tables, which concurrent first loads would race to create."""
+        with self._lock:
+            gate = self._firsts.setdefault(source, threading.Lock())
+        if source in self._loaded:
+            yield
+            return
+        with gate:
+            yield
+            self._loaded.add(source)
+
+    def _gated(self, pipeline: dlt.Pipeline, source: str) -> dlt.Pipeline:
         """`pipeline`, its loads taking turns: dlt's `run` extracts and normalizes, then calls
         the pipeline's `load`, which waits here for the warehouse (one trace, as dlt keeps it)."""
         load = pipeline.load
 
         def gated(*args: Any, **kwargs: Any) -> Any:
-            with self.writing():
+            with self.writing(), self.first_load(source):
                 return load(*args, **kwargs)
 
         pipeline.load = gated  # type: ignore[method-assign]
@@ -215,7 +268,8 @@ class Runner:
 
 
 def run_units(units: Sequence[Unit], runner: Runner, workers: int) -> list[Outcome]:
-    """Every unit's outcome, in `units`' order; one worker runs them in this thread."""
+    """Every unit's outcome, in `units`' order: at most `workers` at work at once, and up to
+    `WAITING` times as many started (the others asleep); one worker runs them in this thread."""
     outcomes = {}
     for batch in (
         [u for u in units if u.source not in LAST],
@@ -224,22 +278,24 @@ def run_units(units: Sequence[Unit], runner: Runner, workers: int) -> list[Outco
         if workers <= 1 or len(batch) <= 1:
             outcomes.update((id(u), _attempt(runner, u)) for u in batch)
             continue
-        if not runner.warehouse.single_writer:  # loads in parallel: one first, creating tables
-            firsts = list({u.source: u for u in reversed(batch)}.values())
-            outcomes.update((id(u), _attempt(runner, u)) for u in firsts)
-            batch = [u for u in batch if id(u) not in outcomes]
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="unit") as pool:
+        turns = threading.Semaphore(workers)
+        threads = min(len(batch), workers * WAITING)
+        with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="unit") as pool:
             for unit, outcome in zip(
-                batch, pool.map(lambda u: _attempt(runner, u), batch), strict=True
+                batch,
+                pool.map(partial(_attempt, runner), batch, [Turn(turns) for _ in batch]),
+                strict=True,
             ):
                 outcomes[id(unit)] = outcome
     return [outcomes[id(u)] for u in units]
 
 
-def _attempt(runner: Runner, unit: Unit) -> Outcome:
-    """`unit`'s run; an error stops only this unit (an interruption stops the run)."""
+def _attempt(runner: Runner, unit: Unit, turn: Turn | None = None) -> Outcome:
+    """`unit`'s run, at work only in its `turn`; an error stops only this unit (an
+    interruption stops the run)."""
     try:
-        return Outcome(unit, runner.run(unit))
+        with turn or contextlib.nullcontext():
+            return Outcome(unit, runner.run(unit, turn))
     except Exception as error:  # the unit fails alone; run.py reports it
         if interruption(error) is not None:
             raise  # Ctrl-C (dlt wraps it in its step's error) stops the run

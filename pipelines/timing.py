@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
 import pendulum
@@ -19,8 +19,13 @@ class WaitingClock:
     """A source's clock whose sleeps are added up: pacing and polling waits, summed over the
     source's threads (they overlap, so the sum may pass the wall time they took)."""
 
-    def __init__(self, inner: Clock) -> None:
+    def __init__(
+        self,
+        inner: Clock,
+        asleep: Callable[[], AbstractContextManager[object]] = nullcontext,
+    ) -> None:
         self._inner = inner
+        self._asleep = asleep  # held while sleeping: a pool's unit lends its turn
         self._lock = threading.Lock()
         self.slept = 0.0
 
@@ -31,10 +36,13 @@ class WaitingClock:
         return self._inner.now()
 
     def sleep(self, seconds: float) -> None:
-        if seconds > 0:
-            with self._lock:
-                self.slept += seconds
-        self._inner.sleep(seconds)
+        if seconds <= 0:
+            self._inner.sleep(seconds)
+            return
+        with self._lock:
+            self.slept += seconds
+        with self._asleep():
+            self._inner.sleep(seconds)
 
 
 class Timings:
