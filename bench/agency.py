@@ -176,6 +176,9 @@ def measure(url: str, warehouse: str, workers: int, time_scale: float) -> dict[s
         "tokens_allowed": sum(s["tokens_allowed"] for s in sellers.values()),
         "polls": sum(s["polls"] for s in sellers.values()),
         "throttled": calls["throttled"],
+        "throttled_by_operation": {
+            k: v["throttled"] for k, v in calls["operations"].items() if v["throttled"]
+        },
         "orders_api": sum(s["orders_api"] for s in sellers.values()),
         "report_rows": result["report_rows"],
         "duplicate_order_keys": result["duplicate_order_keys"],
@@ -192,7 +195,7 @@ def report(figures: dict[str, Any]) -> None:
         f"(ratio {figures['ratio_to_slowest_seller']:.2f}; to the pool's bound "
         f"{figures['ratio_to_pool_bound']:.2f}); calls {figures['calls']:,} / minimum "
         f"{figures['minimum_calls']:,}, tokens {figures['tokens']} / {figures['tokens_allowed']}, "
-        f"polls {figures['polls']:,}, throttled {figures['throttled']}; orders "
+        f"polls {figures['polls']:,}, throttled {figures['throttled']} {figures['throttled_by_operation'] or ''}; orders "
         f"{figures['orders_api']:,} + report rows {figures['report_rows']:,}; peak RSS "
         f"{figures['peak_rss_mb']:.0f} MB; errors {len(figures['errors'])}",
         flush=True,
