@@ -20,7 +20,6 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +29,7 @@ import dlt
 import dlt.common.libs.pandas
 import dlt.common.libs.pyarrow
 import pendulum
+from dlt.common.runtime import signals
 from dlt.common.runtime.collector import Collector
 
 from pipelines import migration, naming, recovery, retention
@@ -280,13 +280,19 @@ def run_units(units: Sequence[Unit], runner: Runner, workers: int) -> list[Outco
             continue
         turns = threading.Semaphore(workers)
         threads = min(len(batch), workers * WAITING)
-        with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="unit") as pool:
-            for unit, outcome in zip(
-                batch,
-                pool.map(partial(_attempt, runner), batch, [Turn(turns) for _ in batch]),
-                strict=True,
-            ):
-                outcomes[id(unit)] = outcome
+        # Ctrl-C reaches this thread only: dlt's flag tells the units' extracts and loads
+        with (
+            signals.intercepted_signals(),
+            ThreadPoolExecutor(max_workers=threads, thread_name_prefix="unit") as pool,
+        ):
+            futures = [pool.submit(_attempt, runner, u, Turn(turns)) for u in batch]
+            try:
+                for unit, future in zip(batch, futures, strict=True):
+                    outcomes[id(unit)] = future.result()
+            except BaseException:
+                for future in futures:
+                    future.cancel()  # units not started never start
+                raise
     return [outcomes[id(u)] for u in units]
 
 
@@ -295,6 +301,7 @@ def _attempt(runner: Runner, unit: Unit, turn: Turn | None = None) -> Outcome:
     interruption stops the run)."""
     try:
         with turn or contextlib.nullcontext():
+            signals.raise_if_signalled()  # a unit that got its turn after Ctrl-C never starts
             return Outcome(unit, runner.run(unit, turn))
     except Exception as error:  # the unit fails alone; run.py reports it
         if interruption(error) is not None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import gc
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -22,17 +23,36 @@ M_ARENA_MAX = -8  # glibc mallopt parameter
 MALLOC_ARENAS = 2
 
 
+class _Relaxed:
+    """The collector's settings are the process's: runs in threads (sellers' units) relax them
+    while the first is in, and the last one out restores them."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.runs = 0
+        self.previous = gc.get_threshold()
+
+
+_RELAXED = _Relaxed()
+
+
 @contextmanager
 def relaxed_gc() -> Iterator[None]:
     """Collect cycles rarely while a bulk extraction runs; restore the settings after."""
-    previous = gc.get_threshold()
-    gc.freeze()  # objects alive now (modules, config) are never scanned again
-    gc.set_threshold(*BULK_THRESHOLDS)
+    with _RELAXED.lock:
+        _RELAXED.runs += 1
+        if _RELAXED.runs == 1:
+            _RELAXED.previous = gc.get_threshold()
+            gc.freeze()  # objects alive now (modules, config) are never scanned again
+            gc.set_threshold(*BULK_THRESHOLDS)
     try:
         yield
     finally:
-        gc.set_threshold(*previous)
-        gc.unfreeze()
+        with _RELAXED.lock:
+            _RELAXED.runs -= 1
+            if not _RELAXED.runs:
+                gc.set_threshold(*_RELAXED.previous)
+                gc.unfreeze()
 
 
 def prefer_system_allocator() -> None:

@@ -11,8 +11,11 @@ retry policy) before the report fails.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import logging
 import re
+import tempfile
+import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from email.message import Message
@@ -248,8 +251,8 @@ def merge_key(table: TableSpec) -> tuple[str, ...] | None:
 
 
 def database(memory_limit: str, workdir: Path) -> duckdb.DuckDBPyConnection:
-    """The DuckDB that parses a run's documents, one cursor each: its memory limit holds for
-    all of them together, and it spills to `workdir` beyond it."""
+    """A DuckDB that parses documents, one cursor each: its memory limit holds for all of them
+    together, and it spills to `workdir` beyond it."""
     config = {
         "memory_limit": memory_limit,
         "temp_directory": str(workdir),
@@ -258,6 +261,39 @@ def database(memory_limit: str, workdir: Path) -> duckdb.DuckDBPyConnection:
     connection = duckdb.connect(config=config)
     connection.execute("set enable_progress_bar = false")
     return connection
+
+
+class SharedDatabase:
+    """One parsing DuckDB for the whole process, open while any run uses it: sellers' runs in
+    threads then share its memory limit (the first user's) and its threads, where a database
+    each would cost a buffer pool each."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._users = 0
+        self._folder: tempfile.TemporaryDirectory[str] | None = None
+        self._connection: duckdb.DuckDBPyConnection | None = None
+
+    @contextlib.contextmanager
+    def use(self, memory_limit: str) -> Iterator[duckdb.DuckDBPyConnection]:
+        with self._lock:
+            if self._connection is None:
+                self._folder = tempfile.TemporaryDirectory(prefix="amazon-elt-reports-")
+                self._connection = database(memory_limit, Path(self._folder.name))
+            self._users += 1
+            connection = self._connection
+        try:
+            yield connection
+        finally:
+            with self._lock:
+                self._users -= 1
+                if not self._users and self._folder is not None:
+                    connection.close()
+                    self._folder.cleanup()
+                    self._connection = self._folder = None
+
+
+SHARED = SharedDatabase()
 
 
 def parse(
