@@ -116,9 +116,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--workers",
         type=_positive(int),
-        default=1,
-        help="sellers (units of work) loaded at a time (default 1); into DuckDB their loads "
-        "take turns",
+        default=4,
+        help="sellers (units of work) at work at a time (default 4; a seller waiting on "
+        "Amazon lets another work); into DuckDB their loads take turns",
     )
     parser.add_argument(
         "--start-date", type=_start_date, help="first run starts here (ISO 8601 date)"
