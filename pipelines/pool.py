@@ -269,13 +269,14 @@ class Runner:
 
 def run_units(units: Sequence[Unit], runner: Runner, workers: int) -> list[Outcome]:
     """Every unit's outcome, in `units`' order: at most `workers` at work at once, and up to
-    `WAITING` times as many started (the others asleep); a lone unit runs in this thread."""
+    `WAITING` times as many started (the others asleep); one worker runs them one after
+    another in this thread."""
     outcomes = {}
     for batch in (
         [u for u in units if u.source not in LAST],
         [u for u in units if u.source in LAST],
     ):
-        if len(batch) <= 1:
+        if workers <= 1 or len(batch) <= 1:
             outcomes.update((id(u), _attempt(runner, u)) for u in batch)
             continue
         turns = threading.Semaphore(workers)

@@ -56,8 +56,9 @@ def start(
     **env: str,
 ) -> subprocess.Popen[str]:
     """run.py of orders in the background; with `point`, it stops dead there (killpoint.py,
-    load jobs one at a time so that the point is the same step on every machine)."""
-    command = run_py_command(workdir, *target(server), *extra, name=name)
+    sellers and load jobs one at a time so that the point is the same step on every machine)."""
+    serial = ("--workers", "1") if point is not None else ()
+    command = run_py_command(workdir, *target(server), *serial, *extra, name=name)
     variables = environment(**{**ORDERS, **env})
     if point is not None:
         command = [sys.executable, str(ROOT / "tests/battery/killpoint.py"), point, *command[2:]]
