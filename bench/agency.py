@@ -195,7 +195,8 @@ def report(figures: dict[str, Any]) -> None:
         f"(ratio {figures['ratio_to_slowest_seller']:.2f}; to the pool's bound "
         f"{figures['ratio_to_pool_bound']:.2f}); calls {figures['calls']:,} / minimum "
         f"{figures['minimum_calls']:,}, tokens {figures['tokens']} / {figures['tokens_allowed']}, "
-        f"polls {figures['polls']:,}, throttled {figures['throttled']} {figures['throttled_by_operation'] or ''}; orders "
+        f"polls {figures['polls']:,}, throttled {figures['throttled']}"
+        f"{' ' + str(figures['throttled_by_operation']) if figures['throttled'] else ''}; orders "
         f"{figures['orders_api']:,} + report rows {figures['report_rows']:,}; peak RSS "
         f"{figures['peak_rss_mb']:.0f} MB; errors {len(figures['errors'])}",
         flush=True,
