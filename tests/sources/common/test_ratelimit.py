@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from sources.common.ratelimit import SLACK_SECONDS, Pacer, TokenBucket
+from sources.common.ratelimit import SLACK, Pacer, TokenBucket
 from tests.fakes import FakeClock
 
 
@@ -15,21 +15,21 @@ def test_burst_is_free_then_requests_are_spaced_by_the_rate(fake_clock: FakeCloc
     waits = [bucket.acquire() for _ in range(6)]
     assert waits[:3] == [0, 0, 0]
     # the slack is taken once: later slots keep the rate
-    assert waits[3:] == pytest.approx([2.0 + SLACK_SECONDS, 2.0, 2.0])
+    assert waits[3:] == pytest.approx([2.0 + SLACK / 0.5, 2.0, 2.0])
 
 
 def test_idle_time_refills_up_to_the_burst(fake_clock: FakeClock) -> None:
     bucket = TokenBucket(rate=1.0, burst=2, clock=fake_clock)
     bucket.acquire(), bucket.acquire()
     fake_clock.advance(100)
-    assert [bucket.acquire() for _ in range(3)] == pytest.approx([0, 0, 1.0 + SLACK_SECONDS])
+    assert [bucket.acquire() for _ in range(3)] == pytest.approx([0, 0, 1.0 + SLACK])
 
 
 def test_server_rate_replaces_the_plan_rate(fake_clock: FakeClock) -> None:
     bucket = TokenBucket(rate=0.0056, burst=1, clock=fake_clock)
     bucket.acquire()
     bucket.set_rate(20.16)  # the sandbox at 3600x reports the scaled rate
-    assert bucket.acquire() == pytest.approx(1 / 20.16 + SLACK_SECONDS)
+    assert bucket.acquire() == pytest.approx((1 + SLACK) / 20.16)
     bucket.set_rate(0)  # nonsense from a server is ignored
     assert bucket.rate == pytest.approx(20.16)
 
@@ -37,7 +37,7 @@ def test_server_rate_replaces_the_plan_rate(fake_clock: FakeClock) -> None:
 def test_drain_after_a_throttle_waits_one_slot(fake_clock: FakeClock) -> None:
     bucket = TokenBucket(rate=2.0, burst=5, clock=fake_clock)
     bucket.drain()
-    assert bucket.acquire() == pytest.approx(0.5 + SLACK_SECONDS)
+    assert bucket.acquire() == pytest.approx((1 + SLACK) / 2.0)
 
 
 def test_threads_sharing_a_bucket_get_distinct_slots() -> None:
