@@ -428,10 +428,11 @@ def report_documents(
     """Rows of every configured report type for every account, accounts in parallel."""
     state: dict[str, Any] = dlt.current.resource_state().setdefault("jobs", {})
     splits: dict[str, str] = dlt.current.source_state().setdefault(SPLITS_STATE, {})
+    # relaxed_gc hands freed memory back as it ends: after the parser's database is closed
     with (
+        relaxed_gc(),
         tempfile.TemporaryDirectory(prefix="amazon-elt-reports-") as workdir,
         documents.database(settings.memory_limit, Path(workdir)) as database,
-        relaxed_gc(),
     ):
         parsing = Parsing(database, threading.BoundedSemaphore(settings.parses))
         producers = [
