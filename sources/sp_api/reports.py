@@ -71,7 +71,7 @@ class ReportSettings:
     fatal_retries: int = 2
     timeout_seconds: float = 7200.0  # polling a run gives a report, at Amazon's pace
     max_document_bytes: int = 8 << 30
-    memory_limit: str = "128MB"  # DuckDB's, for all the documents being parsed
+    memory_limit: str = "64MB"  # DuckDB's, for all the documents being parsed
     workers: int = 64  # reports in flight per account, at most
     parses: int = 2  # documents parsed at once
 
