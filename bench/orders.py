@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
+import resource
 import sys
 import tempfile
 import time
@@ -73,7 +75,9 @@ def worker(url: str, version: str, workdir: str) -> None:
         orders_api_version=version,
         resources=["orders", "order_items"],  # the Orders API alone, no report backfill
     )
+    before = resource.getrusage(resource.RUSAGE_SELF)
     normalized, phases_s, phases_rss, phases_start = run_phases(pipeline, source)
+    after = resource.getrusage(resource.RUSAGE_SELF)
     rows = normalized.row_counts
     with duckdb.connect(f"{workdir}/bench.duckdb", read_only=True) as connection:
         per_seller = dict(
@@ -85,6 +89,8 @@ def worker(url: str, version: str, workdir: str) -> None:
     emit(
         {
             "wall_s": sum(phases_s.values()),
+            # the steps' CPU seconds, which a busy machine does not inflate as it does wall time
+            "cpu_s": after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime,
             "steps_s": phases_s,
             "orders": rows.get("orders", 0),
             "orders_per_seller": per_seller,
@@ -156,6 +162,7 @@ def measure(url: str, version: str, time_scale: float) -> dict[str, Any]:
         "wall_s": result["wall_s"],
         "steps_s": result["steps_s"],
         "orders_per_s": orders / result["wall_s"],
+        "orders_per_cpu_s": orders / result["cpu_s"],
         "rows_per_s": result["rows"] / result["wall_s"],
         "peak_rss_mb": result["peak_rss_mb"],
         "phases_rss_mb": result["phases_rss_mb"],
@@ -190,6 +197,10 @@ def report(title: str, figures: dict[str, Any]) -> None:
     print(
         f"  wall {figures['wall_s']:.1f} s ({steps}); {figures['orders_per_s']:,.0f} orders/s, "
         f"{figures['rows_per_s']:,.0f} rows/s; peak RSS {figures['peak_rss_mb']:.0f} MB"
+    )
+    print(
+        f"  the measured process's CPU: {figures['orders_per_cpu_s']:,.0f} orders per CPU-second"
+        f" (load average {os.getloadavg()[0]:.1f})"
     )
     print(f"  {phases_line(figures['phases_rss_mb'], figures['phases_start_rss_mb'])}")
 
