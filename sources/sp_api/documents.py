@@ -257,6 +257,9 @@ def database(memory_limit: str, workdir: Path) -> duckdb.DuckDBPyConnection:
         "memory_limit": memory_limit,
         "temp_directory": str(workdir),
         "preserve_insertion_order": True,  # rows come out in document order
+        # a thread's CSV buffers and scan states each weigh on the run's peak memory (measured
+        # on a 1M-row report: 40 MB lower with one), and dlt's writes already take the other core
+        "threads": 1,
     }
     connection = duckdb.connect(config=config)
     connection.execute("set enable_progress_bar = false")
