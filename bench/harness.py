@@ -73,32 +73,43 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def rss_mb() -> float:
+    """The process's resident memory now (Linux)."""
+    status = Path("/proc/self/status").read_text()
+    return int(status.split("VmRSS:")[1].split()[0]) / 1024
+
+
 def reset_peak_rss() -> None:
     """Start a new peak, so that each phase of a run has its own (Linux: "5" to clear_refs
     resets the high-water mark getrusage reads)."""
     Path("/proc/self/clear_refs").write_text("5")
 
 
-def run_phases(pipeline: Any, source: Any) -> tuple[Any, dict[str, float], dict[str, float]]:
+def run_phases(
+    pipeline: Any, source: Any
+) -> tuple[Any, dict[str, float], dict[str, float], dict[str, float]]:
     """dlt's extract, normalize and load of `source`, one after the other: the normalize
-    info, and each phase's seconds and peak RSS (MB)."""
-    seconds, rss, infos = {}, {}, {}
+    info, and each phase's seconds, peak RSS and RSS at its start (MB): what a phase adds to
+    the process it starts in."""
+    seconds, peaks, starts, infos = {}, {}, {}, {}
     for phase, step in (
         ("extract", lambda: pipeline.extract(source, loader_file_format="parquet")),
         ("normalize", pipeline.normalize),
         ("load", pipeline.load),
     ):
+        starts[phase] = rss_mb()
         reset_peak_rss()
         started = time.perf_counter()
         infos[phase] = step()
         seconds[phase] = time.perf_counter() - started
-        rss[phase] = peak_rss_mb()
-    return infos["normalize"], seconds, rss
+        peaks[phase] = peak_rss_mb()
+    return infos["normalize"], seconds, peaks, starts
 
 
-def phases_line(rss: dict[str, float]) -> str:
-    """Each dlt step's peak RSS, as the benchmarks print it."""
-    return "peak RSS per dlt step: " + ", ".join(f"{k} {v:.0f} MB" for k, v in rss.items())
+def phases_line(peaks: dict[str, float], starts: dict[str, float]) -> str:
+    """Each dlt step's peak RSS and the RSS it started from, as the benchmarks print them."""
+    steps = (f"{k} {v:.0f} MB (from {starts[k]:.0f})" for k, v in peaks.items())
+    return "peak RSS per dlt step: " + ", ".join(steps)
 
 
 def run_worker(script: Path, *args: str) -> dict[str, Any]:

@@ -125,7 +125,7 @@ def load_worker(url: str, workdir: str, regions: str, span_days: str) -> None:
         dataset_name="sp_api",
         pipelines_dir=f"{workdir}/pipelines",
     )
-    _, phases_s, phases_rss = run_phases(pipeline, source)
+    _, phases_s, phases_rss, phases_start = run_phases(pipeline, source)
     if len(failures):
         raise RuntimeError("; ".join(str(f) for f in failures))
     with duckdb.connect(f"{workdir}/bench.duckdb", read_only=True) as connection:
@@ -137,6 +137,7 @@ def load_worker(url: str, workdir: str, regions: str, span_days: str) -> None:
             "steps_s": phases_s,
             "peak_rss_mb": max(phases_rss.values()),
             "phases_rss_mb": phases_rss,
+            "phases_start_rss_mb": phases_start,
         }
     )
 
@@ -257,6 +258,7 @@ def big_report(rows: int) -> dict[str, Any]:
         },
         "peak_rss_mb": ours["peak_rss_mb"],
         "phases_rss_mb": ours["phases_rss_mb"],
+        "phases_start_rss_mb": ours["phases_start_rss_mb"],
     }
 
 
@@ -361,7 +363,7 @@ def main() -> None:
         f"{one['duckdb_read_csv_s']:.1f} s, {one['duckdb_rows_per_s']:,.0f} rows/s\n"
         f"  ratio {one['ratio_to_duckdb']:.2f} (target >= 0.8)"
     )
-    print(f"  {phases_line(one['phases_rss_mb'])}")
+    print(f"  {phases_line(one['phases_rss_mb'], one['phases_start_rss_mb'])}")
     print_stages(one)
     big = big_report(args.big_rows)
     print(
@@ -370,7 +372,7 @@ def main() -> None:
         f"peak RSS {big['peak_rss_mb']:.0f} MB (1M rows: {one['peak_rss_mb']:.0f} MB)\n"
         f"  DuckDB read_csv: {big['duckdb_read_csv_s']:.1f} s; ratio {big['ratio_to_duckdb']:.2f}"
     )
-    print(f"  {phases_line(big['phases_rss_mb'])}")
+    print(f"  {phases_line(big['phases_rss_mb'], big['phases_start_rss_mb'])}")
     print_stages(big)
     filled = backfill(args.backfill_orders, args.backfill_scale)
     print(f"\n== two-year backfill of {filled['orders']:,} orders ({filled['rows']:,} rows) ==")

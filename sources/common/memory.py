@@ -21,6 +21,8 @@ import pyarrow as pa
 BULK_THRESHOLDS = (10_000, 10, 10)
 M_ARENA_MAX = -8  # glibc mallopt parameter
 MALLOC_ARENAS = 2
+_LIBC_NAME = ctypes.util.find_library("c")
+_LIBC = ctypes.CDLL(_LIBC_NAME) if _LIBC_NAME else None  # glibc's malloc, for its settings
 
 
 class _Relaxed:
@@ -53,6 +55,16 @@ def relaxed_gc() -> Iterator[None]:
             if not _RELAXED.runs:
                 gc.set_threshold(*_RELAXED.previous)
                 gc.unfreeze()
+        release_memory()
+
+
+def release_memory() -> None:
+    """Hand the memory a bulk extraction freed back to the system, so that dlt's normalize and
+    load, which run next in the same process, start from the baseline (measured: a 100k-order
+    extract left 17 MB of free heap resident)."""
+    gc.collect()
+    if _LIBC is not None:
+        _LIBC.malloc_trim(0)
 
 
 def prefer_system_allocator() -> None:
@@ -63,6 +75,5 @@ def prefer_system_allocator() -> None:
     malloc's arenas are capped too: each of the many threads that fetch reports would
     otherwise keep an arena of freed memory (measured: a 1M-row report peaked 40 MB lower)."""
     pa.set_memory_pool(pa.system_memory_pool())
-    libc = ctypes.util.find_library("c")
-    if libc:
-        ctypes.CDLL(libc).mallopt(M_ARENA_MAX, MALLOC_ARENAS)
+    if _LIBC is not None:
+        _LIBC.mallopt(M_ARENA_MAX, MALLOC_ARENAS)

@@ -92,7 +92,7 @@ def sp_api_source(
     report_fatal_retries: int = 2,
     report_timeout_minutes: float = 120.0,
     max_document_bytes: int = 8 << 30,
-    report_memory_limit: str = "128MB",
+    report_memory_limit: str = "64MB",
     max_attempts: int = 8,
     retry_backoff_seconds: float = 1.0,
     request_timeout_seconds: float = 120.0,

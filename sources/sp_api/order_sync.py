@@ -96,35 +96,54 @@ def search_orders(
 
 
 def batched(account: Account, operation: str, pages: Iterator[list[dict[str, Any]]]):
-    """Group pages into batches of ~2,000 orders (dlt handles few large tables faster)."""
-    batch: list[dict[str, Any]] = []
-    total, first = 0, 1
+    """Group pages into batches of ~2,000 orders (dlt handles few large tables faster); each
+    page becomes Arrow as it arrives, so no page's dicts outlive it (they set the process's
+    peak memory, which Python keeps after they are freed)."""
+    parts: list[pa.Table] = []
+    count, total, first = 0, 0, 1
     for number, page in enumerate(pages, start=1):
-        batch.extend(page)
-        if len(batch) >= ORDERS_BATCH_ORDERS:
-            total += len(batch)
+        if page:
+            parts.append(_arrow(account, operation, page, (first, number)))
+            count += len(page)
+        if count >= ORDERS_BATCH_ORDERS:
+            total += count
             log.info("orders [%s]: %s orders so far", account.name, f"{total:,}")
-            yield _batch(account, operation, batch, (first, number))
-            batch, first = [], number + 1
-    if batch:
-        total += len(batch)
-        yield _batch(account, operation, batch, (first, number))
+            yield _batch(account, operation, parts, (first, number))
+            parts, count, first = [], 0, number + 1
+    if parts:
+        total += count
+        yield _batch(account, operation, parts, (first, number))
     log.info("orders [%s]: %s orders", account.name, f"{total:,}")
 
 
-def _batch(
+def _arrow(
     account: Account, operation: str, orders: list[dict[str, Any]], pages: tuple[int, int]
-) -> OrderBatch:
-    """The orders as Arrow; orders whose fields do not form one table (a field a number in
-    one order and text in another) fail, naming their pages."""
+) -> pa.Table:
+    """One page's orders as a table of their top-level fields."""
     try:
-        rows = struct_array(orders)
+        return pa.Table.from_struct_array(struct_array(orders))
     except pa.ArrowException as error:
-        failed = MalformedResponseError(
-            f"{operation}: the orders of pages {pages[0]} to {pages[1]} do not form a table "
-            f"({error})",
-            operation=operation,
-        )
-        failed.account = account.name
-        raise failed from None
-    return OrderBatch(account, API_NAMES[operation], rows)
+        raise _not_a_table(account, operation, pages, error) from None
+
+
+def _batch(
+    account: Account, operation: str, parts: list[pa.Table], pages: tuple[int, int]
+) -> OrderBatch:
+    """The pages' orders as one struct per order; orders whose fields do not form one table (a
+    field a number in one order and text in another) fail, naming their pages."""
+    try:
+        table = pa.concat_tables(parts, promote_options="permissive").combine_chunks()
+    except pa.ArrowException as error:
+        raise _not_a_table(account, operation, pages, error) from None
+    return OrderBatch(account, API_NAMES[operation], table.to_struct_array().combine_chunks())
+
+
+def _not_a_table(
+    account: Account, operation: str, pages: tuple[int, int], error: Exception
+) -> MalformedResponseError:
+    failed = MalformedResponseError(
+        f"{operation}: the orders of pages {pages[0]} to {pages[1]} do not form a table ({error})",
+        operation=operation,
+    )
+    failed.account = account.name
+    return failed

@@ -6,7 +6,7 @@ switching `orders_api_version` never changes a table or duplicates a row.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import partial
 
 import dlt
@@ -14,6 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from sources.common.arrow import flat_table
+from sources.common.concurrency import interleave
 from sources.common.failures import Failures
 from sources.common.memory import relaxed_gc
 from sources.sp_api.client import SpApiClient
@@ -41,9 +42,17 @@ def order_pages(
         yield from per_account(
             "orders",
             clients,
-            partial(fetch, settings=settings, state=state, splits=splits),
+            partial(_ahead, partial(fetch, settings=settings, state=state, splits=splits)),
             failures,
         )
+
+
+def _ahead(
+    fetch: Callable[[SpApiClient], Iterator[OrderBatch]], client: SpApiClient
+) -> Iterator[OrderBatch]:
+    """The account's batches, the next one fetched in a thread while dlt writes this one (a
+    page that fails stops the fetching before the next page is asked for)."""
+    return interleave([partial(fetch, client)], workers=1, buffer=1)
 
 
 def _field(orders: pa.StructArray, *path: str) -> pa.Array:

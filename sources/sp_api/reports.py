@@ -71,7 +71,7 @@ class ReportSettings:
     fatal_retries: int = 2
     timeout_seconds: float = 7200.0  # polling a run gives a report, at Amazon's pace
     max_document_bytes: int = 8 << 30
-    memory_limit: str = "128MB"  # DuckDB's, for all the documents being parsed
+    memory_limit: str = "64MB"  # DuckDB's, for all the documents being parsed
     workers: int = 64  # reports in flight per account, at most
     parses: int = 2  # documents parsed at once
 
@@ -428,7 +428,8 @@ def report_documents(
     """Rows of every configured report type for every account, accounts in parallel."""
     state: dict[str, Any] = dlt.current.resource_state().setdefault("jobs", {})
     splits: dict[str, str] = dlt.current.source_state().setdefault(SPLITS_STATE, {})
-    with documents.SHARED.use(settings.memory_limit) as database, relaxed_gc():
+    # relaxed_gc hands freed memory back as it ends: after the parser's database is let go
+    with relaxed_gc(), documents.SHARED.use(settings.memory_limit) as database:
         parsing = Parsing(database, threading.BoundedSemaphore(settings.parses))
         producers = [
             partial(

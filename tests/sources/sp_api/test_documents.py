@@ -280,3 +280,13 @@ def test_key_ordinals_count_earlier_rows_of_each_key_in_document_order() -> None
     naive = [list(codes[:n]).count(code) for n, code in enumerate(codes)]
     assert documents.key_ordinals(codes).tolist() == naive == [0, 0, 1, 2, 0, 1, 3]
     assert documents.key_ordinals(np.array([], dtype=np.uint64)).tolist() == []
+
+
+def test_key_ordinals_match_a_count_of_earlier_rows_on_many_keys() -> None:
+    codes = np.random.default_rng(7).integers(0, 50, 5_000).astype(np.uint64)
+    seen: dict[int, int] = {}
+    naive = []
+    for code in codes.tolist():
+        naive.append(seen.get(code, 0))
+        seen[code] = seen.get(code, 0) + 1
+    assert documents.key_ordinals(codes.copy()).tolist() == naive
