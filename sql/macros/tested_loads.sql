@@ -65,9 +65,10 @@
     {%- endif -%}
 {%- endmacro %}
 
-{# the literal a test compares loaded_at with, or none: test every row #}
+{# the literal a test compares loaded_at with, or none: test every row (also offline, in
+   `dbt compile --no-introspect`) #}
 {% macro tested_since() -%}
-    {%- if not execute or flags.FULL_REFRESH -%}{{ return(none) }}{%- endif -%}
+    {%- if not execute or not flags.INTROSPECT or flags.FULL_REFRESH -%}{{ return(none) }}{%- endif -%}
     {%- set relation = tested_loads_relation() -%}
     {%- if adapter.get_relation(relation.database, relation.schema, relation.identifier) is none -%}
         {{ return(none) }}
