@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -114,6 +115,7 @@ class Build:
     import_s: float  # importing dbt (run.py imports it for its build)
     parse_s: float  # dbt's invocation up to running nodes: flags, profile, (partial) parse, cache
     nodes_s: float  # running the nodes (hooks included), writing artifacts, closing DuckDB
+    cpu_s: float  # its CPU seconds, every thread: steadier than wall time on a busy machine
     kinds: dict[str, tuple[int, float]]  # nodes and node seconds by kind
     slowest: list[tuple[str, float]]  # the slowest models
 
@@ -125,7 +127,8 @@ class Build:
         models = ", ".join(f"{name} {seconds:.1f}" for name, seconds in self.slowest)
         return (
             f"  {label}: {self.wall_s:.1f} s = {self.import_s:.1f} importing dbt "
-            f"+ {self.parse_s:.1f} parsing + {self.nodes_s:.1f} running nodes\n"
+            f"+ {self.parse_s:.1f} parsing + {self.nodes_s:.1f} running nodes "
+            f"({self.cpu_s:.1f} CPU seconds)\n"
             f"    nodes and node seconds by kind (4 threads): {kinds}\n"
             f"    slowest models: {models}"
         )
@@ -151,9 +154,12 @@ print(json.dumps([started, min(seen.values()), seen["ConcurrencyLine"], time.per
 def timed_build(path: Path, full_refresh: bool) -> Build:
     """`transform.build` in its own process, split by dbt's events and artifacts."""
     mode = "full" if full_refresh else "incremental"
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     done = subprocess.run(
         [sys.executable, "-c", BUILD, str(path), mode], cwd=ROOT, check=True, capture_output=True
     )
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     started, imported, ready, ended = json.loads(done.stdout.decode().splitlines()[-1])
     results = json.loads((path.with_suffix(".dbt") / "target" / "run_results.json").read_text())
     kinds: dict[str, tuple[int, float]] = {}
@@ -166,7 +172,7 @@ def timed_build(path: Path, full_refresh: bool) -> Build:
             models.append((name, node["execution_time"]))
     slowest = sorted(models, key=lambda model: -model[1])[:5]
     return Build(
-        ended - started, imported - started, ready - imported, ended - ready, kinds, slowest
+        ended - started, imported - started, ready - imported, ended - ready, cpu, kinds, slowest
     )
 
 
@@ -217,6 +223,9 @@ def main() -> None:
             "spread_incremental_s": round(spread.wall_s, 2),
             "full_nodes_s": round(full.nodes_s, 2),
             "incremental_nodes_s": round(incremental.nodes_s, 2),
+            "full_cpu_s": round(full.cpu_s, 2),
+            "incremental_cpu_s": round(incremental.cpu_s, 2),
+            "unchanged_cpu_s": round(unchanged.cpu_s, 2),
             "import_parse_s": round(incremental.import_s + incremental.parse_s, 2),
             "ratio": round(ratio, 4),
             "nodes_ratio": round(nodes_ratio, 4),
