@@ -27,10 +27,11 @@ def build(
     on_event: Callable[[Any], None] | None = None,
 ) -> DbtSummary:
     """Run `dbt build` quietly; the summary names any model or test that failed. Incremental
-    marts rebuild only what was loaded since their last build, unless `full_refresh`. dbt's
-    target (with its partial parse) and logs sit beside the warehouse (`amazon.dbt/`), so builds
-    of two warehouses (parallel tests) never share them; the profile's variables (credentials)
-    live only while it runs. `on_event` gets dbt's events (progress)."""
+    marts rebuild only what was loaded since their last build, and data tests check those rows,
+    unless `full_refresh`. dbt's target (with its partial parse) and logs sit beside the
+    warehouse (`amazon.dbt/`), so builds of two warehouses (parallel tests) never share them;
+    the profile's variables (credentials) live only while it runs. `on_event` gets dbt's events
+    (progress)."""
     warehouse = (
         target if isinstance(target, Warehouse) else Warehouse.of_file(DuckDbFile(target.resolve()))
     )
@@ -54,7 +55,9 @@ def build(
         str(work / "logs"),
         "--target",
         profile,
-        *(["--full-refresh"] if full_refresh else []),
+        # unit tests check the models' logic, which a load does not change: a full refresh runs
+        # them (as the suite does), an incremental build of new rows does not
+        *(["--full-refresh"] if full_refresh else ["--exclude-resource-type", "unit_test"]),
     ]
     try:
         result = dbtRunner(callbacks=[on_event] if on_event else None).invoke(args)

@@ -55,3 +55,32 @@ def test_every_model_builds_on_a_warehouse_where_nothing_was_loaded(tmp_path) ->
     assert result.counts.get("success", 0) >= 40
     with duckdb.connect(str(path), read_only=True) as connection:
         assert connection.execute("select count(*) from main.orders").fetchone() == (0,)
+
+
+def test_tests_of_an_incremental_build_check_the_new_rows_until_they_pass(
+    sandbox_server, accounts, tmp_path
+) -> None:
+    """After a passing build, data tests check the rows loaded since (macros/tested_loads.sql):
+    a new load repeating an old order fails the build, and every build after, until fixed."""
+    load = load_sp_api(accounts, tmp_path)
+    assert (first := transform.build(load.duckdb_path)).success, first.failures
+    with duckdb.connect(str(load.duckdb_path)) as connection:
+        connection.execute(
+            "insert into sp_api._dlt_loads (load_id, schema_name, status, inserted_at) "
+            "values ('late', 'sp_api', 0, now())"
+        )
+        connection.execute(
+            "insert into sp_api.orders select * replace ('late' as _dlt_load_id) "
+            "from sp_api.orders limit 1"
+        )
+    for _ in range(2):
+        result = transform.build(load.duckdb_path)
+        assert not result.success
+        assert any("unique_combination_stg_sp_api__orders" in f for f in result.failures)
+    (compiled,) = (load.duckdb_path.with_suffix(".dbt") / "target" / "run").rglob(
+        "unique_combination_stg_sp_api__orders_*.sql"
+    )
+    assert "loaded_at > cast(" in compiled.read_text()  # the test read the new rows' orders
+    with duckdb.connect(str(load.duckdb_path)) as connection:
+        connection.execute("delete from sp_api.orders where _dlt_load_id = 'late'")
+    assert (fixed := transform.build(load.duckdb_path)).success, fixed.failures

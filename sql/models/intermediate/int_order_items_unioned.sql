@@ -8,7 +8,7 @@
 
 with
 
-sp_api_items as (
+sp_api_items as {{ inlined() }} (
 
     select
         seller_id,
@@ -29,7 +29,7 @@ sp_api_items as (
 
 ),
 
-report_items as (
+report_items as {{ inlined() }} (
 
     select
         items.seller_id,
@@ -56,7 +56,7 @@ report_items as (
 
 ),
 
-mws_items as (
+mws_items as {{ inlined() }} (
 
     select
         items.seller_id,
@@ -81,7 +81,7 @@ mws_items as (
 
 ),
 
-aim_items as (
+aim_items as {{ inlined() }} (
 
     select
         items.seller_id,

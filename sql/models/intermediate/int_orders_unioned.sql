@@ -5,7 +5,7 @@
 
 with
 
-sp_api_orders as (
+sp_api_orders as {{ inlined() }} (
 
     select
         seller_id,
@@ -29,7 +29,7 @@ sp_api_orders as (
 ),
 
 -- the orders flat file backfills history; the live Orders API wins where both know an order
-report_orders as (
+report_orders as {{ inlined() }} (
 
     select
         seller_id,
@@ -52,7 +52,7 @@ report_orders as (
 
 ),
 
-mws_orders as (
+mws_orders as {{ inlined() }} (
 
     select
         seller_id,
@@ -76,7 +76,7 @@ mws_orders as (
 ),
 
 -- an AIM order report has a line per item; the order is their sum (its status is not told)
-aim_orders as (
+aim_orders as {{ inlined() }} (
 
     select
         seller_id,

@@ -142,27 +142,47 @@ listings as (
 
 ),
 
-ranked_order_prices as (
+-- only the prices a snapshot compares with (an agency's orders outnumber its snapshots)
+compared_order_items as {{ inlined() }} (
 
-    select
-        asin,
-        marketplace_id,
-        currency_code,
-        unit_price,
-        purchased_at,
-        loaded_at,
-        row_number() over (
-            partition by asin, marketplace_id
-            order by purchased_at desc nulls last, order_id desc, order_item_id desc
-        ) as price_rank
-
-    from order_items
+    select * from order_items
     where unit_price is not null
-        -- only the prices a snapshot compares with (an agency's orders outnumber its snapshots)
         and exists (
             select 1 from located
             where located.asin = order_items.asin and located.marketplace_id = order_items.marketplace_id
         )
+
+),
+
+-- the latest purchase first (an aggregate: ranking every order item would sort them all)
+latest_purchases as (
+
+    select asin, marketplace_id, max(purchased_at) as purchased_at
+    from compared_order_items
+    group by asin, marketplace_id
+
+),
+
+ranked_order_prices as (
+
+    select
+        items.asin,
+        items.marketplace_id,
+        items.currency_code,
+        items.unit_price,
+        items.purchased_at,
+        items.loaded_at,
+        row_number() over (
+            partition by items.asin, items.marketplace_id
+            order by items.order_id desc, items.order_item_id desc
+        ) as price_rank
+
+    from compared_order_items as items
+    inner join latest_purchases as latest
+        on items.asin = latest.asin
+        and items.marketplace_id = latest.marketplace_id
+        and (items.purchased_at = latest.purchased_at
+            or (items.purchased_at is null and latest.purchased_at is null))
 
 ),
 

@@ -8,7 +8,14 @@ changed as (
 
     {{ changed_partitions(ref('stg_sp_api__report_fba_returns'), ['seller_id', 'order_id']) }}
     union
-    {{ changed_partitions(ref('order_items'), ['seller_id', 'order_id']) }}
+    -- only orders with returns: the mart's newest row lags the orders' (most have none), so
+    -- every order loaded since would be rebuilt again on each build
+    select items.seller_id, items.order_id
+    from ({{ changed_partitions(ref('order_items'), ['seller_id', 'order_id']) }}) as items
+    where exists (
+        select 1 from {{ ref('stg_sp_api__report_fba_returns') }} as returned
+        where returned.seller_id = items.seller_id and returned.order_id = items.order_id
+    )
 
 ),
 

@@ -16,7 +16,7 @@ marketplaces as (
 
 ),
 
-sold as (
+sold as {{ inlined() }} (
 
     select
         seller_id,
@@ -35,7 +35,7 @@ sold as (
 ),
 
 -- Amazon signs charges negative: a cost is the amount negated
-charged as (
+charged as {{ inlined() }} (
 
     select
         amounts.seller_id,
