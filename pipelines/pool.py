@@ -111,6 +111,7 @@ class Runner:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _stats: dict[str, ApiStats] = field(default_factory=dict)
     _firsts: dict[str, threading.Lock] = field(default_factory=dict)
+    _made: dict[str, tuple[dlt.Pipeline, dlt.Schema]] = field(default_factory=dict)
     _loaded: set[str] = field(default_factory=set)  # sources a unit has loaded in this run
 
     @contextlib.contextmanager
@@ -173,6 +174,7 @@ class Runner:
                         source, loader_file_format=self.warehouse.loader_file_format
                     )
                 loads += info.loads_ids
+                self.made(unit.source, pipeline)
                 self.timings.steps(unit.source, pipeline.last_trace)
                 self.timings.wait(unit.source, clock.slept)
             with self.timings.phase("personal data purge"):
@@ -211,6 +213,26 @@ class Runner:
             pipeline._inject_schema(stored.clone())  # dlt's own way to give a pipeline a schema
         else:
             pipeline.default_schema.update_schema(stored)
+
+    def made(self, source: str, pipeline: dlt.Pipeline) -> None:
+        """Add what `pipeline` loaded to the tables and columns `source`'s units made in this
+        run."""
+        with self._lock:
+            if source in self._made:
+                self._made[source][1].update_schema(pipeline.default_schema)
+            else:
+                self._made[source] = (pipeline, pipeline.default_schema.clone())
+
+    def store_schemas(self) -> None:
+        """Store, per source, one schema holding every table and column this run's units made:
+        units under way at once each stored one without the tables the others' loads made
+        meanwhile, and dlt's readers of the dataset take the newest."""
+        for source, (pipeline, made) in self._made.items():
+            with self.writing():
+                self.share_schema(pipeline, source)
+                pipeline.default_schema.update_schema(made)
+                pipeline.sync_schema()
+        self._made.clear()
 
     @contextlib.contextmanager
     def source(
@@ -294,6 +316,7 @@ def run_units(units: Sequence[Unit], runner: Runner, workers: int) -> list[Outco
                 for future in futures:
                     future.cancel()  # units not started never start
                 raise
+        runner.store_schemas()
     return [outcomes[id(u)] for u in units]
 
 

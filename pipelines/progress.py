@@ -158,7 +158,10 @@ class Progress:
         if self._live is not None:
             self._live.refresh()
         elif not self.quiet and line.state in ("done", "failed"):
-            print(line.render(self._width()), file=self.stream, flush=True)
+            text = line.render(self._width()) + "\n"
+            with self._lock:  # units finishing at once: whole lines, never run into each other
+                self.stream.write(text)
+                self.stream.flush()
 
     def _renderable(self) -> Group:
         width = self._width()
