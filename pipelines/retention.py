@@ -107,13 +107,17 @@ def purge(pipeline: dlt.Pipeline, now: pendulum.DateTime, days: int) -> Purged:
     schema = pipeline.default_schema if pipeline.default_schema_name else None
     if schema is None or not specs:
         return purged
-    present = [s for s in specs if s.table in schema.tables]
-    if not present:  # never loaded, so in no package either
+    present = {
+        s: personal
+        for s in specs
+        if s.table in schema.tables
+        and (personal := [c for c in schema.get_table_columns(s.table) if c.startswith(s.prefixes)])
+    }
+    if not present:  # never loaded (or without personal data), so in no package either
         return purged
     with pipeline.sql_client() as client:
-        for spec in present:
-            columns = list(schema.get_table_columns(spec.table))
-            count = _null_personal(client, spec, columns, purged.cutoff)
+        for spec, personal in present.items():
+            count = _null_personal(client, spec, personal, purged.cutoff)
             if count:
                 purged.rows[spec.table] = count
             if _empty_staging(client, spec.table):
@@ -130,11 +134,8 @@ def purge(pipeline: dlt.Pipeline, now: pendulum.DateTime, days: int) -> Purged:
     return purged
 
 
-def _null_personal(client, spec: Personal, columns: list[str], cutoff: pendulum.DateTime) -> int:  # type: ignore[no-untyped-def]
-    """Set `spec`'s personal columns to NULL where their order closed before `cutoff`."""
-    personal = [c for c in columns if c.startswith(spec.prefixes)]
-    if not personal:
-        return 0
+def _null_personal(client, spec: Personal, personal: list[str], cutoff: pendulum.DateTime) -> int:  # type: ignore[no-untyped-def]
+    """Set `spec`'s `personal` columns to NULL where their order closed before `cutoff`."""
     name, literal = client.escape_column_name, client.capabilities.escape_literal
     closing = spec.closing
     due = f"{name(closing.at)} < {literal(cutoff.strftime('%Y-%m-%dT%H:%M:%SZ'))}"
