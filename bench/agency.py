@@ -94,7 +94,9 @@ def worker(url: str, warehouse: str, workers: int, workdir: str) -> None:
     pipeline = runner.pipeline(planned[0])
     with pipeline.sql_client() as client:
         orders = dict(client.execute_sql("select seller_id, count(*) from orders group by 1"))
-        reported = client.execute_sql("select count(*) from report_order_items")[0][0]
+        reported = dict(
+            client.execute_sql("select seller_id, count(*) from report_order_items group by 1")
+        )
         duplicates = client.execute_sql(
             "select count(*) - count(distinct (seller_id, order_id)) from orders"
         )[0][0]
@@ -103,7 +105,7 @@ def worker(url: str, warehouse: str, workers: int, workdir: str) -> None:
             "wall_s": wall,
             "peak_rss_mb": rss,
             "api_orders_per_seller": orders,
-            "report_rows": reported,
+            "report_rows_per_seller": reported,
             "duplicate_order_keys": duplicates,
             "errors": [f"{o.unit.label}: {o.error}" for o in outcomes if o.error],
             "failures": [str(f) for f in context.failures],
@@ -180,7 +182,8 @@ def measure(url: str, warehouse: str, workers: int, time_scale: float) -> dict[s
             k: v["throttled"] for k, v in calls["operations"].items() if v["throttled"]
         },
         "orders_api": sum(s["orders_api"] for s in sellers.values()),
-        "report_rows": result["report_rows"],
+        "report_rows": sum(result["report_rows_per_seller"].values()),
+        "sellers_without_report_rows": sorted(set(sellers) - set(result["report_rows_per_seller"])),
         "duplicate_order_keys": result["duplicate_order_keys"],
         "errors": result["errors"] + result["failures"],
         "peak_rss_mb": result["peak_rss_mb"],
@@ -198,7 +201,8 @@ def report(figures: dict[str, Any]) -> None:
         f"polls {figures['polls']:,}, throttled {figures['throttled']}"
         f"{' ' + str(figures['throttled_by_operation']) if figures['throttled'] else ''}; orders "
         f"{figures['orders_api']:,} + report rows {figures['report_rows']:,}; peak RSS "
-        f"{figures['peak_rss_mb']:.0f} MB; errors {len(figures['errors'])}",
+        f"{figures['peak_rss_mb']:.0f} MB; errors {len(figures['errors'])}; sellers without "
+        f"report rows {len(figures['sellers_without_report_rows'])}",
         flush=True,
     )
 
@@ -280,7 +284,10 @@ def main() -> None:
         ),
         "peak_rss_le_1_gb_at_16_workers": all(r["peak_rss_mb"] <= 1024 for r in at16),
         "every_order_once_no_errors": all(
-            r["duplicate_order_keys"] == 0 and not r["errors"] for r in runs
+            r["duplicate_order_keys"] == 0
+            and not r["errors"]
+            and not r["sellers_without_report_rows"]
+            for r in runs
         ),
     }
     if dbt is not None:

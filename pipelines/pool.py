@@ -81,6 +81,41 @@ class Turn:
                 self._turns.acquire()
 
 
+class Loads:
+    """A dataset's loads under way at once (shared) against a unit settling what an earlier
+    run left (alone): settling drops rows of loads not completed, which another unit's load
+    under way still is."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._loading = 0
+        self._settling = False
+
+    @contextlib.contextmanager
+    def loading(self) -> Iterator[None]:
+        with self._changed:
+            self._changed.wait_for(lambda: not self._settling)
+            self._loading += 1
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._loading -= 1
+                self._changed.notify_all()
+
+    @contextlib.contextmanager
+    def settling(self) -> Iterator[None]:
+        with self._changed:
+            self._changed.wait_for(lambda: not self._settling and not self._loading)
+            self._settling = True
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._settling = False
+                self._changed.notify_all()
+
+
 @dataclass
 class Outcome:
     """What one unit's run did: the load ids it completed, or the error that stopped it."""
@@ -112,6 +147,7 @@ class Runner:
     _stats: dict[str, ApiStats] = field(default_factory=dict)
     _firsts: dict[str, threading.Lock] = field(default_factory=dict)
     _made: dict[str, tuple[dlt.Pipeline, dlt.Schema]] = field(default_factory=dict)
+    _loads: dict[str, Loads] = field(default_factory=dict)
     _loaded: set[str] = field(default_factory=set)  # sources a unit has loaded in this run
 
     @contextlib.contextmanager
@@ -122,6 +158,11 @@ class Runner:
             return
         with self._writer:
             yield
+
+    def loads(self, source: str) -> Loads:
+        """`source`'s dataset's loads of this run, against its units settling."""
+        with self._lock:
+            return self._loads.setdefault(source, Loads())
 
     def stats(self, source: str) -> ApiStats:
         """`source`'s API calls over all its units (inside the run's)."""
@@ -190,7 +231,7 @@ class Runner:
     ) -> tuple[dlt.Pipeline, list[str]]:
         """`unit`'s pipeline synced with the warehouse, its state adopted on its first run,
         what an interrupted run left settled; the load ids that completed."""
-        with self.writing():
+        with self.writing(), self.loads(unit.source).settling():
             pipeline = self.pipeline(unit, progress=progress)
             pipeline.sync_destination()
             self.share_schema(pipeline, unit.source)
@@ -282,7 +323,7 @@ class Runner:
         load = pipeline.load
 
         def gated(*args: Any, **kwargs: Any) -> Any:
-            with self.writing(), self.first_load(source):
+            with self.writing(), self.first_load(source), self.loads(source).loading():
                 return load(*args, **kwargs)
 
         pipeline.load = gated  # type: ignore[method-assign]
