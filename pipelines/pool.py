@@ -84,24 +84,29 @@ class Turn:
 class Loads:
     """A dataset's loads under way at once (shared) against a unit settling what an earlier
     run left (alone): settling drops rows of loads not completed, which another unit's load
-    under way still is."""
+    under way still is. Until one load has completed, loads take turns: the first creates the
+    tables, which concurrent first loads would race to create."""
 
     def __init__(self) -> None:
         self._changed = threading.Condition()
         self._loading = 0
         self._settling = False
+        self._first = threading.Lock()
+        self._created = False
 
     @contextlib.contextmanager
     def loading(self) -> Iterator[None]:
-        with self._changed:
-            self._changed.wait_for(lambda: not self._settling)
-            self._loading += 1
-        try:
-            yield
-        finally:
+        with self._first if not self._created else contextlib.nullcontext():
             with self._changed:
-                self._loading -= 1
-                self._changed.notify_all()
+                self._changed.wait_for(lambda: not self._settling)
+                self._loading += 1
+            try:
+                yield
+                self._created = True
+            finally:
+                with self._changed:
+                    self._loading -= 1
+                    self._changed.notify_all()
 
     @contextlib.contextmanager
     def settling(self) -> Iterator[None]:
@@ -145,10 +150,8 @@ class Runner:
     _legacy: dict[str, migration.Legacy] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _stats: dict[str, ApiStats] = field(default_factory=dict)
-    _firsts: dict[str, threading.Lock] = field(default_factory=dict)
     _made: dict[str, tuple[dlt.Pipeline, dlt.Schema]] = field(default_factory=dict)
     _loads: dict[str, Loads] = field(default_factory=dict)
-    _loaded: set[str] = field(default_factory=set)  # sources a unit has loaded in this run
 
     @contextlib.contextmanager
     def writing(self) -> Iterator[None]:
@@ -304,26 +307,13 @@ class Runner:
         with self.writing():
             retention.purge(pipeline, self.now(), retention.retention_days())
 
-    @contextlib.contextmanager
-    def first_load(self, source: str) -> Iterator[None]:
-        """Held by a unit loading `source`'s dataset until one of its loads has completed:
-        that one creates the tables, which concurrent first loads would race to create."""
-        with self._lock:
-            gate = self._firsts.setdefault(source, threading.Lock())
-        if source in self._loaded:
-            yield
-            return
-        with gate:
-            yield
-            self._loaded.add(source)
-
     def _gated(self, pipeline: dlt.Pipeline, source: str) -> dlt.Pipeline:
         """`pipeline`, its loads taking turns: dlt's `run` extracts and normalizes, then calls
         the pipeline's `load`, which waits here for the warehouse (one trace, as dlt keeps it)."""
         load = pipeline.load
 
         def gated(*args: Any, **kwargs: Any) -> Any:
-            with self.writing(), self.first_load(source), self.loads(source).loading():
+            with self.writing(), self.loads(source).loading():
                 return load(*args, **kwargs)
 
         pipeline.load = gated  # type: ignore[method-assign]
