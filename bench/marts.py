@@ -144,7 +144,7 @@ seen = {}
 started = time.perf_counter()
 result = transform.build(
     Path(sys.argv[1]), full_refresh=sys.argv[2] == "full",
-    on_event=lambda event: seen.setdefault(event.info.name, time.perf_counter()),
+    on_event=lambda step: seen.setdefault(step.name, time.perf_counter()),
 )
 assert result.success, result.failures
 print(json.dumps([started, min(seen.values()), seen["ConcurrencyLine"], time.perf_counter()]))

@@ -8,13 +8,16 @@ import logging
 import re
 import threading
 from collections.abc import Callable
-from typing import Any, TextIO, TypeVar
+from typing import TYPE_CHECKING, TextIO, TypeVar
 
 from dlt.common.runtime.collector import Collector
 from rich.console import Console, Group
 from rich.live import Live
 from rich.logging import RichHandler
 from rich.text import Text
+
+if TYPE_CHECKING:
+    from pipelines.transform import Step
 
 STEPS = {"extract": "extracting", "normalize": "normalizing", "load": "loading"}
 Line = TypeVar("Line", "SourceLine", "DbtLine")
@@ -83,14 +86,13 @@ class DbtLine:
         self.models_total = 0
         self.nodes = 0
 
-    def on_event(self, event: Any) -> None:
-        name = event.info.name
-        if name == "FoundStats":
-            found = MODELS.search(event.data.stat_line)
+    def on_event(self, step: Step) -> None:
+        if step.name == "FoundStats":
+            found = MODELS.search(step.stat_line)
             self.models_total = int(found[1]) if found else 0
-        elif name == "NodeFinished":
+        elif step.name == "NodeFinished":
             self.nodes += 1
-            if event.data.node_info.resource_type == "model":
+            if step.resource_type == "model":
                 self.models += 1
 
     def finish(self, success: bool) -> None:

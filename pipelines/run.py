@@ -52,6 +52,7 @@ from pipelines import (  # noqa: E402
 )
 from pipelines import units as work  # noqa: E402
 from pipelines.builders import BUILDERS, OPT_IN, RunContext, has_live_credentials  # noqa: E402
+from pipelines.dbt_process import DbtProcess  # noqa: E402
 from pipelines.duckdb_file import KEY  # noqa: E402
 from pipelines.errors import RunError, causes, interruption, one_line  # noqa: E402
 from pipelines.progress import Progress  # noqa: E402
@@ -468,6 +469,7 @@ def check_run(args: argparse.Namespace, warehouse: Warehouse) -> int:
 def run(args: argparse.Namespace, warehouse: Warehouse, timings: Timings) -> int:
     planned = plan(args, warehouse, timings)
     context, warehouse = planned.context, planned.warehouse
+    dbt = None if args.no_dbt else DbtProcess(transform.Target.of(warehouse))
     progress = Progress(sys.stderr, live=sys.stderr.isatty(), quiet=args.quiet)
     with progress:
         try:
@@ -496,17 +498,19 @@ def run(args: argparse.Namespace, warehouse: Warehouse, timings: Timings) -> int
                 )
                 for name in planned.names
             }
+        except BaseException:
+            if dbt is not None:
+                dbt.stop()
+            raise
         finally:
             warehouse.close()
             planned.stop()
         dbt_summary = None
-        if not args.no_dbt:
+        if dbt is not None:
             log.info("building models (dbt build)")
             line = progress.dbt()
             with timings.phase("dbt build"):
-                dbt_summary = transform.build(
-                    warehouse, full_refresh=args.full_refresh, on_event=line.on_event
-                )
+                dbt_summary = dbt.build(args.full_refresh, line.on_event, timings)
             line.finish(dbt_summary.success)
     if not args.quiet:
         label = f"{warehouse.where}{' (encrypted)' if warehouse.encrypted else ''}"

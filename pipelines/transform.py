@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,50 +22,76 @@ class DbtSummary:
     failures: list[str]
 
 
+@dataclass(frozen=True)
+class Target:
+    """Where dbt builds: sql/profiles.yml's target for the warehouse, the variables it reads
+    (credentials), and the folder beside the warehouse for dbt's target and logs."""
+
+    profile: str
+    environment: dict[str, str]
+    work: Path
+
+    @classmethod
+    def of(cls, target: Path | Warehouse) -> Target:
+        warehouse = (
+            target
+            if isinstance(target, Warehouse)
+            else Warehouse.of_file(DuckDbFile(target.resolve()))
+        )
+        profile, environment = warehouse.dbt_target()
+        return cls(profile, environment, warehouse.beside(".dbt").resolve())
+
+
+@dataclass(frozen=True)
+class Step:
+    """What a build's progress shows of one of dbt's events."""
+
+    name: str  # dbt's event: FoundStats, NodeFinished, ...
+    stat_line: str = ""  # FoundStats: "Found 45 models, ..."
+    resource_type: str = ""  # NodeFinished: model, test, seed, ...
+
+    @classmethod
+    def of(cls, event: Any) -> Step:
+        node = getattr(event.data, "node_info", None)
+        return cls(
+            event.info.name,
+            getattr(event.data, "stat_line", ""),
+            getattr(node, "resource_type", "") if node is not None else "",
+        )
+
+
+def parse(target: Target) -> Any:
+    """dbt's manifest of sql/ for `target`, for `build` to run without parsing again; None if
+    the project does not parse (the build then says why)."""
+    with _invocation(target) as (runner, args):
+        result = runner().invoke(["--quiet", "parse", *args])
+    return result.result if result.success else None
+
+
 def build(
-    target: Path | Warehouse,
+    target: Path | Warehouse | Target,
     full_refresh: bool = False,
-    on_event: Callable[[Any], None] | None = None,
+    on_event: Callable[[Step], None] | None = None,
+    manifest: Any = None,
 ) -> DbtSummary:
     """Run `dbt build` quietly; the summary names any model or test that failed. Incremental
     marts rebuild only what was loaded since their last build, and data tests check those rows,
     unless `full_refresh`. dbt's target (with its partial parse) and logs sit beside the
     warehouse (`amazon.dbt/`), so builds of two warehouses (parallel tests) never share them;
     the profile's variables (credentials) live only while it runs. `on_event` gets dbt's events
-    (progress)."""
-    warehouse = (
-        target if isinstance(target, Warehouse) else Warehouse.of_file(DuckDbFile(target.resolve()))
-    )
-    work = warehouse.beside(".dbt")
-    profile, environment = warehouse.dbt_target()
-    os.environ.update(environment)
-    os.environ.setdefault("DO_NOT_TRACK", "1")
-    os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
-    from dbt.cli.main import dbtRunner
-
-    args = [
-        "--quiet",
-        "build",
-        "--project-dir",
-        str(SQL_DIR),
-        "--profiles-dir",
-        str(SQL_DIR),
-        "--target-path",
-        str(work / "target"),
-        "--log-path",
-        str(work / "logs"),
-        "--target",
-        profile,
-        # unit tests check the models' logic, which a load does not change: a full refresh runs
-        # them (as the suite does), an incremental build of new rows does not
-        *(["--full-refresh"] if full_refresh else ["--exclude-resource-type", "unit_test"]),
-    ]
-    try:
-        result = dbtRunner(callbacks=[on_event] if on_event else None).invoke(args)
-    finally:
-        _release_duckdb()
-        for name in environment:
-            os.environ.pop(name, None)
+    (progress); a `manifest` of `parse` saves parsing again."""
+    target = target if isinstance(target, Target) else Target.of(target)
+    callbacks = [lambda event: on_event(Step.of(event))] if on_event else None
+    with _invocation(target) as (runner, args):
+        args = [
+            "--quiet",
+            "build",
+            *args,
+            # unit tests check the models' logic, which a load does not change: a full refresh
+            # runs them (as the suite does), an incremental build of new rows does not
+            *(["--full-refresh"] if full_refresh else ["--exclude-resource-type", "unit_test"]),
+        ]
+        result = runner(manifest=manifest, callbacks=callbacks).invoke(args)
     counts: dict[str, int] = {}
     failures: list[str] = []
     for node in getattr(result.result, "results", None) or []:
@@ -75,6 +102,37 @@ def build(
     if result.exception is not None:
         failures.append(f"dbt: {result.exception}")
     return DbtSummary(bool(result.success), counts, failures)
+
+
+@contextmanager
+def _invocation(target: Target) -> Iterator[tuple[Any, list[str]]]:
+    """dbt's runner and the arguments naming the project, its target and where its files go,
+    with the profile's variables set until the invocation ends."""
+    os.environ.update(target.environment)
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    try:
+        from dbt.cli.main import dbtRunner
+
+        yield (
+            dbtRunner,
+            [
+                "--project-dir",
+                str(SQL_DIR),
+                "--profiles-dir",
+                str(SQL_DIR),
+                "--target-path",
+                str(target.work / "target"),
+                "--log-path",
+                str(target.work / "logs"),
+                "--target",
+                target.profile,
+            ],
+        )
+    finally:
+        _release_duckdb()
+        for name in target.environment:
+            os.environ.pop(name, None)
 
 
 def _release_duckdb() -> None:
