@@ -99,20 +99,25 @@ def retention_days() -> int:
     return DEFAULT_DAYS if days is None else int(days)
 
 
-def purge(pipeline: dlt.Pipeline, now: pendulum.DateTime, days: int) -> Purged:
-    """Null the personal columns of orders closed more than `days` before `now`, empty dlt's
-    staging copies of those tables and delete them from the loaded packages."""
-    purged = Purged(now.subtract(days=days))
+def personal_columns(pipeline: dlt.Pipeline) -> dict[Personal, list[str]]:
+    """The personal columns `pipeline`'s schema has, by table: none means nothing to purge."""
     specs = PERSONAL.get(pipeline.dataset_name, ())
     schema = pipeline.default_schema if pipeline.default_schema_name else None
     if schema is None or not specs:
-        return purged
-    present = {
+        return {}
+    return {
         s: personal
         for s in specs
         if s.table in schema.tables
         and (personal := [c for c in schema.get_table_columns(s.table) if c.startswith(s.prefixes)])
     }
+
+
+def purge(pipeline: dlt.Pipeline, now: pendulum.DateTime, days: int) -> Purged:
+    """Null the personal columns of orders closed more than `days` before `now`, empty dlt's
+    staging copies of those tables and delete them from the loaded packages."""
+    purged = Purged(now.subtract(days=days))
+    present = personal_columns(pipeline)
     if not present:  # never loaded (or without personal data), so in no package either
         return purged
     with pipeline.sql_client() as client:
