@@ -81,7 +81,9 @@ class DbtProcess:
             self.stop()
         if summary is None:
             return DbtSummary(
-                False, {}, [f"dbt: its process ended (exit {self.process.returncode}) unasked"]
+                False,
+                {},
+                [f"dbt: its process ended (exit {self.process.returncode}) before building"],
             )
         return summary
 
