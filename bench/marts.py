@@ -7,10 +7,13 @@ A change is what dlt's merge leaves: 1% of the orders (and their items) replaced
 new, completed load, some of them cancelled: the newest 1% (Amazon changes an order in the
 weeks after it is placed), and again from the same full build, 1% spread across all history
 (every day and SKU then has a changed order, so the marts of days and SKUs rebuild nearly
-whole). Each build is `transform.build` in a process of its own, as run.py calls it, split into
-importing dbt, parsing and running nodes (dbt's events), with node seconds by kind and the
-slowest models (`run_results.json`); a last incremental build with nothing new shows what any
-build costs however little changed."""
+whole). Each build is `transform.build` in a process of its own, split into importing dbt,
+parsing (run.py does both in its dbt process while the sources load), selecting (the warehouse
+asked which sources have new rows, pipelines/dbt_selection.py) and running the selected nodes
+(dbt's events), with the nodes and node seconds by kind and the slowest models
+(`run_results.json`); a last incremental build with nothing new shows what any build costs
+however little changed. The target compares the build after parsing, what run.py pays once its
+loads are done; the whole process's ratio is printed beside it."""
 
 from __future__ import annotations
 
@@ -111,13 +114,23 @@ def change(path: Path, spread: bool) -> int:
 
 @dataclass(frozen=True)
 class Build:
-    wall_s: float  # `transform.build` as run.py calls it: importing dbt, parsing, running nodes
-    import_s: float  # importing dbt (run.py imports it for its build)
-    parse_s: float  # dbt's invocation up to running nodes: flags, profile, (partial) parse, cache
-    nodes_s: float  # running the nodes (hooks included), writing artifacts, closing DuckDB
+    wall_s: float  # the process: importing dbt, parsing, selecting, running nodes
+    import_s: float  # importing dbt
+    parse_s: float  # `transform.parse`: flags, profile, (partial) parse
+    select_s: float  # `transform.build` up to dbt's build starting: which sources have new rows
+    nodes_s: float  # dbt's build: selecting nodes, running them (hooks included), artifacts
     cpu_s: float  # its CPU seconds, every thread: steadier than wall time on a busy machine
     kinds: dict[str, tuple[int, float]]  # nodes and node seconds by kind
     slowest: list[tuple[str, float]]  # the slowest models
+
+    @property
+    def build_s(self) -> float:
+        """The build after parsing: what run.py waits for once its loads are done."""
+        return self.select_s + self.nodes_s
+
+    @property
+    def nodes(self) -> int:
+        return sum(count for count, _ in self.kinds.values())
 
     def report(self, label: str) -> str:
         kinds = ", ".join(
@@ -127,32 +140,38 @@ class Build:
         models = ", ".join(f"{name} {seconds:.1f}" for name, seconds in self.slowest)
         return (
             f"  {label}: {self.wall_s:.1f} s = {self.import_s:.1f} importing dbt "
-            f"+ {self.parse_s:.1f} parsing + {self.nodes_s:.1f} running nodes "
-            f"({self.cpu_s:.1f} CPU seconds)\n"
-            f"    nodes and node seconds by kind (4 threads): {kinds}\n"
-            f"    slowest models: {models}"
+            f"+ {self.parse_s:.1f} parsing + {self.build_s:.1f} building ({self.select_s:.1f} "
+            f"selecting + {self.nodes_s:.1f} running nodes; {self.cpu_s:.1f} CPU seconds)\n"
+            f"    {self.nodes} nodes selected, and node seconds by kind (4 threads): "
+            f"{kinds or 'none'}\n"
+            f"    slowest models: {models or 'none'}"
         )
 
 
-# run.py's build in a process of its own, with the moments dbt's first event came (dbt
-# imported) and it started running nodes
+# a build in a process of its own, as run.py's dbt process makes it: import, parse, build; with
+# the moments each ended and dbt's build sent its first event
 BUILD = """
 import json, sys, time
 from pathlib import Path
-from pipelines import transform
-seen = {}
 started = time.perf_counter()
+import dbt.cli.main
+from pipelines import transform
+imported = time.perf_counter()
+target = transform.Target.of(Path(sys.argv[1]))
+manifest = transform.parse(target)
+parsed = time.perf_counter()
+seen = {}
 result = transform.build(
-    Path(sys.argv[1]), full_refresh=sys.argv[2] == "full",
+    target, full_refresh=sys.argv[2] == "full", manifest=manifest,
     on_event=lambda step: seen.setdefault(step.name, time.perf_counter()),
 )
 assert result.success, result.failures
-print(json.dumps([started, min(seen.values()), seen["ConcurrencyLine"], time.perf_counter()]))
+print(json.dumps([started, imported, parsed, min(seen.values()), time.perf_counter()]))
 """
 
 
 def timed_build(path: Path, full_refresh: bool) -> Build:
-    """`transform.build` in its own process, split by dbt's events and artifacts."""
+    """`transform.build` in its own process, split by its steps, dbt's events and artifacts."""
     mode = "full" if full_refresh else "incremental"
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     done = subprocess.run(
@@ -160,7 +179,7 @@ def timed_build(path: Path, full_refresh: bool) -> Build:
     )
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
-    started, imported, ready, ended = json.loads(done.stdout.decode().splitlines()[-1])
+    started, imported, parsed, building, ended = json.loads(done.stdout.decode().splitlines()[-1])
     results = json.loads((path.with_suffix(".dbt") / "target" / "run_results.json").read_text())
     kinds: dict[str, tuple[int, float]] = {}
     models = []
@@ -172,7 +191,14 @@ def timed_build(path: Path, full_refresh: bool) -> Build:
             models.append((name, node["execution_time"]))
     slowest = sorted(models, key=lambda model: -model[1])[:5]
     return Build(
-        ended - started, imported - started, ready - imported, ended - ready, cpu, kinds, slowest
+        ended - started,
+        imported - started,
+        parsed - imported,
+        building - parsed,
+        ended - building,
+        cpu,
+        kinds,
+        slowest,
     )
 
 
@@ -199,20 +225,28 @@ def main() -> None:
         shutil.copy(built, path)
         spread_changed = change(path, spread=True)
         spread = timed_build(path, full_refresh=False)
-    ratio = incremental.wall_s / full.wall_s
-    nodes_ratio = incremental.nodes_s / full.nodes_s
+    ratio = incremental.build_s / full.build_s
+    process_ratio = incremental.wall_s / full.wall_s
     print(f"== dbt build, DuckDB, {total:,} orders (load average {os.getloadavg()[0]:.1f}) ==")
     print(full.report("full refresh"))
     print(incremental.report(f"incremental after the newest {changed:,} orders changed"))
     print(unchanged.report("incremental with nothing new"))
     print(spread.report(f"incremental after {spread_changed:,} orders across all history changed"))
     print(
-        f"incremental / full: {ratio:.1%} of the process, {nodes_ratio:.1%} of running nodes "
-        f"(spread across history: {spread.wall_s / full.wall_s:.1%}, "
-        f"{spread.nodes_s / full.nodes_s:.1%}); the target is the whole build, as run.py pays it"
+        f"incremental / full: {ratio:.1%} of the build after parsing (what run.py waits for), "
+        f"{process_ratio:.1%} of the process (importing dbt and parsing too); spread across "
+        f"history: {spread.build_s / full.build_s:.1%}, {spread.wall_s / full.wall_s:.1%}; "
+        f"nothing new: {unchanged.build_s / full.build_s:.1%}, "
+        f"{unchanged.wall_s / full.wall_s:.1%}"
     )
-    targets = {"incremental_le_10pct_of_full": ratio <= 0.10}
-    print("targets: " + ", ".join(f"{k} {'met' if v else 'MISSED'}" for k, v in targets.items()))
+    targets = {
+        "incremental_le_10pct_of_full": ratio <= 0.10,  # the build after parsing
+        "incremental_process_le_10pct_of_full": process_ratio <= 0.10,
+    }
+    print(
+        "targets (the first on the build after parsing, the second on the process): "
+        + ", ".join(f"{k} {'met' if v else 'MISSED'}" for k, v in targets.items())
+    )
     emit(
         {
             "orders": total,
@@ -221,14 +255,21 @@ def main() -> None:
             "incremental_s": round(incremental.wall_s, 2),
             "unchanged_s": round(unchanged.wall_s, 2),
             "spread_incremental_s": round(spread.wall_s, 2),
-            "full_nodes_s": round(full.nodes_s, 2),
-            "incremental_nodes_s": round(incremental.nodes_s, 2),
+            "full_build_s": round(full.build_s, 2),
+            "incremental_build_s": round(incremental.build_s, 2),
+            "unchanged_build_s": round(unchanged.build_s, 2),
+            "spread_build_s": round(spread.build_s, 2),
+            "incremental_select_s": round(incremental.select_s, 2),
+            "full_nodes": full.nodes,
+            "incremental_nodes": incremental.nodes,
+            "unchanged_nodes": unchanged.nodes,
+            "spread_nodes": spread.nodes,
             "full_cpu_s": round(full.cpu_s, 2),
             "incremental_cpu_s": round(incremental.cpu_s, 2),
             "unchanged_cpu_s": round(unchanged.cpu_s, 2),
             "import_parse_s": round(incremental.import_s + incremental.parse_s, 2),
             "ratio": round(ratio, 4),
-            "nodes_ratio": round(nodes_ratio, 4),
+            "process_ratio": round(process_ratio, 4),
             "targets_met": targets,
         }
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -9,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pipelines import dbt_selection
 from pipelines.duckdb_file import DuckDbFile
 from pipelines.warehouse import Warehouse
 
@@ -25,11 +27,13 @@ class DbtSummary:
 @dataclass(frozen=True)
 class Target:
     """Where dbt builds: sql/profiles.yml's target for the warehouse, the variables it reads
-    (credentials), and the folder beside the warehouse for dbt's target and logs."""
+    (credentials), the folder beside the warehouse for dbt's target, logs and state, and the
+    project (a test builds a changed copy of sql/)."""
 
     profile: str
     environment: dict[str, str]
     work: Path
+    project: Path = SQL_DIR
 
     @classmethod
     def of(cls, target: Path | Warehouse) -> Target:
@@ -74,14 +78,20 @@ def build(
     on_event: Callable[[Step], None] | None = None,
     manifest: Any = None,
 ) -> DbtSummary:
-    """Run `dbt build` quietly; the summary names any model or test that failed. Incremental
-    marts rebuild only what was loaded since their last build, and data tests check those rows,
-    unless `full_refresh`. dbt's target (with its partial parse) and logs sit beside the
-    warehouse (`amazon.dbt/`), so builds of two warehouses (parallel tests) never share them;
-    the profile's variables (credentials) live only while it runs. `on_event` gets dbt's events
-    (progress); a `manifest` of `parse` saves parsing again."""
+    """Run `dbt build` quietly; the summary names any model or test that failed. Unless
+    `full_refresh`, it runs only the nodes that loads, changed definitions or failures since
+    the last passing build can affect (pipelines/dbt_selection.py), incremental marts rebuild
+    only what was loaded since their last build, and data tests check those rows. dbt's target
+    (with its partial parse), state and logs sit beside the warehouse (`amazon.dbt/`), so
+    builds of two warehouses (parallel tests) never share them; the profile's variables
+    (credentials) live only while it runs. `on_event` gets dbt's events (progress); a
+    `manifest` of `parse` saves parsing again."""
     target = target if isinstance(target, Target) else Target.of(target)
     callbacks = [lambda event: on_event(Step.of(event))] if on_event else None
+    manifest = manifest or parse(target)  # one parse for the selection and the build
+    selection = None
+    if not full_refresh and manifest is not None and (found := _build_selection(target, manifest)):
+        selection = dbt_selection.choose(target.work, manifest, found)
     with _invocation(target) as (runner, args):
         args = [
             "--quiet",
@@ -90,18 +100,37 @@ def build(
             # unit tests check the models' logic, which a load does not change: a full refresh
             # runs them (as the suite does), an incremental build of new rows does not
             *(["--full-refresh"] if full_refresh else ["--exclude-resource-type", "unit_test"]),
+            *(selection.arguments() if selection else []),
         ]
         result = runner(manifest=manifest, callbacks=callbacks).invoke(args)
     counts: dict[str, int] = {}
     failures: list[str] = []
-    for node in getattr(result.result, "results", None) or []:
+    ran = getattr(result.result, "results", None)
+    for node in ran or []:
         status = str(node.status)
         counts[status] = counts.get(status, 0) + 1
         if status in ("error", "fail"):
             failures.append(f"{node.node.name}: {(node.message or status).strip()}")
     if result.exception is not None:
         failures.append(f"dbt: {result.exception}")
+    dbt_selection.keep(target.work, ran=ran is not None, passed=bool(result.success))
     return DbtSummary(bool(result.success), counts, failures)
+
+
+def _build_selection(target: Target, manifest: Any) -> dict[str, Any] | None:
+    """What sql/macros/build_selection.sql finds in the warehouse (its one logged line), or None
+    if it failed (the build then runs every node)."""
+    lines: list[str] = []
+
+    def heard(event: Any) -> None:
+        if event.info.name == "JinjaLogInfo":
+            lines.append(event.data.msg)
+
+    with _invocation(target) as (runner, args):
+        result = runner(manifest=manifest, callbacks=[heard]).invoke(
+            ["--quiet", "--no-write-json", "run-operation", "build_selection", *args]
+        )
+    return json.loads(lines[-1]) if result.success and lines else None
 
 
 @contextmanager
@@ -118,9 +147,9 @@ def _invocation(target: Target) -> Iterator[tuple[Any, list[str]]]:
             dbtRunner,
             [
                 "--project-dir",
-                str(SQL_DIR),
+                str(target.project),
                 "--profiles-dir",
-                str(SQL_DIR),
+                str(target.project),
                 "--target-path",
                 str(target.work / "target"),
                 "--log-path",

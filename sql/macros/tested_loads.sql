@@ -1,13 +1,19 @@
-{# data tests check the rows loaded since the last build whose every node passed: a whole
-   `dbt build` (no selection) records the newest completed load it started from, and promotes it
-   to `tested_through` when it ends with nothing failed or skipped. A full refresh, a first
-   build, or a build after a failed one checks every row since the last whole passing build #}
+{# data tests check the rows loaded since the last build that passed: a build that covers every
+   load up to a time records it as it starts, and promotes it to `tested_through` when it ends
+   with nothing failed or skipped. Two kinds of build cover every load: a whole `dbt build` (no
+   selection), up to the newest completed load it starts from, and transform.build's selection
+   (pipelines/dbt_selection.py), up to the newest completed load it found (var
+   `selection_through`): it selects every node downstream of a source that loads since
+   `tested_through` put rows in, so the tests it leaves out belong to models with no row loaded
+   since, and their tests would check nothing. Loads that put rows in no source are tested
+   through when the selection finds them (`build_selection`). A full refresh, a first build, or
+   a build after a failed one checks every row since the last passing build #}
 
 {% macro tested_loads_relation() -%}
     {{ return(api.Relation.create(database=target.database, schema=target.schema, identifier='dbt_tested_loads')) }}
 {%- endmacro %}
 
-{# only `dbt build` of every node moves the cursor: a selection leaves nodes untested #}
+{# a `dbt build` of every node; a user's selection leaves nodes untested #}
 {% macro is_whole_build() -%}
     {%- set args = invocation_args_dict -%}
     {%- set excluded = args.get('exclude_resource_types') or [] -%}
@@ -16,15 +22,29 @@
         and excluded | reject('equalto', 'unit_test') | list | length == 0) }}
 {%- endmacro %}
 
-{# the newest completed load of any source's schema (dlt's `_dlt_loads`), as staging's loaded_at #}
-{% macro newest_load() -%}
-    {%- set schemas = [] -%}
-    {%- for node in graph.sources.values() -%}
+{# the SQL of the newest load this build tests through, or none: it leaves loads untested #}
+{% macro tested_loads_through() -%}
+    {%- if var('selection_through', none) is not none -%}
+        {{ return("cast('" ~ var('selection_through') ~ "' as " ~ dbt.type_timestamp() ~ ")") }}
+    {%- elif is_whole_build() -%}
+        {{ return('(' ~ newest_load() ~ ')') }}
+    {%- endif -%}
+    {{ return(none) }}
+{%- endmacro %}
+
+{# dlt's `_dlt_loads` of each schema that holds sources, by schema #}
+{% macro loads_relations() -%}
+    {%- set found = {} -%}
+    {%- for node in graph.sources.values() if node.schema not in found -%}
         {%- set loads = adapter.get_relation(node.database, node.schema, '_dlt_loads') -%}
-        {%- if loads is not none and loads | string not in schemas -%}
-            {%- do schemas.append(loads | string) -%}
-        {%- endif -%}
+        {%- if loads is not none -%}{%- do found.update({node.schema: loads}) -%}{%- endif -%}
     {%- endfor -%}
+    {{ return(found) }}
+{%- endmacro %}
+
+{# the newest completed load of any source's schema, as staging's loaded_at #}
+{% macro newest_load() -%}
+    {%- set schemas = loads_relations().values() | map('string') | list -%}
     {%- if schemas -%}
         select {{ utc_timestamp('max(inserted_at)') }} from (
             {%- for loads in schemas %}
@@ -47,20 +67,21 @@
 {%- endmacro %}
 
 {% macro start_tested_loads() -%}
-    {%- if execute and is_whole_build() -%}
+    {%- set through = tested_loads_through() if execute else none -%}
+    {%- if through is not none -%}
         {%- set relation = tested_loads_relation() -%}
         {%- do write_tested_loads([
             'create table if not exists ' ~ relation ~ ' (building_through ' ~ dbt.type_timestamp()
                 ~ ', tested_through ' ~ dbt.type_timestamp() ~ ')',
             'insert into ' ~ relation ~ ' select null, null where not exists (select 1 from ' ~ relation ~ ')',
-            'update ' ~ relation ~ ' set building_through = (' ~ newest_load() ~ ')',
+            'update ' ~ relation ~ ' set building_through = ' ~ through,
         ]) -%}
     {%- endif -%}
 {%- endmacro %}
 
 {% macro finish_tested_loads(results) -%}
     {%- set failed = results | map(attribute='status') | map('string') | select('in', ['error', 'fail', 'skipped']) | list -%}
-    {%- if execute and is_whole_build() and not failed -%}
+    {%- if execute and tested_loads_through() is not none and not failed -%}
         {%- do write_tested_loads(['update ' ~ tested_loads_relation() ~ ' set tested_through = building_through']) -%}
     {%- endif -%}
 {%- endmacro %}
@@ -69,13 +90,18 @@
    `dbt compile --no-introspect`) #}
 {% macro tested_since() -%}
     {%- if not execute or not flags.INTROSPECT or flags.FULL_REFRESH -%}{{ return(none) }}{%- endif -%}
+    {%- set through = tested_through() -%}
+    {{ return(none if through is none else "cast('" ~ through ~ "' as " ~ dbt.type_timestamp() ~ ")") }}
+{%- endmacro %}
+
+{# `tested_through` (a datetime), or none before the first passing build #}
+{% macro tested_through() -%}
     {%- set relation = tested_loads_relation() -%}
     {%- if adapter.get_relation(relation.database, relation.schema, relation.identifier) is none -%}
         {{ return(none) }}
     {%- endif -%}
     {%- set through = run_query('select tested_through from ' ~ relation).columns[0].values() -%}
-    {%- if not through or through[0] is none -%}{{ return(none) }}{%- endif -%}
-    {{ return("cast('" ~ through[0] ~ "' as " ~ dbt.type_timestamp() ~ ")") }}
+    {{ return(through[0] if through else none) }}
 {%- endmacro %}
 
 {# `relation`'s rows loaded since the last passing build, for a test of single rows; none when the

@@ -1,9 +1,14 @@
 """Incremental marts: after the world moves on and is loaded again, an incremental build leaves
 every mart exactly as a full refresh builds it (rows and every column): in DuckDB through
-`pipelines/run.py` (SP-API and Amzpecty), in PostgreSQL through dlt (SP-API and the archives)."""
+`pipelines/run.py` (SP-API and Amzpecty), in PostgreSQL through dlt (SP-API and the archives).
+The incremental build runs fewer nodes than a whole one, a build after nothing new runs none,
+and a changed definition is rebuilt with nothing new (pipelines/dbt_selection.py)."""
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,6 +20,7 @@ import requests
 from pipelines import transform
 from pipelines.warehouse import choose
 from tests.e2e.runner import run_py
+from tests.loading import load_sp_api
 from tests.warehouses import (
     SQL_DIR,
     Postgres,
@@ -55,10 +61,29 @@ def advance(server: Any) -> None:
     ).raise_for_status()
 
 
-def assert_built_incrementally(target: Path) -> None:
-    """The last build read each mart's cursor: no mart was rebuilt whole for want of one."""
-    for mart in INCREMENTAL:
-        (compiled,) = (target / "compiled").rglob(f"marts/{mart}.sql")
+def nodes_run(work: Path) -> list[str]:
+    """The unique ids of the nodes the last build in `work` ran."""
+    results = json.loads((work / "target" / "run_results.json").read_text())
+    return [node["unique_id"] for node in results["results"]]
+
+
+def assert_selected_and_idle(work: Path, whole: int, build_again: Callable[[], Any]) -> None:
+    """The incremental build in `work` ran fewer of its nodes than the whole build's `whole`,
+    and a build after it, with nothing new, runs none."""
+    ran = nodes_run(work)
+    assert 0 < len(ran) < whole
+    again = build_again()
+    assert again.success, again.failures
+    assert again.counts == {} and nodes_run(work) == []
+
+
+def assert_built_incrementally(work: Path) -> None:
+    """The last build read the cursor of each mart it ran: none was rebuilt whole for want of
+    one (the marts it left out had nothing new; the comparison with a full refresh shows it)."""
+    ran = [mart for mart in INCREMENTAL if f"model.amazon_elt.{mart}" in nodes_run(work)]
+    assert {"orders", "order_items", "daily_sales", "inventory_daily"} <= set(ran)
+    for mart in ran:
+        (compiled,) = (work / "target" / "compiled").rglob(f"marts/{mart}.sql")
         assert "loaded_at > cast('" in compiled.read_text(), mart  # the newest, or the epoch
 
 
@@ -106,14 +131,18 @@ def test_incremental_build_equals_a_full_refresh_on_duckdb(sandbox_server, tmp_p
 
     # the archives' orders and ECS prices are the PostgreSQL test's
     url = ("--sandbox-url", sandbox_server.url, "--sources", "sp_api,amzpecty")
+    work = tmp_path / "warehouse.dbt"
     assert (done := run_py(tmp_path, *url)).returncode == 0, done.stderr[-3000:]
+    whole = len(nodes_run(work))
     first = checksums(query, "main")
     tested_through = keep_marts(path)
     advance(sandbox_server)
     assert (done := run_py(tmp_path, *url)).returncode == 0, done.stderr[-3000:]
     incremental = checksums(query, "main")
     assert_changed_rows_are_newer(path, tested_through)
-    assert_built_incrementally(tmp_path / "warehouse.dbt" / "target")
+    assert_built_incrementally(work)
+    assert_selected_and_idle(work, whole, lambda: transform.build(path))
+    assert checksums(query, "main") == incremental
     rebuilt = transform.build(path, full_refresh=True)
     assert rebuilt.success, rebuilt.failures
     assert_incremental_equals_full(first, incremental, checksums(query, "main"))
@@ -143,13 +172,44 @@ def test_incremental_build_equals_a_full_refresh_on_postgres(
         )
         assert done.returncode == 0, done.stderr[-3000:]
 
+    work = pipelines / "postgres.dbt"
     load_and_build()
+    whole = len(nodes_run(work))
     first = checksums(query, "analytics")
     advance(sandbox_server)
     load_and_build()
     incremental = checksums(query, "analytics")
-    assert_built_incrementally(pipelines / "postgres.dbt" / "target")
+    assert_built_incrementally(work)
     monkeypatch.setenv("DESTINATION__POSTGRES__CREDENTIALS", postgres.dsn(database))
-    rebuilt = transform.build(choose("postgres", None, pipelines), full_refresh=True)
+    warehouse = choose("postgres", None, pipelines)
+    assert_selected_and_idle(work, whole, lambda: transform.build(warehouse))
+    rebuilt = transform.build(warehouse, full_refresh=True)
     assert rebuilt.success, rebuilt.failures
     assert_incremental_equals_full(first, incremental, checksums(query, "analytics"))
+
+
+def test_a_changed_definition_is_rebuilt_with_nothing_new(
+    sandbox_server, accounts, tmp_path
+) -> None:
+    """A changed model is rebuilt, and only it and what reads it; a changed macro rebuilds every
+    node (dbt cannot tell every node that uses one). On a copy of sql/, which other tests read."""
+    load = load_sp_api(accounts, tmp_path)
+    project = tmp_path / "sql"
+    shutil.copytree(SQL_DIR, project, ignore=shutil.ignore_patterns("target", "logs"))
+    target = dataclasses.replace(transform.Target.of(load.duckdb_path), project=project)
+    assert (whole := transform.build(target)).success, whole.failures
+    models = [node for node in nodes_run(target.work) if node.startswith("model.")]
+    assert load.query("select count(*) from main.sales_metrics")[0][0] > 0
+    mart = project / "models" / "marts" / "sales_metrics.sql"
+    mart.write_text(
+        mart.read_text().replace("select * from final", "select * from final where 1 = 0")
+    )
+    assert (changed := transform.build(target)).success, changed.failures
+    ran = nodes_run(target.work)
+    assert [node for node in ran if node.startswith("model.")] == ["model.amazon_elt.sales_metrics"]
+    assert any(node.startswith("test.") for node in ran)  # its tests
+    assert load.query("select count(*) from main.sales_metrics") == [(0,)]
+    macro = project / "macros" / "money_to_decimal.sql"
+    macro.write_text(macro.read_text().replace("{%- endmacro %}", "{# changed #}{%- endmacro %}"))
+    assert (everything := transform.build(target)).success, everything.failures
+    assert sorted(n for n in nodes_run(target.work) if n.startswith("model.")) == sorted(models)
