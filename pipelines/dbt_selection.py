@@ -52,11 +52,9 @@ class Selection:
 
 def choose(work: Path, manifest: Any, found: dict[str, Any]) -> Selection | None:
     """The selection for what `build_selection` `found` in the warehouse, or None: build every
-    node."""
+    node. Only for a `manifest` `comparable` with the state in `work`."""
     state = work / STATE
     if found["tested_through"] is None or found["through"] is None or found["missing"]:
-        return None
-    if not comparable(state / "manifest.json", manifest):
         return None
     loaded = (manifest.sources[unique_id] for unique_id in found["sources"])
     return Selection(
@@ -70,8 +68,10 @@ def choose(work: Path, manifest: Any, found: dict[str, Any]) -> Selection | None
     )
 
 
-def comparable(saved: Path, manifest: Any) -> bool:
-    """`saved` is a manifest of this dbt with the same macros as `manifest`."""
+def comparable(work: Path, manifest: Any) -> bool:
+    """The last passing build's manifest in `work` is of this dbt, with the same macros as
+    `manifest`: else there is nothing to compare with (a first build), and every node builds."""
+    saved = work / STATE / "manifest.json"
     if not saved.exists():
         return False
     previous = json.loads(saved.read_text())

@@ -4,9 +4,10 @@ Threads, not processes: a unit mostly waits (on its sellers' usage plans, on rep
 made), DuckDB and Arrow release the GIL for the heavy parts, and sixteen workers then cost one
 interpreter's memory instead of sixteen. A unit asleep lends its worker's turn to another, so
 every started seller's waits overlap. Extraction and normalization run in parallel; loading
-does too where the warehouse allows (after a first load per source has created its tables,
-which concurrent first loads would race to create), and one at a time (the `writer` lock) into
-a warehouse with a single writer (DuckDB), which no unit holds open between its loads.
+does too where the warehouse allows (each load first makes its new tables and columns, one
+load at a time: loads side by side would race to make the same ones), and one at a time (the
+`writer` lock) into a warehouse with a single writer (DuckDB), which no unit holds open between
+its loads.
 Amzpecty's unit asks for the ASINs the others loaded, so it runs after them."""
 
 from __future__ import annotations
@@ -84,29 +85,29 @@ class Turn:
 class Loads:
     """A dataset's loads under way at once (shared) against a unit settling what an earlier
     run left (alone): settling drops rows of loads not completed, which another unit's load
-    under way still is. Until one load has completed, loads take turns: the first creates the
-    tables, which concurrent first loads would race to create."""
+    under way still is. Each load first migrates the dataset's tables to its schema, one load
+    at a time: loads adding the same table or column side by side race to create it
+    (PostgreSQL: column ... already exists)."""
 
     def __init__(self) -> None:
         self._changed = threading.Condition()
         self._loading = 0
         self._settling = False
-        self._first = threading.Lock()
-        self._created = False
+        self._migrating = threading.Lock()
 
     @contextlib.contextmanager
-    def loading(self) -> Iterator[None]:
-        with self._first if not self._created else contextlib.nullcontext():
+    def loading(self, migrate: Callable[[], object] = lambda: None) -> Iterator[None]:
+        with self._changed:
+            self._changed.wait_for(lambda: not self._settling)
+            self._loading += 1
+        try:
+            with self._migrating:
+                migrate()
+            yield
+        finally:
             with self._changed:
-                self._changed.wait_for(lambda: not self._settling)
-                self._loading += 1
-            try:
-                yield
-                self._created = True
-            finally:
-                with self._changed:
-                    self._loading -= 1
-                    self._changed.notify_all()
+                self._loading -= 1
+                self._changed.notify_all()
 
     @contextlib.contextmanager
     def settling(self) -> Iterator[None]:
@@ -312,11 +313,14 @@ class Runner:
 
     def _gated(self, pipeline: dlt.Pipeline, source: str) -> dlt.Pipeline:
         """`pipeline`, its loads taking turns: dlt's `run` extracts and normalizes, then calls
-        the pipeline's `load`, which waits here for the warehouse (one trace, as dlt keeps it)."""
+        the pipeline's `load`, which waits here for the warehouse (one trace, as dlt keeps it).
+        Where loads run side by side, each first syncs its schema alone (`Loads`); the load then
+        finds its tables and columns made."""
         load = pipeline.load
+        migrate = (lambda: None) if self.warehouse.single_writer else pipeline.sync_schema
 
         def gated(*args: Any, **kwargs: Any) -> Any:
-            with self.writing(), self.loads(source).loading():
+            with self.writing(), self.loads(source).loading(migrate):
                 return load(*args, **kwargs)
 
         pipeline.load = gated  # type: ignore[method-assign]

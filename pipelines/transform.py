@@ -90,7 +90,12 @@ def build(
     callbacks = [lambda event: on_event(Step.of(event))] if on_event else None
     manifest = manifest or parse(target)  # one parse for the selection and the build
     selection = None
-    if not full_refresh and manifest is not None and (found := _build_selection(target, manifest)):
+    if (
+        not full_refresh
+        and manifest is not None
+        and dbt_selection.comparable(target.work, manifest)
+        and (found := _build_selection(target, manifest))
+    ):
         selection = dbt_selection.choose(target.work, manifest, found)
     with _invocation(target) as (runner, args):
         args = [

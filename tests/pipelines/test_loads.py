@@ -23,8 +23,6 @@ def waits(loads: Loads) -> bool:
 
 def test_a_unit_settles_only_after_the_loads_under_way_end_and_loads_wait_for_it() -> None:
     loads, events = Loads(), []
-    with loads.loading():  # the first load: the tables exist after it
-        pass
     load_ends, settle_ends = threading.Event(), threading.Event()
 
     def load(name: str, until: threading.Event) -> None:
@@ -60,10 +58,8 @@ def test_a_unit_settles_only_after_the_loads_under_way_end_and_loads_wait_for_it
     assert events[3:] == ["b loads", "b done"]
 
 
-def test_loads_under_way_share_the_dataset_once_one_has_completed() -> None:
+def test_loads_under_way_share_the_dataset() -> None:
     loads = Loads()
-    with loads.loading():
-        pass
     inside = threading.Barrier(2)  # both loads inside at once, or this never returns
     threads = [threading.Thread(target=lambda: _load_meeting(loads, inside)) for _ in range(2)]
     for thread in threads:
