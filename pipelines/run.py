@@ -467,9 +467,21 @@ def check_run(args: argparse.Namespace, warehouse: Warehouse) -> int:
 
 
 def run(args: argparse.Namespace, warehouse: Warehouse, timings: Timings) -> int:
+    """Load and build; dbt's process starts first, to parse while the sandbox and the sources
+    start and load, and stops with the run however it ends."""
+    dbt = None if args.no_dbt else DbtProcess(transform.Target.of(warehouse))
+    try:
+        return load_and_build(args, warehouse, timings, dbt)
+    finally:
+        if dbt is not None:
+            dbt.stop()
+
+
+def load_and_build(
+    args: argparse.Namespace, warehouse: Warehouse, timings: Timings, dbt: DbtProcess | None
+) -> int:
     planned = plan(args, warehouse, timings)
     context, warehouse = planned.context, planned.warehouse
-    dbt = None if args.no_dbt else DbtProcess(transform.Target.of(warehouse))
     progress = Progress(sys.stderr, live=sys.stderr.isatty(), quiet=args.quiet)
     with progress:
         try:
@@ -498,10 +510,6 @@ def run(args: argparse.Namespace, warehouse: Warehouse, timings: Timings) -> int
                 )
                 for name in planned.names
             }
-        except BaseException:
-            if dbt is not None:
-                dbt.stop()
-            raise
         finally:
             warehouse.close()
             planned.stop()
