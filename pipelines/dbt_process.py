@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if __name__ == "__main__":
     sys.path[0] = str(ROOT)  # this checkout's packages, never pipelines/ shadowing them
 
-from pipelines import transform  # noqa: E402
+from pipelines import children, transform  # noqa: E402
 from pipelines.timing import Timings  # noqa: E402
 from pipelines.transform import DbtSummary, Step, Target  # noqa: E402
 
@@ -88,15 +88,7 @@ class DbtProcess:
         return summary
 
     def stop(self) -> None:
-        """Closing its input stops it; a process that does not stop in time is killed."""
-        assert self.process.stdin is not None
-        if not self.process.stdin.closed:
-            self.process.stdin.close()
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        children.stop(self.process)
 
 
 def listen(stdin: TextIO) -> queue.Queue[dict[str, Any]]:

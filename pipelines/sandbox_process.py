@@ -12,6 +12,8 @@ from typing import Any
 
 import pendulum
 
+from pipelines import children
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -57,11 +59,4 @@ class SandboxProcess:
         return self._accounts
 
     def stop(self) -> None:
-        """Closing its input stops it; a sandbox that does not stop in time is killed."""
-        assert self.process.stdin is not None
-        self.process.stdin.close()
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        children.stop(self.process)
