@@ -7,8 +7,7 @@ every started seller's waits overlap. Extraction and normalization run in parall
 does too where the warehouse allows (each load first makes its new tables and columns, one
 load at a time: loads side by side would race to make the same ones), and one at a time (the
 `writer` lock) into a warehouse with a single writer (DuckDB), which no unit holds open between
-its loads.
-Amzpecty's unit asks for the ASINs the others loaded, so it runs after them."""
+its loads. Amzpecty's unit asks for the ASINs the others loaded, so it runs after them."""
 
 from __future__ import annotations
 
