@@ -15,6 +15,7 @@ naming the holder, or waits for it (`--wait`).
 A run of one unit (a Dagster partition: one seller's pipeline) holds a server warehouse shared
 and its unit alone exclusively, so partitions of different sellers load side by side, never
 with a whole run nor with another run of their seller; DuckDB (one writer) is held whole.
+Units side by side, in one process or several, coordinate on each dataset (`dataset`).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ log = logging.getLogger("pipelines.run")
 POLL_SECONDS = 1.0  # how often a waiting run looks again
 # pg_try_advisory_lock(RUN_LOCK, 0): one run per database ("amzn" as a number)
 RUN_LOCK = 0x616D7A6E
+DATASET_LOCK = 0x616D7A64  # pg_advisory_lock(DATASET_LOCK, <dataset and purpose>): "amzd"
 # DuckDB: 'Could not set lock on file "<path>": Conflicting lock is held in <program> (PID n)'
 DUCKDB_LOCK = re.compile(
     r'Could not set lock on file "(?P<path>[^"]+)": '
@@ -81,6 +83,25 @@ def hold(
             since = clock.now().in_timezone("UTC").strftime("%Y-%m-%d %H:%M:%S UTC")
             handle.write(json.dumps({"pid": os.getpid(), "since": since}))
             handle.flush()
+        yield
+
+
+@contextmanager
+def dataset(warehouse: Warehouse, name: str, purpose: str, shared: bool = False) -> Iterator[None]:
+    """`purpose`'s lock on dataset `name`, shared or alone, between the units of every process
+    on it (Dagster's partitions run in processes of their own), waiting as long as it takes: on
+    PostgreSQL a session advisory lock, which processes on other machines take too; elsewhere
+    a lock file beside the run's, which keeps apart the processes of one machine."""
+    if warehouse.kind == "postgres":
+        key = zlib.crc32(f"{name}.{purpose}".encode()) & 0x7FFFFFFF
+        take = "pg_advisory_lock_shared" if shared else "pg_advisory_lock"
+        with warehouse.sql_client("public") as client:
+            client.execute_sql(f"select {take}(%s, %s)", DATASET_LOCK, key)
+            yield  # closing the session lets the lock go
+        return
+    path = warehouse.lock_path.with_name(f"{warehouse.lock_path.name}.{name}.{purpose}")
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
         yield
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import logging
 import sys
 import threading
@@ -32,7 +33,7 @@ import pendulum
 from dlt.common.runtime import signals
 from dlt.common.runtime.collector import Collector
 
-from pipelines import migration, naming, recovery, retention
+from pipelines import locking, migration, naming, recovery, retention
 from pipelines.builders import BUILDERS, RunContext
 from pipelines.errors import interruption
 from pipelines.progress import Progress
@@ -81,44 +82,34 @@ class Turn:
                 self._turns.acquire()
 
 
+@dataclass(frozen=True)
 class Loads:
     """A dataset's loads under way at once (shared) against a unit settling what an earlier
     run left (alone): settling drops rows of loads not completed, which another unit's load
-    under way still is. Each load first migrates the dataset's tables to its schema, one load
-    at a time: loads adding the same table or column side by side race to create it
-    (PostgreSQL: column ... already exists)."""
+    under way still is, in this process or another. Each load first migrates the dataset's
+    tables to its schema, one load at a time: loads adding the same table or column side by
+    side race to create it (PostgreSQL: column ... already exists). Into a single writer
+    (DuckDB) loads take turns anyway, and a unit holds its file whole."""
 
-    def __init__(self) -> None:
-        self._changed = threading.Condition()
-        self._loading = 0
-        self._settling = False
-        self._migrating = threading.Lock()
+    warehouse: Warehouse
+    dataset: str
 
     @contextlib.contextmanager
     def loading(self, migrate: Callable[[], object] = lambda: None) -> Iterator[None]:
-        with self._changed:
-            self._changed.wait_for(lambda: not self._settling)
-            self._loading += 1
-        try:
-            with self._migrating:
+        with self._lock("loads", shared=True):
+            with self._lock("migrations"):
                 migrate()
             yield
-        finally:
-            with self._changed:
-                self._loading -= 1
-                self._changed.notify_all()
 
     @contextlib.contextmanager
     def settling(self) -> Iterator[None]:
-        with self._changed:
-            self._changed.wait_for(lambda: not self._settling and not self._loading)
-            self._settling = True
-        try:
+        with self._lock("loads"):
             yield
-        finally:
-            with self._changed:
-                self._settling = False
-                self._changed.notify_all()
+
+    def _lock(self, purpose: str, shared: bool = False) -> AbstractContextManager[None]:
+        if self.warehouse.single_writer:
+            return contextlib.nullcontext()
+        return locking.dataset(self.warehouse, self.dataset, purpose, shared)
 
 
 @dataclass
@@ -151,7 +142,6 @@ class Runner:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _stats: dict[str, ApiStats] = field(default_factory=dict)
     _made: dict[str, tuple[dlt.Pipeline, dlt.Schema]] = field(default_factory=dict)
-    _loads: dict[str, Loads] = field(default_factory=dict)
 
     @contextlib.contextmanager
     def writing(self) -> Iterator[None]:
@@ -163,9 +153,8 @@ class Runner:
             yield
 
     def loads(self, source: str) -> Loads:
-        """`source`'s dataset's loads of this run, against its units settling."""
-        with self._lock:
-            return self._loads.setdefault(source, Loads())
+        """`source`'s dataset's loads, against its units settling."""
+        return Loads(self.warehouse, source)
 
     def stats(self, source: str) -> ApiStats:
         """`source`'s API calls over all its units (inside the run's)."""
@@ -214,7 +203,7 @@ class Runner:
                     self.context.clock, turn.lent if turn else contextlib.nullcontext
                 )
                 with self.source(unit, stats, failures, clock) as source:
-                    info = self._gated(pipeline, unit.source).run(
+                    info = pipeline.run(
                         source, loader_file_format=self.warehouse.loader_file_format
                     )
                 loads += info.loads_ids
@@ -233,7 +222,7 @@ class Runner:
         self, unit: Unit, progress: Collector | None = None
     ) -> tuple[dlt.Pipeline, list[str]]:
         """`unit`'s pipeline synced with the warehouse, its state adopted on its first run,
-        what an interrupted run left settled; the load ids that completed."""
+        what an interrupted run left settled, its loads gated; the load ids that completed."""
         with self.writing(), self.loads(unit.source).settling():
             pipeline = self.pipeline(unit, progress=progress)
             pipeline.sync_destination()
@@ -241,9 +230,8 @@ class Runner:
             legacy = self.legacy(unit)
             if legacy is not None and migration.adopt(pipeline, unit.source, legacy, unit.others):
                 pipeline.activate()  # reading the old pipeline made that one the active one
-            if self.purge_only:
-                return pipeline, []
-            return pipeline, recovery.settle(pipeline, drop=self.recover)
+            settled = [] if self.purge_only else recovery.settle(pipeline, drop=self.recover)
+            return self._gated(pipeline, unit.source), settled
 
     def share_schema(self, pipeline: dlt.Pipeline, source: str) -> None:
         """Merge the dataset's newest stored schema into `pipeline`'s: every unit of a source
@@ -272,11 +260,15 @@ class Runner:
         units under way at once each stored one without the tables the others' loads made
         meanwhile, and dlt's readers of the dataset take the newest."""
         for source, (pipeline, made) in self._made.items():
-            with self.writing():
-                self.share_schema(pipeline, source)
-                pipeline.default_schema.update_schema(made)
-                pipeline.sync_schema()
+            store = functools.partial(self._store_schema, pipeline, source, made)
+            with self.writing(), self.loads(source).loading(migrate=store):
+                pass  # stored as a load migrates: alone, never while a unit settles
         self._made.clear()
+
+    def _store_schema(self, pipeline: dlt.Pipeline, source: str, made: dlt.Schema) -> None:
+        self.share_schema(pipeline, source)
+        pipeline.default_schema.update_schema(made)
+        pipeline.sync_schema()
 
     @contextlib.contextmanager
     def source(
