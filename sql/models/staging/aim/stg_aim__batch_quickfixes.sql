@@ -22,7 +22,7 @@ renamed as (
         {{ dbt.safe_cast(column_or_null(raw, 'quantity'), 'integer') }} as quantity,
 
         -- timestamps
-        {{ utc_timestamp('_dlt_loaded_at') }} as loaded_at
+        _dlt_loaded_at as loaded_at
 
     from source
 

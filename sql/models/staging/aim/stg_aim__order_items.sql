@@ -33,7 +33,7 @@ renamed as (
         -- timestamps
         {{ utc_timestamp('purchase_date') }} as purchased_at,
         {{ utc_timestamp('payments_date') }} as paid_at,
-        {{ utc_timestamp('_dlt_loaded_at') }} as loaded_at
+        _dlt_loaded_at as loaded_at
 
     from source
 

@@ -25,7 +25,7 @@ renamed as (
         {{ money_to_decimal('refund_amount') }} as refund_amount,
 
         -- timestamps
-        {{ utc_timestamp('_dlt_loaded_at') }} as loaded_at
+        _dlt_loaded_at as loaded_at
 
     from source
 

@@ -27,7 +27,7 @@ renamed as (
 
         -- timestamps
         {{ utc_timestamp('processed_at') }} as matched_at,
-        {{ utc_timestamp('_dlt_loaded_at') }} as loaded_at
+        _dlt_loaded_at as loaded_at
 
     from source
 

@@ -32,7 +32,7 @@ renamed as (
 
         -- timestamps
         {{ utc_timestamp('processed_at') }} as snapshot_at,
-        {{ utc_timestamp('_dlt_loaded_at') }} as loaded_at
+        _dlt_loaded_at as loaded_at
 
     from source
 

@@ -25,7 +25,7 @@ renamed as (
         -- timestamps
         {{ utc_timestamp('requested_at') }} as requested_at,
         {{ utc_timestamp('completed_at') }} as completed_at,
-        {{ utc_timestamp('_dlt_loaded_at') }} as loaded_at
+        _dlt_loaded_at as loaded_at
 
     from source
 

@@ -34,7 +34,7 @@ renamed as (
         {{ money_to_decimal('item_price__amount') }} as item_subtotal,
 
         -- timestamps
-        {{ utc_timestamp('_dlt_loaded_at') }} as loaded_at
+        _dlt_loaded_at as loaded_at
 
     from source
 

@@ -22,7 +22,7 @@ renamed as (
 
         -- timestamps
         {{ utc_timestamp('available_date') }} as available_at,
-        {{ utc_timestamp('_dlt_loaded_at') }} as loaded_at
+        _dlt_loaded_at as loaded_at
 
     from source
 

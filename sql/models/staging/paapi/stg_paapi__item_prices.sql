@@ -34,7 +34,7 @@ renamed as (
 
         -- timestamps
         {{ utc_timestamp('observed_at') }} as observed_at,
-        {{ utc_timestamp('_dlt_loaded_at') }} as loaded_at
+        _dlt_loaded_at as loaded_at
 
     from source
 

@@ -41,7 +41,7 @@ renamed as (
 
         -- timestamps
         refreshed_at,
-        {{ utc_timestamp('_dlt_loaded_at') }} as loaded_at
+        _dlt_loaded_at as loaded_at
 
     from source
 

@@ -35,7 +35,7 @@ renamed as (
 
         -- timestamps
         {{ utc_timestamp('posted_date') }} as posted_at,
-        {{ utc_timestamp('_dlt_loaded_at') }} as loaded_at
+        _dlt_loaded_at as loaded_at
 
     from source
 

@@ -28,7 +28,7 @@ renamed as (
         {{ utc_timestamp('financial_event_group_start') }} as started_at,
         {{ utc_timestamp('financial_event_group_end') }} as ended_at,
         {{ utc_timestamp('fund_transfer_date') }} as fund_transfer_at,
-        {{ utc_timestamp('_dlt_loaded_at') }} as loaded_at
+        _dlt_loaded_at as loaded_at
 
     from source
 

@@ -39,7 +39,7 @@ renamed as (
 
         -- timestamps
         {{ utc_timestamp('last_updated_time') }} as last_updated_at,
-        {{ utc_timestamp('_dlt_loaded_at') }} as loaded_at
+        _dlt_loaded_at as loaded_at
 
     from source
 

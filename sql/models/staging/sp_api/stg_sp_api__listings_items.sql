@@ -39,7 +39,7 @@ renamed as (
         {{ utc_timestamp('last_updated_date') }} as last_updated_at,
         {{ utc_timestamp('_dlt_valid_from') }} as valid_from,
         {{ utc_timestamp('_dlt_valid_to') }} as valid_to,
-        {{ utc_timestamp('_dlt_loaded_at') }} as loaded_at
+        _dlt_loaded_at as loaded_at
 
     from source
 

@@ -26,7 +26,7 @@ renamed as (
         participation__has_suspended_listings as has_suspended_listings,
 
         -- timestamps
-        {{ utc_timestamp('_dlt_loaded_at') }} as loaded_at
+        _dlt_loaded_at as loaded_at
 
     from source
 

@@ -32,7 +32,7 @@ renamed as (
 
         -- timestamps
         {{ utc_timestamp('order_last_updated_time') }} as order_last_updated_at,
-        {{ utc_timestamp('_dlt_loaded_at') }} as loaded_at
+        _dlt_loaded_at as loaded_at
 
     from source
 

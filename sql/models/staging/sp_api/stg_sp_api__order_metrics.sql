@@ -28,7 +28,7 @@ renamed as (
         cast(day as date) as metrics_date,
 
         -- timestamps
-        {{ utc_timestamp('_dlt_loaded_at') }} as loaded_at
+        _dlt_loaded_at as loaded_at
 
     from source
 

@@ -34,7 +34,7 @@ renamed as (
         {{ utc_timestamp('created_time') }} as purchased_at,
         {{ utc_timestamp('last_updated_time') }} as last_updated_at,
         {{ utc_timestamp('fulfillment__ship_by_window__latest_date_time') }} as ship_by_at,
-        {{ utc_timestamp('_dlt_loaded_at') }} as loaded_at
+        _dlt_loaded_at as loaded_at
 
     from source
 

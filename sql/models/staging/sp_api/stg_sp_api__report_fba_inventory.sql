@@ -33,7 +33,7 @@ renamed as (
         {{ dbt.safe_cast('snapshot_date', 'date') }} as snapshot_date,
 
         -- timestamps
-        {{ utc_timestamp('_dlt_loaded_at') }} as loaded_at
+        _dlt_loaded_at as loaded_at
 
     from source
 

@@ -31,7 +31,7 @@ renamed as (
 
         -- timestamps
         {{ utc_timestamp('return_date') }} as returned_at,
-        {{ utc_timestamp('_dlt_loaded_at') }} as loaded_at
+        _dlt_loaded_at as loaded_at
 
     from source
 

@@ -37,7 +37,7 @@ renamed as (
         -- timestamps
         {{ utc_timestamp('purchase_date') }} as purchased_at,
         {{ utc_timestamp('last_updated_date') }} as last_updated_at,
-        {{ utc_timestamp('_dlt_loaded_at') }} as loaded_at
+        _dlt_loaded_at as loaded_at
 
     from source
 

@@ -34,7 +34,7 @@ renamed as (
         {{ dbt.safe_cast('date', 'date') }} as sales_date,
 
         -- timestamps
-        {{ utc_timestamp('_dlt_loaded_at') }} as loaded_at
+        _dlt_loaded_at as loaded_at
 
     from source
 

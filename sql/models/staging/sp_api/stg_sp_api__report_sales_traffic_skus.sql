@@ -32,7 +32,7 @@ renamed as (
         cast(left(data_start_time, 10) as date) as sales_date,
 
         -- timestamps
-        {{ utc_timestamp('_dlt_loaded_at') }} as loaded_at
+        _dlt_loaded_at as loaded_at
 
     from source
 

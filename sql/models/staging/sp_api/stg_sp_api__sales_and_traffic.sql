@@ -33,7 +33,7 @@ renamed as (
         cast(start_date as date) as sales_date,
 
         -- timestamps
-        {{ utc_timestamp('_dlt_loaded_at') }} as loaded_at
+        _dlt_loaded_at as loaded_at
 
     from source
 

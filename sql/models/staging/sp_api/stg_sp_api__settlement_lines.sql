@@ -41,7 +41,7 @@ renamed as (
         {{ utc_timestamp('settlement_end_date') }} as settlement_end_at,
         {{ utc_timestamp('deposit_date') }} as deposit_at,
         {{ utc_timestamp('posted_date_time') }} as posted_at,
-        {{ utc_timestamp('_dlt_loaded_at') }} as loaded_at
+        _dlt_loaded_at as loaded_at
 
     from source
 
