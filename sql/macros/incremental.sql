@@ -78,16 +78,27 @@
    again. DuckDB and PostgreSQL materialize a CTE read twice, computing it whole; inlined, each
    read gets its filter (`loaded_at`, the changed partitions) pushed down to the scans #}
 {% macro inlined() -%}
-    {{ return(adapter.dispatch('inlined', 'amazon_elt')()) }}
+    {{ return(cte_hint('not materialized')) }}
 {%- endmacro %}
 
-{% macro default__inlined() -%}
+{# written `changed as {{ materialized() }} (`: the few changed partitions, computed once. DuckDB
+   then sees how few they are and builds its hash join on them, not on the history it filters #}
+{% macro materialized() -%}
+    {{ return(cte_hint('materialized')) }}
 {%- endmacro %}
 
-{% macro duckdb__inlined() -%}
-    not materialized
+{# `hint` where the warehouse takes one after a CTE's `as` #}
+{% macro cte_hint(hint) -%}
+    {{ return(adapter.dispatch('cte_hint', 'amazon_elt')(hint)) }}
 {%- endmacro %}
 
-{% macro postgres__inlined() -%}
-    not materialized
+{% macro default__cte_hint(hint) -%}
+{%- endmacro %}
+
+{% macro duckdb__cte_hint(hint) -%}
+    {{ hint }}
+{%- endmacro %}
+
+{% macro postgres__cte_hint(hint) -%}
+    {{ hint }}
 {%- endmacro %}

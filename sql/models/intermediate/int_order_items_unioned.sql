@@ -122,7 +122,7 @@ orders as {{ inlined() }} (
 
 ),
 
-changed as (
+changed as {{ materialized() }} (
 
     {{ changed_partitions('unioned', ['seller_id', 'order_id']) }}
     union

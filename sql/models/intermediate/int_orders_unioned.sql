@@ -112,7 +112,7 @@ unioned as {{ inlined() }} (
 
 ),
 
-changed as (
+changed as {{ materialized() }} (
 
     {{ changed_partitions('unioned', ['seller_id', 'order_id']) }}
 

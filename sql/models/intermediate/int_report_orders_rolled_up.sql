@@ -11,7 +11,7 @@ lines as {{ inlined() }} (
 
 ),
 
-changed as (
+changed as {{ materialized() }} (
 
     {{ changed_partitions('lines', ['seller_id', 'order_id']) }}
 

@@ -69,7 +69,7 @@ catalog_items as {{ inlined() }} (
 
 ),
 
-changed as (
+changed as {{ materialized() }} (
 
     {{ changed_partitions('amzpecty', partition) }}
     union

@@ -4,7 +4,7 @@
 
 with
 
-changed as (
+changed as {{ materialized() }} (
 
     {{ changed_partitions(ref('order_items'), ['seller_id', 'marketplace_id', 'order_date']) }}
 

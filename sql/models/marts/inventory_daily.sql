@@ -8,7 +8,7 @@
 
 with
 
-changed as (
+changed as {{ materialized() }} (
 
     {{ changed_partitions(ref('stg_sp_api__inventory_summaries'), ['seller_id', 'marketplace_id']) }}
     union

@@ -14,7 +14,7 @@ staged as {{ inlined() }} (
 
 ),
 
-changed as (
+changed as {{ materialized() }} (
 
     {{ changed_partitions('staged', listing) }}
     {%- if incremental_build() %}

@@ -12,7 +12,7 @@ fee_amounts as {{ inlined() }} (
 
 ),
 
-changed as (
+changed as {{ materialized() }} (
 
     {{ changed_partitions('fee_amounts', ['seller_id', 'order_id']) }}
 

@@ -9,7 +9,7 @@
 
 with
 
-changed as (
+changed as {{ materialized() }} (
 
     {{ changed_partitions(ref('orders'), ['seller_id', 'order_id']) }}
 

@@ -4,7 +4,7 @@
 
 with
 
-changed as (
+changed as {{ materialized() }} (
 
     {{ changed_partitions(ref('int_orders_unioned'), ['seller_id', 'order_id']) }}
     union

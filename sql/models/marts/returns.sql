@@ -4,7 +4,7 @@
 
 with
 
-changed as (
+changed as {{ materialized() }} (
 
     {{ changed_partitions(ref('stg_sp_api__report_fba_returns'), ['seller_id', 'order_id']) }}
     union

@@ -4,7 +4,7 @@
 
 with
 
-changed as (
+changed as {{ materialized() }} (
 
     {{ changed_partitions(ref('stg_sp_api__settlement_lines'), ['seller_id', 'settlement_id']) }}
 

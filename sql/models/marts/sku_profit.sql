@@ -63,7 +63,7 @@ movements as {{ inlined() }} (
 
 ),
 
-changed as (
+changed as {{ materialized() }} (
 
     {{ changed_partitions('movements', partition) }}
 
