@@ -36,6 +36,7 @@ class Selection:
 
     selectors: tuple[str, ...]
     through: str  # the newest completed load it builds and tests through
+    tested_through: str  # the last passing build's: its tests check the rows loaded since
     state: Path
 
     def arguments(self) -> list[str]:
@@ -46,7 +47,10 @@ class Selection:
             "--state",
             str(self.state),
             "--vars",
-            json.dumps({"selection_through": self.through}),
+            # each test would otherwise ask the warehouse for tested_through
+            json.dumps(
+                {"selection_through": self.through, "selection_tested_through": self.tested_through}
+            ),
         ]
 
 
@@ -64,6 +68,7 @@ def choose(work: Path, manifest: Any, found: dict[str, Any]) -> Selection | None
             *(f"result:{status}+" for status in unfinished(state / "run_results.json")),
         ),
         found["through"],
+        found["tested_through"],
         state,
     )
 

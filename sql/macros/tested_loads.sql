@@ -94,8 +94,12 @@
     {{ return(none if through is none else "cast('" ~ through ~ "' as " ~ dbt.type_timestamp() ~ ")") }}
 {%- endmacro %}
 
-{# `tested_through` (a datetime), or none before the first passing build #}
+{# `tested_through` (a datetime, or the text of one the selection passed), or none before the
+   first passing build #}
 {% macro tested_through() -%}
+    {%- if var('selection_tested_through', none) is not none -%}
+        {{ return(var('selection_tested_through')) }}
+    {%- endif -%}
     {%- set relation = tested_loads_relation() -%}
     {%- if adapter.get_relation(relation.database, relation.schema, relation.identifier) is none -%}
         {{ return(none) }}
