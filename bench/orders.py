@@ -53,6 +53,7 @@ def worker(url: str, version: str, workdir: str) -> None:
     import dlt
     import duckdb
 
+    from pipelines.duckdb_file import DuckDbFile
     from sources.common.memory import prefer_system_allocator
     from sources.sp_api import sp_api_source
 
@@ -61,7 +62,7 @@ def worker(url: str, version: str, workdir: str) -> None:
     accounts = [a for a in target["accounts"] if a["region"] in ("na", "eu")]
     pipeline = dlt.pipeline(
         pipeline_name=f"bench_{version.replace('-', '_')}",
-        destination=dlt.destinations.duckdb(f"{workdir}/bench.duckdb"),
+        destination=DuckDbFile(Path(workdir) / "bench.duckdb").destination(),  # the product's
         dataset_name="sp_api",
         pipelines_dir=f"{workdir}/pipelines",
     )
@@ -238,6 +239,8 @@ def main() -> None:
     if args.worker:
         worker(*args.worker)
         return
+    import dlt
+
     from sandbox.seed.world import build_world
 
     started = time.perf_counter()
@@ -256,12 +259,15 @@ def main() -> None:
         f"\npeak RSS: {fast['peak_rss_mb']:.0f} MB at {fast['orders']:,} orders, "
         f"{big['peak_rss_mb']:.0f} MB at {big['orders']:,} orders"
     )
+    duckdb = dlt.config.get("destination.duckdb.credentials.global_config") or {}
     for run in (fast, big):
         start, peak = run["phases_start_rss_mb"]["load"], run["phases_rss_mb"]["load"]
         print(
-            f"  load at {run['orders']:,} orders: starts at {start:.0f} MB (the imports, ~165 MB, "
-            f"and pandas, which dlt's Arrow path imports), adds {peak - start:.0f} MB: DuckDB's "
-            "memory_limit (128MB; dlt's dedup of 1M orders' items fails at 64MB and 96MB)"
+            f"  load at {run['orders']:,} orders: starts at {start:.0f} MB (the imports, ~165 MB; "
+            "pandas, which pyarrow imports converting the first page, ~32 MB; DuckDB's code), "
+            f"adds {peak - start:.0f} MB: DuckDB's memory_limit ({duckdb.get('memory_limit')} on "
+            f"{duckdb.get('threads', 'all')} thread(s); dlt's dedup of 1M orders' items fails at "
+            "48MB on one)"
         )
     with sandbox_process("--orders", str(round(args.v0_orders / SELLER_SHARE))) as url:
         old = measure(url, "v0", args.v0_scale)
