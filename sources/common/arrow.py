@@ -7,7 +7,8 @@ text, one stable type however their items vary.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
@@ -16,13 +17,48 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from dlt.common.normalizers.naming.snake_case import NamingConvention
 
-from sources.common.concurrency import Once
 from sources.common.redact import CREDENTIAL_URL, strip_credentials
 
 _NAMING = NamingConvention()
 SEPARATOR = "__"
 _local = threading.local()
-_SHARED: Once[duckdb.DuckDBPyConnection] = Once()
+
+
+class JsonDatabase:
+    """The process's DuckDB for JSON text, a cursor per thread; closed as the last bulk
+    extraction ends (`relaxed_gc`), so that dlt's load starts without its memory (100k
+    orders: 25 MB), and opened again on use."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.connection: duckdb.DuckDBPyConnection | None = None
+        self.queries = 0  # running now: the database is closed only between queries
+
+    @contextmanager
+    def cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        with self.lock:
+            if self.connection is None:
+                # one database for every thread: a database each would cost ~30 MB
+                self.connection = duckdb.connect()
+            cached = getattr(_local, "duckdb", None)
+            if cached is None or cached[0] is not self.connection:
+                cached = _local.duckdb = (self.connection, self.connection.cursor())
+            self.queries += 1
+        try:
+            yield cached[1]
+        finally:
+            with self.lock:
+                self.queries -= 1
+
+    def close(self) -> None:
+        """Let the database go unless a query runs; threads' cursors are replaced on use."""
+        with self.lock:
+            if self.connection is not None and not self.queries:
+                self.connection.close()
+                self.connection = None
+
+
+JSON_DATABASE = JsonDatabase()
 
 
 @lru_cache(maxsize=8192)
@@ -44,12 +80,10 @@ def struct_array(records: Sequence[Mapping[str, Any]]) -> pa.StructArray:
 
 def _json_text(column: pa.ChunkedArray) -> pa.ChunkedArray:
     """Arrow lists as JSON text, serialized by DuckDB (7x faster than Python, GIL released)."""
-    connection = getattr(_local, "duckdb", None)
-    if connection is None:
-        # a cursor of one database for every thread: a database each would cost ~30 MB
-        connection = _local.duckdb = _SHARED.get(duckdb.connect).cursor()
     values = pa.table({"value": column})  # noqa: F841 - scanned by name below
-    return connection.sql("select to_json(value)::varchar from values").to_arrow_table().column(0)
+    with JSON_DATABASE.cursor() as connection:
+        result = connection.sql("select to_json(value)::varchar from values")
+        return result.to_arrow_table().column(0)
 
 
 def _without_credentials(column: pa.ChunkedArray) -> pa.ChunkedArray:

@@ -18,6 +18,8 @@ from contextlib import contextmanager
 
 import pyarrow as pa
 
+from sources.common.arrow import JSON_DATABASE
+
 BULK_THRESHOLDS = (10_000, 10, 10)
 M_ARENA_MAX = -8  # glibc mallopt parameter
 MALLOC_ARENAS = 2
@@ -55,6 +57,7 @@ def relaxed_gc() -> Iterator[None]:
             if not _RELAXED.runs:
                 gc.set_threshold(*_RELAXED.previous)
                 gc.unfreeze()
+                JSON_DATABASE.close()  # the last bulk extraction out lets its memory go
         release_memory()
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sources.common.arrow import flat_table, struct_array
+from sources.common.arrow import JsonDatabase, flat_table, struct_array
 
 
 def test_structs_flatten_to_dlt_names_and_lists_become_json() -> None:
@@ -75,3 +75,17 @@ def test_urls_lose_their_callers_credentials_and_other_text_stays_byte_exact() -
     assert table.column("url").to_pylist() == ["https://www.amazon.com/dp/B0?tag=t", None]
     assert table.column("title").to_pylist() == ['=HYPERLINK("x") ?password=1', "plain"]
     assert "AKIACANARY" not in str(table.column("links").to_pylist())
+
+
+def test_the_json_database_closes_between_queries_and_opens_again_on_use() -> None:
+    database = JsonDatabase()
+    with database.cursor() as cursor:
+        running = database.connection
+        database.close()  # a query runs: the database stays
+        assert database.connection is running
+        assert cursor.execute("select 1").fetchone() == (1,)
+    database.close()
+    assert database.connection is None
+    with database.cursor() as cursor:
+        assert database.connection is not running
+        assert cursor.execute("select to_json([1, 2])::varchar").fetchone() == ("[1,2]",)
