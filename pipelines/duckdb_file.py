@@ -122,12 +122,9 @@ class DuckDbFile:
         return connection
 
     def destination(self, **options: Any) -> Destination[Any, Any]:
-        """dlt's DuckDB destination on this file, with `options` of its configuration, loading
-        one job at a time: jobs side by side share the database's memory limit, and two merges
-        in it spilled a 1M-order load from 32 s to 96 s. An encrypted file stays attached to
-        one connection, which this process's readers share (DuckDB opens a file once per
-        process) until `close`."""
-        options = {"loader_parallelism_strategy": "sequential", **options}
+        """dlt's DuckDB destination on this file, with `options` of its configuration. An
+        encrypted file stays attached to one connection, which this process's readers share
+        (DuckDB opens a file once per process) until `close`."""
         if not self.encrypted:
             return dlt.destinations.duckdb(str(self.path), **options)
         if self._shared is None:

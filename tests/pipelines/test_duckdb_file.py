@@ -86,10 +86,3 @@ def test_dbt_gets_the_key_only_under_a_name_it_keeps_out_of_its_logs(tmp_path) -
 )
 def test_the_catalog_is_duckdbs_name_for_the_file(name: str, catalog: str) -> None:
     assert catalog_of(Path("/x") / name) == catalog
-
-
-def test_a_duckdb_file_loads_one_job_at_a_time_plain_or_encrypted(tmp_path) -> None:
-    for file in (DuckDbFile(tmp_path / "plain.duckdb"), _encrypted(tmp_path / "secret.duckdb")):
-        destination = file.destination(staging_dataset_name_layout="%s_unit")
-        assert destination.capabilities().loader_parallelism_strategy == "sequential"
-        file.close()
