@@ -94,9 +94,13 @@ def dataset(warehouse: Warehouse, name: str, purpose: str, shared: bool = False)
     a lock file beside the run's, which keeps apart the processes of one machine."""
     if warehouse.kind == "postgres":
         key = zlib.crc32(f"{name}.{purpose}".encode()) & 0x7FFFFFFF
-        take = "pg_advisory_lock_shared" if shared else "pg_advisory_lock"
+        take = (
+            "select pg_advisory_lock_shared(%s, %s)"
+            if shared
+            else "select pg_advisory_lock(%s, %s)"
+        )
         with warehouse.sql_client("public") as client:
-            client.execute_sql(f"select {take}(%s, %s)", DATASET_LOCK, key)
+            client.execute_sql(take, DATASET_LOCK, key)
             yield  # closing the session lets the lock go
         return
     path = warehouse.lock_path.with_name(f"{warehouse.lock_path.name}.{name}.{purpose}")
