@@ -259,14 +259,14 @@ def main() -> None:
         f"\npeak RSS: {fast['peak_rss_mb']:.0f} MB at {fast['orders']:,} orders, "
         f"{big['peak_rss_mb']:.0f} MB at {big['orders']:,} orders"
     )
-    duckdb = dlt.config.get("destination.duckdb.credentials.global_config") or {}
+    settings = dlt.config.get("destination.duckdb.credentials.global_config") or {}
     for run in (fast, big):
         start, peak = run["phases_start_rss_mb"]["load"], run["phases_rss_mb"]["load"]
         print(
             f"  load at {run['orders']:,} orders: starts at {start:.0f} MB (the imports, ~165 MB; "
             "pandas, which pyarrow imports converting the first page, ~32 MB; DuckDB's code), "
-            f"adds {peak - start:.0f} MB: DuckDB's memory_limit ({duckdb.get('memory_limit')} on "
-            f"{duckdb.get('threads', 'all')} thread(s); dlt's dedup of 1M orders' items fails at "
+            f"adds {peak - start:.0f} MB: DuckDB's memory_limit ({settings.get('memory_limit')} on "
+            f"{settings.get('threads', 'all')} thread(s); dlt's dedup of 1M orders' items fails at "
             "48MB on one)"
         )
     with sandbox_process("--orders", str(round(args.v0_orders / SELLER_SHARE))) as url:
