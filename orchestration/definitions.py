@@ -173,6 +173,10 @@ def seller_assets() -> list[dg.AssetsDefinition]:
                     )
                 )
             partition.purge(pipeline)
+            # dagster-dlt's run leaves the pipeline on the source's own schema object, whose
+            # tables hold bare hints; the pipeline as saved holds the schema whole
+            partition.made(SOURCE, partition.pipeline(unit))
+            partition.store_schemas()  # with the tables partitions beside it made
         metadata = summary(collected)
         for event in events:
             yield event._replace(metadata={**(event.metadata or {}), **metadata})  # a NamedTuple

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
+import json
 import logging
 import sys
 import threading
@@ -32,6 +33,7 @@ import dlt.common.libs.pyarrow
 import pendulum
 from dlt.common.runtime import signals
 from dlt.common.runtime.collector import Collector
+from dlt.destinations.exceptions import DatabaseUndefinedRelation
 
 from pipelines import locking, migration, naming, recovery, retention
 from pipelines.builders import BUILDERS, RunContext
@@ -43,6 +45,7 @@ from pipelines.warehouse import Warehouse
 from sources.common.failures import Failures
 from sources.common.stats import ApiStats
 
+VERSIONS = "_dlt_version"  # dlt's table of the stored schema versions
 log = logging.getLogger("pipelines.run")
 LAST = frozenset({"amzpecty"})  # sources that read what the others loaded
 WAITING = 8  # units started per worker: the others sleep, on Amazon's usage plans and reports
@@ -142,6 +145,7 @@ class Runner:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _stats: dict[str, ApiStats] = field(default_factory=dict)
     _made: dict[str, tuple[dlt.Pipeline, dlt.Schema]] = field(default_factory=dict)
+    _since: dict[str, Any] = field(default_factory=dict)  # source -> its newest version stored
 
     @contextlib.contextmanager
     def writing(self) -> Iterator[None]:
@@ -226,6 +230,7 @@ class Runner:
         with self.writing(), self.loads(unit.source).settling():
             pipeline = self.pipeline(unit, progress=progress)
             pipeline.sync_destination()
+            self.begin(unit.source)
             self.share_schema(pipeline, unit.source)
             legacy = self.legacy(unit)
             if legacy is not None and migration.adopt(pipeline, unit.source, legacy, unit.others):
@@ -246,6 +251,27 @@ class Runner:
         else:
             pipeline.default_schema.update_schema(stored)
 
+    def begin(self, source: str) -> None:
+        """Note when this run first met `source`'s dataset (its newest stored schema version):
+        `store_schemas` takes in it and every version stored after it."""
+        with self._lock:
+            if source in self._since:
+                return
+        versions = self._versions(source)
+        newest = max((inserted_at for _, inserted_at in versions), default=None)
+        with self._lock:
+            self._since.setdefault(source, newest)
+
+    def _versions(self, source: str) -> list[tuple[str, Any]]:
+        """(hash, inserted_at) of every schema version stored in `source`'s dataset."""
+        with self.warehouse.sql_client(source) as client:
+            versions = client.make_qualified_table_name(VERSIONS)
+            try:
+                rows = client.execute_sql(f"select version_hash, inserted_at from {versions}")
+            except DatabaseUndefinedRelation:  # nothing stored yet
+                return []
+        return [(version_hash, inserted_at) for version_hash, inserted_at in rows or []]
+
     def made(self, source: str, pipeline: dlt.Pipeline) -> None:
         """Add what `pipeline` loaded to the tables and columns `source`'s units made in this
         run."""
@@ -256,9 +282,11 @@ class Runner:
                 self._made[source] = (pipeline, pipeline.default_schema.clone())
 
     def store_schemas(self) -> None:
-        """Store, per source, one schema holding every table and column this run's units made:
-        units under way at once each stored one without the tables the others' loads made
-        meanwhile, and dlt's readers of the dataset take the newest."""
+        """Store, per source, one schema holding every table and column this run's units made,
+        and every version stored since the run began (other processes' units: Dagster's
+        partitions, runs of other accounts): units under way at once each stored one without the
+        tables the others' loads made meanwhile, and dlt's readers of the dataset take the
+        newest."""
         for source, (pipeline, made) in self._made.items():
             store = functools.partial(self._store_schema, pipeline, source, made)
             with self.writing(), self.loads(source).loading(migrate=store):
@@ -267,6 +295,14 @@ class Runner:
 
     def _store_schema(self, pipeline: dlt.Pipeline, source: str, made: dlt.Schema) -> None:
         self.share_schema(pipeline, source)
+        since = self._since.get(source)
+        with pipeline.destination_client() as client:
+            for version_hash, inserted_at in self._versions(source):
+                if since is None or inserted_at >= since:
+                    stored = client.get_stored_schema_by_hash(version_hash)
+                    if stored is not None and stored.schema_name == made.name:
+                        schema = dlt.Schema.from_dict(json.loads(stored.schema))
+                        pipeline.default_schema.update_schema(schema)
         pipeline.default_schema.update_schema(made)
         pipeline.sync_schema()
 

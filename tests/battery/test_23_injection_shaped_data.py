@@ -62,6 +62,7 @@ FRAGMENTS = {
     ("pipelines/recovery.py", "where"),  # a constant condition, values passed as parameters
     ("pipelines/summary.py", "name"),  # dlt's make_qualified_table_name
     ("pipelines/summary.py", "placeholders"),  # %s, one per load id passed as a parameter
+    ("pipelines/pool.py", "versions"),  # dlt's make_qualified_table_name
 }
 CODE = [*ROOT.glob("sources/**/*.py"), *ROOT.glob("pipelines/**/*.py")]
 
