@@ -145,7 +145,8 @@ class Runner:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _stats: dict[str, ApiStats] = field(default_factory=dict)
     _made: dict[str, tuple[dlt.Pipeline, dlt.Schema]] = field(default_factory=dict)
-    _since: dict[str, Any] = field(default_factory=dict)  # source -> its newest version stored
+    # source -> when its newest stored schema version was stored, as the run began (None: none)
+    _since: dict[str, Any] = field(default_factory=dict)
 
     @contextlib.contextmanager
     def writing(self) -> Iterator[None]:
@@ -254,13 +255,10 @@ class Runner:
     def begin(self, source: str) -> None:
         """Note when this run first met `source`'s dataset (its newest stored schema version):
         `store_schemas` takes in it and every version stored after it."""
-        with self._lock:
-            if source in self._since:
-                return
-        versions = self._versions(source)
-        newest = max((inserted_at for _, inserted_at in versions), default=None)
-        with self._lock:
-            self._since.setdefault(source, newest)
+        with self._lock:  # asked once, before any of this run's units of `source` loads
+            if source not in self._since:
+                versions = self._versions(source)
+                self._since[source] = max((at for _, at in versions), default=None)
 
     def _versions(self, source: str) -> list[tuple[str, Any]]:
         """(hash, inserted_at) of every schema version stored in `source`'s dataset."""
