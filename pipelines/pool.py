@@ -292,8 +292,7 @@ class Runner:
         self._made.clear()
 
     def _store_schema(self, pipeline: dlt.Pipeline, source: str, made: dlt.Schema) -> None:
-        self.share_schema(pipeline, source)
-        since = self._since.get(source)
+        since = self._since.get(source)  # the newest stored version is one of those since
         with pipeline.destination_client() as client:
             for version_hash, inserted_at in self._versions(source):
                 if since is None or inserted_at >= since:
