@@ -79,6 +79,12 @@ def rss_mb() -> float:
     return _status_mb("VmRSS")
 
 
+def files_mb() -> float:
+    """The part of the resident memory mapped from files (Linux's RssFile): the interpreter's
+    and the libraries' code that has run (Python, pyarrow, DuckDB...), which no data frees."""
+    return _status_mb("RssFile")
+
+
 def _status_mb(field: str) -> float:
     status = Path("/proc/self/status").read_text()
     return int(status.split(f"{field}:")[1].split()[0]) / 1024
@@ -90,30 +96,37 @@ def reset_peak_rss() -> None:
     Path("/proc/self/clear_refs").write_text("5")
 
 
+# a worker's figures that `phases_line` prints, in its order
+PHASES_KEYS = ("phases_rss_mb", "phases_start_rss_mb", "phases_start_files_mb")
+
+
 def run_phases(
     pipeline: Any, source: Any
-) -> tuple[Any, dict[str, float], dict[str, float], dict[str, float]]:
+) -> tuple[Any, dict[str, float], dict[str, float], dict[str, float], dict[str, float]]:
     """dlt's extract, normalize and load of `source`, one after the other: the normalize
-    info, and each phase's seconds, peak RSS and RSS at its start (MB): what a phase adds to
-    the process it starts in."""
-    seconds, peaks, starts, infos = {}, {}, {}, {}
+    info, and each phase's seconds, peak RSS, RSS at its start and the part of that mapped from
+    files (MB): what a phase adds to the process it starts in, and what of its start is code."""
+    seconds, peaks, starts, files, infos = {}, {}, {}, {}, {}
     for phase, step in (
         ("extract", lambda: pipeline.extract(source, loader_file_format="parquet")),
         ("normalize", pipeline.normalize),
         ("load", pipeline.load),
     ):
-        starts[phase] = rss_mb()
+        starts[phase], files[phase] = rss_mb(), files_mb()
         reset_peak_rss()
         started = time.perf_counter()
         infos[phase] = step()
         seconds[phase] = time.perf_counter() - started
         peaks[phase] = peak_rss_mb()
-    return infos["normalize"], seconds, peaks, starts
+    return infos["normalize"], seconds, peaks, starts, files
 
 
-def phases_line(peaks: dict[str, float], starts: dict[str, float]) -> str:
+def phases_line(peaks: dict[str, float], starts: dict[str, float], files: dict[str, float]) -> str:
     """Each dlt step's peak RSS and the RSS it started from, as the benchmarks print them."""
-    steps = (f"{k} {v:.0f} MB (from {starts[k]:.0f})" for k, v in peaks.items())
+    steps = (
+        f"{k} {v:.0f} MB (from {starts[k]:.0f}, {files[k]:.0f} of it code)"
+        for k, v in peaks.items()
+    )
     return "peak RSS per dlt step: " + ", ".join(steps)
 
 

@@ -31,6 +31,7 @@ import pendulum
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.harness import (
+    PHASES_KEYS,
     control,
     duplicate_keys,
     emit,
@@ -77,7 +78,7 @@ def worker(url: str, version: str, workdir: str) -> None:
         resources=["orders", "order_items"],  # the Orders API alone, no report backfill
     )
     before = resource.getrusage(resource.RUSAGE_SELF)
-    normalized, phases_s, phases_rss, phases_start = run_phases(pipeline, source)
+    normalized, phases_s, phases_rss, phases_start, phases_files = run_phases(pipeline, source)
     after = resource.getrusage(resource.RUSAGE_SELF)
     rows = normalized.row_counts
     with duckdb.connect(f"{workdir}/bench.duckdb", read_only=True) as connection:
@@ -99,6 +100,7 @@ def worker(url: str, version: str, workdir: str) -> None:
             "peak_rss_mb": max(phases_rss.values()),
             "phases_rss_mb": phases_rss,
             "phases_start_rss_mb": phases_start,
+            "phases_start_files_mb": phases_files,
         }
     )
 
@@ -168,6 +170,7 @@ def measure(url: str, version: str, time_scale: float) -> dict[str, Any]:
         "peak_rss_mb": result["peak_rss_mb"],
         "phases_rss_mb": result["phases_rss_mb"],
         "phases_start_rss_mb": result["phases_start_rss_mb"],
+        "phases_start_files_mb": result["phases_start_files_mb"],
     }
 
 
@@ -203,7 +206,7 @@ def report(title: str, figures: dict[str, Any]) -> None:
         f"  the measured process's CPU: {figures['orders_per_cpu_s']:,.0f} orders per CPU-second"
         f" (load average {os.getloadavg()[0]:.1f})"
     )
-    print(f"  {phases_line(figures['phases_rss_mb'], figures['phases_start_rss_mb'])}")
+    print(f"  {phases_line(*(figures[k] for k in PHASES_KEYS))}")
 
 
 def main() -> None:
@@ -262,12 +265,16 @@ def main() -> None:
     settings = dlt.config.get("destination.duckdb.credentials.global_config") or {}
     for run in (fast, big):
         start, peak = run["phases_start_rss_mb"]["load"], run["phases_rss_mb"]["load"]
+        code = run["phases_start_files_mb"]["load"]
+        own = start - code
+        own_before = run["phases_start_rss_mb"]["extract"] - run["phases_start_files_mb"]["extract"]
         print(
-            f"  load at {run['orders']:,} orders: starts at {start:.0f} MB (the imports, ~165 MB; "
-            "pandas, which pyarrow imports converting the first page, ~32 MB; DuckDB's code), "
-            f"adds {peak - start:.0f} MB: DuckDB's memory_limit ({settings.get('memory_limit')} on "
+            f"  load at {run['orders']:,} orders: starts at {start:.0f} MB, {code:.0f} of it code "
+            f"mapped from files (the interpreter, pyarrow, DuckDB, pandas...) and {own:.0f} the "
+            f"process's own ({own - own_before:+.0f} since the extract began); adds "
+            f"{peak - start:.0f} MB: DuckDB's memory_limit ({settings.get('memory_limit')} on "
             f"{settings.get('threads', 'all')} thread(s); dlt's dedup of 1M orders' items fails at "
-            "48MB on one)"
+            "96MB on two, 48MB on one)"
         )
     with sandbox_process("--orders", str(round(args.v0_orders / SELLER_SHARE))) as url:
         old = measure(url, "v0", args.v0_scale)

@@ -33,6 +33,7 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.harness import (
+    PHASES_KEYS,
     access_headers,
     control,
     duplicate_keys,
@@ -125,7 +126,7 @@ def load_worker(url: str, workdir: str, regions: str, span_days: str) -> None:
         dataset_name="sp_api",
         pipelines_dir=f"{workdir}/pipelines",
     )
-    _, phases_s, phases_rss, phases_start = run_phases(pipeline, source)
+    _, phases_s, phases_rss, phases_start, phases_files = run_phases(pipeline, source)
     if len(failures):
         raise RuntimeError("; ".join(str(f) for f in failures))
     with duckdb.connect(f"{workdir}/bench.duckdb", read_only=True) as connection:
@@ -138,6 +139,7 @@ def load_worker(url: str, workdir: str, regions: str, span_days: str) -> None:
             "peak_rss_mb": max(phases_rss.values()),
             "phases_rss_mb": phases_rss,
             "phases_start_rss_mb": phases_start,
+            "phases_start_files_mb": phases_files,
         }
     )
 
@@ -259,6 +261,7 @@ def big_report(rows: int) -> dict[str, Any]:
         "peak_rss_mb": ours["peak_rss_mb"],
         "phases_rss_mb": ours["phases_rss_mb"],
         "phases_start_rss_mb": ours["phases_start_rss_mb"],
+        "phases_start_files_mb": ours["phases_start_files_mb"],
     }
 
 
@@ -363,7 +366,7 @@ def main() -> None:
         f"{one['duckdb_read_csv_s']:.1f} s, {one['duckdb_rows_per_s']:,.0f} rows/s\n"
         f"  ratio {one['ratio_to_duckdb']:.2f} (target >= 0.8)"
     )
-    print(f"  {phases_line(one['phases_rss_mb'], one['phases_start_rss_mb'])}")
+    print(f"  {phases_line(*(one[k] for k in PHASES_KEYS))}")
     print_stages(one)
     big = big_report(args.big_rows)
     print(
@@ -372,7 +375,7 @@ def main() -> None:
         f"peak RSS {big['peak_rss_mb']:.0f} MB (1M rows: {one['peak_rss_mb']:.0f} MB)\n"
         f"  DuckDB read_csv: {big['duckdb_read_csv_s']:.1f} s; ratio {big['ratio_to_duckdb']:.2f}"
     )
-    print(f"  {phases_line(big['phases_rss_mb'], big['phases_start_rss_mb'])}")
+    print(f"  {phases_line(*(big[k] for k in PHASES_KEYS))}")
     print_stages(big)
     filled = backfill(args.backfill_orders, args.backfill_scale)
     print(f"\n== two-year backfill of {filled['orders']:,} orders ({filled['rows']:,} rows) ==")

@@ -52,6 +52,41 @@ def _calls(url: str, service: str) -> int:
     return sum(call["service"] == service for call in calls["calls"])
 
 
+# Python's start-up hook for a run's processes: pandas as though not installed, each attempt to
+# import it written down
+WITHOUT_PANDAS = """
+import os, sys
+from importlib.abc import MetaPathFinder
+
+
+class Absent(MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.partition(".")[0] != "pandas":
+            return None
+        with open(os.environ["PANDAS_ASKED"], "a") as asked:
+            asked.write(name + "\\n")
+        raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+
+
+sys.meta_path.insert(0, Absent())
+"""
+
+
+def test_a_run_needs_no_extra_installed(sandbox_server, tmp_path) -> None:
+    """pandas comes with the notebook extra alone: a base install (`pip install .`) runs too,
+    though pyarrow asks for pandas when installed (and run.py then imports it up front)."""
+    hooks = tmp_path / "hooks"
+    hooks.mkdir()
+    (hooks / "sitecustomize.py").write_text(WITHOUT_PANDAS)
+    asked = tmp_path / "pandas-asked.txt"
+    path = os.pathsep.join(filter(None, [str(hooks), os.environ.get("PYTHONPATH")]))
+    result = _run(tmp_path, sandbox_server.url, *SMALL, PYTHONPATH=path, PANDAS_ASKED=str(asked))
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "pandas" in asked.read_text().split()  # the hook was in place, and refused it
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as connection:
+        assert connection.execute("select count(*) from sp_api.orders").fetchone()[0] > 0
+
+
 def test_default_output_is_a_line_per_source_and_seller_then_the_summary(
     sandbox_server, accounts, tmp_path
 ) -> None:
