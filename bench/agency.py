@@ -67,9 +67,9 @@ def worker(url: str, warehouse: str, workers: int, workdir: str) -> None:
     from pipelines.builders import RunContext
     from pipelines.sandbox_time import SandboxTime
     from pipelines.warehouse import choose
-    from sources.common.memory import prefer_system_allocator
+    from sources.common.memory import lean_process_memory
 
-    prefer_system_allocator()
+    lean_process_memory()
     target = control(url, "GET", "accounts")
     start = SandboxTime(url).now().subtract(days=HISTORY_DAYS).to_date_string()
     context = RunContext(mode="sandbox", sandbox=target, start_date=start)

@@ -34,11 +34,11 @@ def worker(url: str, workdir: str) -> None:
     """The measured process: listings then catalog of the Far East seller, loaded twice."""
     import dlt
 
-    from sources.common.memory import prefer_system_allocator
+    from sources.common.memory import lean_process_memory
     from sources.common.stats import ApiStats
     from sources.sp_api import sp_api_source
 
-    prefer_system_allocator()
+    lean_process_memory()
     target = control(url, "GET", "accounts")
     accounts = [a for a in target["accounts"] if a["region"] == "fe"]
     pipeline = dlt.pipeline(

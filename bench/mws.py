@@ -33,10 +33,10 @@ def worker(url: str, scale: str, workdir: str) -> None:
     """The measured process: one load of every seller's MWS orders into a fresh DuckDB file."""
     import dlt
 
-    from sources.common.memory import prefer_system_allocator
+    from sources.common.memory import lean_process_memory
     from sources.mws import mws_source
 
-    prefer_system_allocator()
+    lean_process_memory()
     target = control(url, "GET", "accounts")["mws"]
     pipeline = dlt.pipeline(
         pipeline_name="bench_mws",

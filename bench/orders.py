@@ -55,10 +55,10 @@ def worker(url: str, version: str, workdir: str) -> None:
     import duckdb
 
     from pipelines.duckdb_file import DuckDbFile
-    from sources.common.memory import prefer_system_allocator
+    from sources.common.memory import lean_process_memory
     from sources.sp_api import sp_api_source
 
-    prefer_system_allocator()
+    lean_process_memory()
     target = control(url, "GET", "accounts")
     accounts = [a for a in target["accounts"] if a["region"] in ("na", "eu")]
     pipeline = dlt.pipeline(

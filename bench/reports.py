@@ -113,10 +113,10 @@ def load_worker(url: str, workdir: str, regions: str, span_days: str) -> None:
     import duckdb
 
     from sources.common.failures import Failures
-    from sources.common.memory import prefer_system_allocator
+    from sources.common.memory import lean_process_memory
     from sources.sp_api import sp_api_source
 
-    prefer_system_allocator()
+    lean_process_memory()
     failures = Failures()
     options = source_options(url, tuple(regions.split(",")), int(span_days))
     source = sp_api_source(**options, failures=failures).with_resources("report_order_items")

@@ -63,10 +63,10 @@ def load_worker(kind: str, url: str, workdir: str, destination: str) -> None:
     import dlt
 
     from sources.common.failures import Failures
-    from sources.common.memory import prefer_system_allocator
+    from sources.common.memory import lean_process_memory
     from sources.sp_api import sp_api_source
 
-    prefer_system_allocator()
+    lean_process_memory()
     warnings = Warnings()
     logging.getLogger("dlt").addHandler(warnings)
     warehouse = open_warehouse(destination, workdir)

@@ -27,10 +27,9 @@ from typing import Any
 
 import dlt
 
-# imported once here: units' threads importing them at once race in dlt's lazy imports
+# imported once here: units' threads importing it at once race in dlt's lazy imports
 import dlt.common.libs.pyarrow
 import pendulum
-from dlt.common.exceptions import MissingDependencyException
 from dlt.common.runtime import signals
 from dlt.common.runtime.collector import Collector
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
@@ -44,11 +43,6 @@ from pipelines.units import Unit
 from pipelines.warehouse import Warehouse
 from sources.common.failures import Failures
 from sources.common.stats import ApiStats
-
-# pandas too when installed (the notebook extra): pyarrow imports it on its first conversion
-# of Python objects, in whichever thread converts first
-with contextlib.suppress(MissingDependencyException):
-    import dlt.common.libs.pandas
 
 VERSIONS = "_dlt_version"  # dlt's table of the stored schema versions
 log = logging.getLogger("pipelines.run")

@@ -62,7 +62,7 @@ from pipelines.timing import Timings  # noqa: E402
 from pipelines.warehouse import ENCRYPTED_AT_REST, Warehouse, choose  # noqa: E402
 from sources.common import redact  # noqa: E402
 from sources.common.clock import SYSTEM_CLOCK  # noqa: E402
-from sources.common.memory import prefer_system_allocator  # noqa: E402
+from sources.common.memory import lean_process_memory  # noqa: E402
 from sources.sp_api.settings import NAMED_RESOURCES, RESOURCE_GROUPS  # noqa: E402
 
 log = logging.getLogger("pipelines.run")
@@ -558,7 +558,7 @@ def main(argv: list[str] | None = None) -> int:
     timings = Timings(started=STARTED)
     timings.add("imports", timings.total())
     args = parse_args(argv)
-    prefer_system_allocator()
+    lean_process_memory()
     try:
         setup_logging(log_level(args))
         warehouse = choose(args.destination, args.duckdb, pipelines_dir(args))

@@ -12,9 +12,11 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import gc
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from importlib.abc import MetaPathFinder
 
 import pyarrow as pa
 
@@ -70,13 +72,43 @@ def release_memory() -> None:
         _LIBC.malloc_trim(0)
 
 
-def prefer_system_allocator() -> None:
-    """Arrow buffers from malloc rather than mimalloc, which keeps freed pages: measured here,
-    a 100k-order load peaked at 390 MB instead of 540 MB. Called once by the process's entry
-    point (pipelines/run.py, benchmarks), never by a source.
+def lean_process_memory() -> None:
+    """Process-wide settings that keep a run's memory down, called once by the process's
+    entry point (pipelines/run.py, benchmarks), never by a source:
 
-    malloc's arenas are capped too: each of the many threads that fetch reports would
-    otherwise keep an arena of freed memory (measured: a 1M-row report peaked 40 MB lower)."""
+    - Arrow buffers from malloc rather than mimalloc, which keeps freed pages: measured here,
+      a 100k-order load peaked at 390 MB instead of 540 MB;
+    - malloc's arenas capped: each of the many threads that fetch reports would otherwise keep
+      an arena of freed memory (measured: a 1M-row report peaked 40 MB lower);
+    - pyarrow's question whether pandas is installed, settled without importing it."""
     pa.set_memory_pool(pa.system_memory_pool())
     if _LIBC is not None:
         _LIBC.mallopt(M_ARENA_MAX, MALLOC_ARENAS)
+    _arrow_without_pandas()
+
+
+class _Unreachable(MetaPathFinder):
+    """Imports of one package fail, as though it were not installed."""
+
+    def __init__(self, package: str) -> None:
+        self.package = package
+
+    def find_spec(self, name: str, path: object = None, target: object = None) -> None:
+        if name.partition(".")[0] == self.package:
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+
+
+def _arrow_without_pandas() -> None:
+    """pyarrow imports pandas, when installed (the notebook extra), on its first conversion of
+    Python objects, to ask whether they are pandas objects; a run converts lists and dicts only,
+    and pandas cost it 40-60 MB resident (measured, bench/orders.py). Asked once with pandas
+    out of reach, pyarrow keeps the answer; what needs pandas (`Table.to_pandas`) imports it
+    still, when it runs."""
+    if "pandas" in sys.modules:
+        return
+    unreachable = _Unreachable("pandas")
+    sys.meta_path.insert(0, unreachable)
+    try:
+        pa.array([])
+    finally:
+        sys.meta_path.remove(unreachable)
