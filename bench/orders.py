@@ -270,7 +270,7 @@ def main() -> None:
         own_before = run["phases_start_rss_mb"]["extract"] - run["phases_start_files_mb"]["extract"]
         print(
             f"  load at {run['orders']:,} orders: starts at {start:.0f} MB, {code:.0f} of it code "
-            f"mapped from files (the interpreter, pyarrow, DuckDB, pandas...) and {own:.0f} the "
+            f"mapped from files (the interpreter, pyarrow, DuckDB...) and {own:.0f} the "
             f"process's own ({own - own_before:+.0f} since the extract began); adds "
             f"{peak - start:.0f} MB: DuckDB's memory_limit ({settings.get('memory_limit')} on "
             f"{settings.get('threads', 'all')} thread(s); dlt's dedup of 1M orders' items fails at "
