@@ -71,8 +71,8 @@ with open(os.environ["HOOKED"], "a") as hooked:
 """
 
 
-def test_a_run_needs_no_extra_installed(sandbox_server, tmp_path) -> None:
-    """pandas comes with the notebook extra alone: a lean install (`pip install .`) runs too."""
+def test_a_run_needs_no_pandas(sandbox_server, tmp_path) -> None:
+    """pandas comes with the notebook extra alone: a lean install (`pip install .`) lacks it."""
     hooks = tmp_path / "hooks"
     hooks.mkdir()
     (hooks / "sitecustomize.py").write_text(WITHOUT_PANDAS)
