@@ -122,7 +122,8 @@ def run_phases(
 
 
 def phases_line(peaks: dict[str, float], starts: dict[str, float], files: dict[str, float]) -> str:
-    """Each dlt step's peak RSS and the RSS it started from, as the benchmarks print them."""
+    """Each dlt step's peak RSS, the RSS it started from and how much of that was code mapped
+    from files, as the benchmarks print them."""
     steps = (
         f"{k} {v:.0f} MB (from {starts[k]:.0f}, {files[k]:.0f} of it code)"
         for k, v in peaks.items()
