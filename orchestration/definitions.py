@@ -194,11 +194,14 @@ dbt_project = DbtProject(
     target=dbt_target,
     target_path=warehouse().beside(".dbt") / "target",
 )
+# the dbt installed beside this interpreter: a venv's python run without activating the venv
+# (`.venv/bin/dagster dev`) has no `dbt` on PATH
+dbt_cli = DbtCliResource(
+    project_dir=dbt_project, dbt_executable=str(Path(sys.executable).with_name("dbt"))
+)
 if not dbt_project.manifest_path.exists():
     os.environ.update(dbt_variables)  # the profile's (secrets as DBT_ENV_SECRET_*)
-    DbtCliResource(project_dir=dbt_project).cli(
-        ["--quiet", "parse"], target_path=dbt_project.target_path
-    ).wait()
+    dbt_cli.cli(["--quiet", "parse"], target_path=dbt_project.target_path).wait()
 
 
 @dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project)
@@ -213,7 +216,6 @@ def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[
 sellers_job = dg.define_asset_job(
     "sellers",
     selection=dg.AssetSelection.groups(SOURCE),
-    partitions_def=partitions,
     op_retry_policy=RETRIES,
 )
 models_job = dg.define_asset_job("models", selection=dg.AssetSelection.assets(dbt_models))
@@ -234,7 +236,7 @@ def marts_after_sellers(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
 
 
 def resources() -> Mapping[str, Any]:
-    return {"dlt": DagsterDltResource(), "dbt": DbtCliResource(project_dir=dbt_project)}
+    return {"dlt": DagsterDltResource(), "dbt": dbt_cli}
 
 
 defs = dg.Definitions(

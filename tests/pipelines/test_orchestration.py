@@ -4,6 +4,7 @@ against the sandbox, then the dbt models, and the warehouse holds both sellers' 
 from __future__ import annotations
 
 import importlib.util
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -48,11 +49,15 @@ def load_definitions() -> ModuleType:
 
 
 def test_the_code_location_validates(location, tmp_path) -> None:
+    """As `.venv/bin/dagster` runs it from a venv that is not activated: no `dbt` on PATH."""
+    bin_dir = str(Path(sys.executable).parent)
+    path = os.pathsep.join(p for p in os.environ["PATH"].split(os.pathsep) if p != bin_dir)
     result = subprocess.run(
         [sys.executable, "-m", "dagster", "definitions", "validate", "-f", str(DEFINITIONS)],
         capture_output=True,
         text=True,
         cwd=tmp_path,
+        env=os.environ | {"PATH": path},
         timeout=600,
     )
     assert result.returncode == 0, result.stderr[-3000:]
