@@ -15,6 +15,7 @@ with other sellers' partitions (they load side by side) and never with a `run.py
 
 # no `from __future__ import annotations`: Dagster reads a `context` annotation as a type
 import os
+import shutil
 import sys
 from collections.abc import Iterator, Mapping
 from functools import cache
@@ -194,10 +195,11 @@ dbt_project = DbtProject(
     target=dbt_target,
     target_path=warehouse().beside(".dbt") / "target",
 )
-# the dbt installed beside this interpreter: a venv's python run without activating the venv
-# (`.venv/bin/dagster dev`) has no `dbt` on PATH
+# the dbt installed beside this interpreter, else PATH's: a venv's python run without
+# activating the venv (`.venv/bin/dagster dev`) has no `dbt` on PATH
 dbt_cli = DbtCliResource(
-    project_dir=dbt_project, dbt_executable=str(Path(sys.executable).with_name("dbt"))
+    project_dir=dbt_project,
+    dbt_executable=shutil.which("dbt", path=str(Path(sys.executable).parent)) or "dbt",
 )
 if not dbt_project.manifest_path.exists():
     os.environ.update(dbt_variables)  # the profile's (secrets as DBT_ENV_SECRET_*)
