@@ -37,7 +37,7 @@ import pendulum
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.harness import ROOT, control, emit, peak_rss_mb, sandbox_process
+from bench.harness import ROOT, control, emit, finish, peak_rss_mb, sandbox_process
 
 WORKERS = (1, 4, 16)
 HISTORY_DAYS = 730  # the world's depth, and the first run's reach
@@ -293,7 +293,7 @@ def main() -> None:
     if dbt is not None:
         targets["incremental_le_10_percent_of_full"] = met(dbt)
     print("targets: " + ", ".join(f"{k} {'met' if v else 'MISSED'}" for k, v in targets.items()))
-    emit(
+    finish(
         {
             "sellers": args.sellers,
             "orders_per_seller": args.orders_per_seller,

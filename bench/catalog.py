@@ -22,7 +22,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.harness import control, emit, peak_rss_mb, run_worker, sandbox_process
+from bench.harness import control, emit, finish, peak_rss_mb, run_worker, sandbox_process
 
 SEARCH = "catalogItems_2022-04-01.searchCatalogItems"
 SINGLE = "catalogItems_2022-04-01.getCatalogItem"
@@ -157,7 +157,7 @@ def main() -> None:
         "rerun_makes_no_catalog_calls": figures["rerun_catalog_calls"] == 0,
     }
     print("\ntargets: " + ", ".join(f"{k} {'met' if v else 'MISSED'}" for k, v in targets.items()))
-    emit({"catalog": figures, "targets_met": targets})
+    finish({"catalog": figures, "targets_met": targets})
 
 
 if __name__ == "__main__":

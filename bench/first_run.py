@@ -24,7 +24,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.harness import emit
+from bench.harness import finish
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_SECONDS = 30.0
@@ -93,7 +93,7 @@ def main() -> None:
     for name, seconds in best["phases"].items():
         print(f"  {name}: {seconds:.2f} s")
     print(f"API calls: {best['api_calls']:,}")
-    emit(
+    finish(
         {
             "wall_seconds": best["wall_seconds"],
             "walls": [run["wall_seconds"] for run in runs],

@@ -1,20 +1,26 @@
-"""Benchmark plumbing: a sandbox in its own process, a measured worker process, JSON lines."""
+"""Benchmark plumbing: a sandbox in its own process, a measured worker process, JSON lines, and
+the machine the figures were measured on."""
 
 from __future__ import annotations
 
 import json
 import os
+import platform
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
+# the packages whose versions move the figures
+WORKING_PACKAGES = ("dlt", "duckdb", "pyarrow", "dbt-core", "sqlglot", "sqlglotc")
+LOOP_ITERATIONS = 5_000_000
 os.environ.setdefault("DLT_PROJECT_DIR", str(ROOT))
 os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
@@ -142,5 +148,47 @@ def run_worker(script: Path, *args: str) -> dict[str, Any]:
 
 
 def emit(figures: dict[str, Any]) -> None:
-    """The last line a benchmark prints: one JSON object of its figures."""
+    """One JSON line of figures: a worker's to its parent, and a benchmark's last line."""
     print(json.dumps(figures, sort_keys=True), flush=True)
+
+
+def finish(figures: dict[str, Any]) -> None:
+    """A benchmark's end: a line naming the machine, then its figures and the machine's."""
+    host = machine()
+    versions = ", ".join(f"{name} {version}" for name, version in host["packages"].items())
+    print(
+        f"machine: {host['cpu']}, {host['cores']} cores; a {LOOP_ITERATIONS:,}-iteration "
+        f"Python loop {host['python_loop_s']:.2f} s; Python {host['python']}; {versions}"
+    )
+    emit(figures | {"machine": host})
+
+
+def machine() -> dict[str, Any]:
+    """What figures were measured on, so that runs on other machines or versions compare: the
+    CPU, its cores, a fixed pure-Python loop's seconds (best of three) and package versions."""
+    cpu = platform.processor() or platform.machine()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        names = [line for line in cpuinfo.read_text().splitlines() if line.startswith("model name")]
+        cpu = names[0].split(":", 1)[1].strip() if names else cpu
+    packages = {}
+    for name in WORKING_PACKAGES:
+        try:
+            packages[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "python_loop_s": round(min(_loop_seconds() for _ in range(3)), 3),
+        "packages": packages,
+    }
+
+
+def _loop_seconds() -> float:
+    started = time.perf_counter()
+    total = 0
+    for number in range(LOOP_ITERATIONS):
+        total += number
+    return time.perf_counter() - started

@@ -32,7 +32,7 @@ import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.harness import ROOT, emit
+from bench.harness import ROOT, finish
 
 # raw table -> its order id column and any other key column a copy must change
 ORDER_TABLES = {
@@ -247,7 +247,7 @@ def main() -> None:
         "targets (the first on the build after parsing, the second on the process): "
         + ", ".join(f"{k} {'met' if v else 'MISSED'}" for k, v in targets.items())
     )
-    emit(
+    finish(
         {
             "orders": total,
             "changed_orders": changed,

@@ -20,7 +20,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.harness import control, emit, peak_rss_mb, run_worker, sandbox_process
+from bench.harness import control, emit, finish, peak_rss_mb, run_worker, sandbox_process
 
 ARCHIVE_SHARE = 0.1  # the sandbox adds this many archive orders per live order
 QUOTAS = {  # (restore rate per second, max quota), shared by an operation and its ByNextToken
@@ -147,7 +147,7 @@ def main() -> None:
     )
     targets = {"ratio_le_1_2": figures["ratio"] <= 1.2}
     print("targets: " + ", ".join(f"{k} {'met' if v else 'MISSED'}" for k, v in targets.items()))
-    emit({"mws": figures, "targets_met": targets})
+    finish({"mws": figures, "targets_met": targets})
 
 
 if __name__ == "__main__":

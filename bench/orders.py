@@ -35,6 +35,7 @@ from bench.harness import (
     control,
     duplicate_keys,
     emit,
+    finish,
     phases_line,
     run_phases,
     run_worker,
@@ -305,7 +306,7 @@ def main() -> None:
         "peak_rss_flat": big["peak_rss_mb"] <= 1.10 * fast["peak_rss_mb"],
     }
     print("\ntargets: " + ", ".join(f"{k} {'met' if v else 'MISSED'}" for k, v in targets.items()))
-    emit(
+    finish(
         {
             "seed_1m_orders_s": round(seed_1m, 2),
             "v2026_paced": paced,

@@ -23,7 +23,7 @@ from urllib.parse import parse_qs, urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.harness import control, emit, sandbox_process
+from bench.harness import control, finish, sandbox_process
 
 FORMATS = ("insert_values", "csv", "parquet")
 
@@ -139,7 +139,7 @@ def main() -> None:
                     f"{result['warnings']} warnings",
                     flush=True,
                 )
-    emit(figures)
+    finish(figures)
 
 
 if __name__ == "__main__":

@@ -40,7 +40,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.harness import ROOT, emit
+from bench.harness import ROOT, finish
 from sources.common.clock import SYSTEM_CLOCK
 
 SECRET = "bench-secret-key-6f0e2a"
@@ -427,7 +427,7 @@ def main() -> None:
         "zero_lost_after_sigkill": killed["lost"] == 0 and killed["duplicate_rows"] == 0,
     }
     print("targets: " + ", ".join(f"{k} {'met' if v else 'MISSED'}" for k, v in targets.items()))
-    emit({"throughput": fast, "abused": abused, "crash": killed, "targets_met": targets})
+    finish({"throughput": fast, "abused": abused, "crash": killed, "targets_met": targets})
 
 
 if __name__ == "__main__":

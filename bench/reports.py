@@ -38,6 +38,7 @@ from bench.harness import (
     control,
     duplicate_keys,
     emit,
+    finish,
     peak_rss_mb,
     phases_line,
     run_phases,
@@ -397,7 +398,7 @@ def main() -> None:
         "calls_per_window_le_4": filled["calls_per_window"] <= 4,
     }
     print("\ntargets: " + ", ".join(f"{k} {'met' if v else 'MISSED'}" for k, v in targets.items()))
-    emit({"report_1m": one, "report_4m": big, "backfill": filled, "targets_met": targets})
+    finish({"report_1m": one, "report_4m": big, "backfill": filled, "targets_met": targets})
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import dlt
 import pyarrow as pa
 
-from bench.harness import emit
+from bench.harness import finish
 from pipelines import summary
 
 TARGET_SECONDS = 2.0
@@ -76,7 +76,7 @@ def main() -> None:
     print(f"rows: {args.tables} tables x {args.rows:,}")
     print(f"count before the load: {before_s:.3f} s; new/updated/now after it: {after_s:.3f} s")
     print(f"counts exact: {exact}")
-    emit(
+    finish(
         {
             "tables": args.tables,
             "rows_per_table": args.rows,

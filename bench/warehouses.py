@@ -33,7 +33,7 @@ import pendulum
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.harness import control, emit, peak_rss_mb, run_worker, sandbox_process
+from bench.harness import control, emit, finish, peak_rss_mb, run_worker, sandbox_process
 from bench.postgres_formats import Warnings
 from bench.reports import ORIGIN, source_options, warm_up
 
@@ -310,7 +310,7 @@ def main() -> None:
         ),
     }
     print("\ntargets: " + ", ".join(f"{k} {'met' if v else 'MISSED'}" for k, v in targets.items()))
-    emit({**figures, "targets_met": targets})
+    finish({**figures, "targets_met": targets})
 
 
 if __name__ == "__main__":
