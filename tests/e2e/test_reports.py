@@ -62,17 +62,14 @@ def _seller_calls(url: str, seller_id: str, operation: str) -> int:
     return found.get("calls", 0)
 
 
-def _listings_reports(url: str, report_id: str) -> list[str]:
-    """The listings reports of `report_id`'s seller and marketplaces, in order of creation."""
-    reports = requests.get(f"{url}/_sandbox/reports", timeout=10).json()["reports"]
-    (found,) = (r for r in reports if r["reportId"] == report_id)
-    return [
-        r["reportId"]
-        for r in reports
-        if r["reportType"] == LISTINGS
-        and r["sellerId"] == found["sellerId"]
-        and r["marketplaceIds"] == found["marketplaceIds"]
-    ]
+def _listings_reports(url: str, seller_id: str) -> dict[str, list[str]]:
+    """The seller's listings reports by marketplace, in order of creation."""
+    found: dict[str, list[str]] = {}
+    for report in requests.get(f"{url}/_sandbox/reports", timeout=10).json()["reports"]:
+        if report["reportType"] == LISTINGS and report["sellerId"] == seller_id:
+            (marketplace,) = report["marketplaceIds"]
+            found.setdefault(marketplace, []).append(report["reportId"])
+    return found
 
 
 def _same_day(url: str) -> None:
@@ -371,9 +368,11 @@ def test_a_run_killed_while_a_report_is_in_progress_resumes_that_report(
         tmp_path, "--sandbox-url", url, "--sources", "sp_api", "--no-dbt", **_listings_env()
     )
     assert rerun.returncode == 0, rerun.stderr[-2000:]
-    # the stuck report's marketplace has no other report: the kill may land before the seller's
-    # other marketplace had one created, which the second run then creates
-    assert _listings_reports(url, stuck) == [stuck]
+    # one report a marketplace, the stuck one among them: the kill may land before the seller's
+    # other marketplace had its report created, which the second run then creates
+    made = _listings_reports(url, eu["seller_id"])
+    assert sorted(made) == sorted(eu["marketplace_ids"])
+    assert all(len(ids) == 1 for ids in made.values()) and [stuck] in made.values()
     assert any(stuck in line and "reusing" in line for line in rerun.stderr.splitlines())
     with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as connection:
         ids = connection.execute(
