@@ -154,8 +154,8 @@ BUILD = """
 import json, sys, time
 from pathlib import Path
 started = time.perf_counter()
-import dbt.cli.main
 from pipelines import transform
+transform.dbt_runner()
 imported = time.perf_counter()
 target = transform.Target.of(Path(sys.argv[1]))
 manifest = transform.parse(target)

@@ -47,11 +47,19 @@ class Selection:
             "--state",
             str(self.state),
             "--vars",
-            # each test would otherwise ask the warehouse for tested_through
-            json.dumps(
-                {"selection_through": self.through, "selection_tested_through": self.tested_through}
-            ),
+            json.dumps({"selection_through": self.through, "tested_through": self.tested_through}),
         ]
+
+
+def whole(found: dict[str, Any] | None) -> list[str]:
+    """A build of every node's arguments: its tests check the rows loaded since the cursor
+    `build_selection` found (none: every row), rather than each asking the warehouse for it
+    (measured: 2 s of a 7.5 s build of every node after a passing one). Nothing found (a first
+    build, a full refresh), they ask: a first build's cursor is made as it starts, after dbt
+    listed the warehouse's relations, so none of them finds it (none: every row)."""
+    if found is None:
+        return []
+    return ["--vars", json.dumps({"tested_through": found["tested_through"]})]
 
 
 def choose(work: Path, manifest: Any, found: dict[str, Any]) -> Selection | None:
@@ -73,12 +81,18 @@ def choose(work: Path, manifest: Any, found: dict[str, Any]) -> Selection | None
     )
 
 
+def passed_before(work: Path) -> bool:
+    """A build passed in `work` before (its manifest is kept): the warehouse may hold a cursor
+    of tested loads (`build_selection` finds it), which a first build lacks."""
+    return (work / STATE / "manifest.json").exists()
+
+
 def comparable(work: Path, manifest: Any) -> bool:
     """The last passing build's manifest in `work` is of this dbt, with the same macros as
     `manifest`: else there is nothing to compare with (a first build), and every node builds."""
-    saved = work / STATE / "manifest.json"
-    if not saved.exists():
+    if not passed_before(work):
         return False
+    saved = work / STATE / "manifest.json"
     previous = json.loads(saved.read_text())
     if previous["metadata"]["dbt_version"] != manifest.metadata.dbt_version:
         return False

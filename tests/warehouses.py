@@ -79,12 +79,12 @@ def run_dbt(
 ) -> Any:
     """`dbt command` ("build", "docs generate") on sql/ against `target` with the profile's
     variables set; dbt's target and logs go under `work`, its events to `callbacks`."""
-    from dbt.cli.main import dbtRunner
+    from pipelines.transform import dbt_runner
 
     with pytest.MonkeyPatch.context() as patch:
         for name, value in {"DO_NOT_TRACK": "1", **env}.items():
             patch.setenv(name, value)
-        return dbtRunner(callbacks=list(callbacks)).invoke(
+        return dbt_runner()(callbacks=list(callbacks)).invoke(
             [
                 "--quiet",
                 *command.split(),

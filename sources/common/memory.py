@@ -17,11 +17,11 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from importlib.abc import MetaPathFinder
 
 import pyarrow as pa
 
 from sources.common.arrow import JSON_DATABASE
+from sources.common.imports import unreachable
 
 BULK_THRESHOLDS = (10_000, 10, 10)
 M_ARENA_MAX = -8  # glibc mallopt parameter
@@ -45,7 +45,8 @@ _RELAXED = _Relaxed()
 
 @contextmanager
 def relaxed_gc() -> Iterator[None]:
-    """Collect cycles rarely while a bulk extraction runs; restore the settings after."""
+    """Collect cycles rarely while bulk extractions run; the last one out restores the settings
+    and hands their memory back."""
     with _RELAXED.lock:
         _RELAXED.runs += 1
         if _RELAXED.runs == 1:
@@ -57,11 +58,13 @@ def relaxed_gc() -> Iterator[None]:
     finally:
         with _RELAXED.lock:
             _RELAXED.runs -= 1
-            if not _RELAXED.runs:
+            last = not _RELAXED.runs
+            if last:
                 gc.set_threshold(*_RELAXED.previous)
                 gc.unfreeze()
                 JSON_DATABASE.close()  # the last bulk extraction out lets its memory go
-        release_memory()
+        if last:  # while others extract, they reuse what it frees; a first run collected 15 times
+            release_memory()
 
 
 def release_memory() -> None:
@@ -88,17 +91,6 @@ def lean_process_memory() -> None:
     _arrow_without_pandas()
 
 
-class _Unreachable(MetaPathFinder):
-    """Imports of one package fail, as though it were not installed."""
-
-    def __init__(self, package: str) -> None:
-        self.package = package
-
-    def find_spec(self, name: str, path: object = None, target: object = None) -> None:
-        if name.partition(".")[0] == self.package:
-            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
-
-
 def _arrow_without_pandas() -> None:
     """pyarrow imports pandas, when installed (the notebook extra), on its first conversion of
     Python objects, to ask whether they are pandas objects; a run converts lists and dicts only,
@@ -107,9 +99,5 @@ def _arrow_without_pandas() -> None:
     what needs pandas (`Table.to_pandas`) imports it still, when it runs."""
     if "pandas" in sys.modules:
         return
-    unreachable = _Unreachable("pandas")
-    sys.meta_path.insert(0, unreachable)
-    try:
+    with unreachable("pandas"):
         pa.array([])
-    finally:
-        sys.meta_path.remove(unreachable)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from datetime import datetime
+
 import duckdb
 import pytest
 
@@ -84,3 +87,24 @@ def test_tests_of_an_incremental_build_check_the_new_rows_until_they_pass(
     with duckdb.connect(str(load.duckdb_path)) as connection:
         connection.execute("delete from sp_api.orders where _dlt_load_id = 'late'")
     assert (fixed := transform.build(load.duckdb_path)).success, fixed.failures
+
+
+def test_a_build_of_every_node_after_a_passing_one_hands_its_tests_the_tested_loads(
+    sandbox_server, accounts, tmp_path
+) -> None:
+    """Nothing to compare with (a mart's relation is gone), every node builds; its tests check
+    the rows loaded since the last passing build, told once rather than each asking."""
+    load = load_sp_api(accounts, tmp_path)
+    assert (first := transform.build(load.duckdb_path)).success, first.failures
+    with duckdb.connect(str(load.duckdb_path)) as connection:
+        connection.execute("drop table main.daily_sales")
+        (through,) = connection.execute("select tested_through from dbt_tested_loads").fetchone()
+    assert through is not None
+    assert (whole := transform.build(load.duckdb_path)).success, whole.failures
+    assert whole.counts == first.counts  # every node again
+    work = load.duckdb_path.with_suffix(".dbt") / "target"
+    arguments = json.loads((work / "run_results.json").read_text())["args"]
+    assert not arguments.get("select")
+    assert datetime.fromisoformat(arguments["vars"]["tested_through"]) == through
+    (compiled,) = (work / "run").rglob("not_null_orders_order_id.sql")
+    assert "loaded_at > cast(" in compiled.read_text()

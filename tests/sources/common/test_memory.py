@@ -55,3 +55,15 @@ def test_a_lean_process_converts_python_objects_without_importing_pandas() -> No
         [sys.executable, "-c", WITHOUT_PANDAS], capture_output=True, text=True, cwd=ROOT
     )
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_only_the_last_bulk_extraction_out_collects_and_trims(monkeypatch) -> None:
+    released = []
+    monkeypatch.setattr("sources.common.memory.release_memory", lambda: released.append(1))
+    first, second = relaxed_gc(), relaxed_gc()
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)
+    assert released == []  # a full collection while the second extracts would only cost it time
+    second.__exit__(None, None, None)
+    assert released == [1]

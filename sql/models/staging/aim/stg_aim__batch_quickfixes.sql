@@ -1,4 +1,4 @@
-{% set raw = source('aim', 'batch_quickfix') %}
+{% set loaded = loaded_columns(source('aim', 'batch_quickfix')) %}
 
 with
 
@@ -18,8 +18,8 @@ renamed as (
         sku as seller_sku,
 
         -- numerics (blank in a quick-fix file until the seller fills them in)
-        {{ money_to_decimal(column_or_null(raw, 'price')) }} as price,
-        {{ dbt.safe_cast(column_or_null(raw, 'quantity'), 'integer') }} as quantity,
+        {{ money_to_decimal(column_or_null(loaded, 'price')) }} as price,
+        {{ dbt.safe_cast(column_or_null(loaded, 'quantity'), 'integer') }} as quantity,
 
         -- timestamps
         _dlt_loaded_at as loaded_at

@@ -1,4 +1,4 @@
-{% set raw = source('aim', 'refunds') %}
+{% set loaded = loaded_columns(source('aim', 'refunds')) %}
 
 with
 
@@ -15,11 +15,11 @@ renamed as (
         seller_id,
         order_id,
         payments_transaction_id,
-        {{ column_or_null(raw, 'marketplace_id') }} as marketplace_id,
+        {{ column_or_null(loaded, 'marketplace_id') }} as marketplace_id,
 
         -- strings
-        {{ column_or_null(raw, 'reason') }} as refund_reason,
-        {{ column_or_null(raw, 'status') }} as refund_status,
+        {{ column_or_null(loaded, 'reason') }} as refund_reason,
+        {{ column_or_null(loaded, 'status') }} as refund_status,
 
         -- numerics
         {{ money_to_decimal('refund_amount') }} as refund_amount,

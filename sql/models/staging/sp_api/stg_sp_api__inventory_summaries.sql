@@ -1,5 +1,5 @@
 -- one row per FBA inventory summary as of each change the API reported
-{% set raw = source('sp_api', 'inventory_summaries') %}
+{% set loaded = loaded_columns(source('sp_api', 'inventory_summaries')) %}
 
 with
 
@@ -30,10 +30,10 @@ renamed as (
         inventory_details__inbound_receiving_quantity as inbound_receiving_quantity,
         inventory_details__reserved_quantity__total_reserved_quantity as reserved_quantity,
         {{ column_or_null(
-            raw, 'inventory_details__unfulfillable_quantity__total_unfulfillable_quantity', 'bigint'
+            loaded, 'inventory_details__unfulfillable_quantity__total_unfulfillable_quantity', 'bigint'
         ) }} as unfulfillable_quantity,
         {{ column_or_null(
-            raw, 'inventory_details__researching_quantity__total_researching_quantity', 'bigint'
+            loaded, 'inventory_details__researching_quantity__total_researching_quantity', 'bigint'
         ) }} as researching_quantity,
         total_quantity,
 

@@ -15,7 +15,7 @@ renamed as (
         marketplace_id,
         sku,
         asin,
-        {{ column_or_null(source('sp_api', 'listings_items'), 'fn_sku') }} as fnsku,
+        {{ column_or_null(loaded_columns(source('sp_api', 'listings_items')), 'fn_sku') }} as fnsku,
 
         -- strings
         item_name,
