@@ -8,12 +8,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipelines import dbt_selection
-from pipelines.duckdb_file import DuckDbFile
-from pipelines.warehouse import Warehouse
 from sources.common.imports import unreachable
+
+if TYPE_CHECKING:
+    from pipelines.warehouse import Warehouse
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 
@@ -38,6 +39,10 @@ class Target:
 
     @classmethod
     def of(cls, target: Path | Warehouse) -> Target:
+        # dlt's, imported here: run.py's dbt process is handed its target and never loads dlt
+        from pipelines.duckdb_file import DuckDbFile
+        from pipelines.warehouse import Warehouse
+
         warehouse = (
             target
             if isinstance(target, Warehouse)
@@ -45,6 +50,11 @@ class Target:
         )
         profile, environment = warehouse.dbt_target()
         return cls(profile, environment, warehouse.beside(".dbt").resolve())
+
+
+# the events a build's progress shows: of ~4,400 a first build fires (a query, a connection,
+# a cache action each), the rest would only cross the pipe from run.py's dbt process
+PROGRESS = frozenset({"FoundStats", "NodeFinished"})
 
 
 @dataclass(frozen=True)
@@ -85,10 +95,14 @@ def build(
     only what was loaded since their last build, and data tests check those rows. dbt's target
     (with its partial parse), state and logs sit beside the warehouse (`amazon.dbt/`), so
     builds of two warehouses (parallel tests) never share them; the profile's variables
-    (credentials) live only while it runs. `on_event` gets dbt's events (progress); a
+    (credentials) live only while it runs. `on_event` gets the events progress shows; a
     `manifest` of `parse` saves parsing again."""
     target = target if isinstance(target, Target) else Target.of(target)
-    callbacks = [lambda event: on_event(Step.of(event))] if on_event else None
+
+    def heard(event: Any) -> None:
+        if on_event is not None and event.info.name in PROGRESS:
+            on_event(Step.of(event))
+
     manifest = manifest or parse(target)  # one parse for the selection and the build
     found = (
         _build_selection(target, manifest)
@@ -110,7 +124,7 @@ def build(
             *(["--full-refresh"] if full_refresh else ["--exclude-resource-type", "unit_test"]),
             *(selection.arguments() if selection else dbt_selection.whole(found)),
         ]
-        result = runner(manifest=manifest, callbacks=callbacks).invoke(args)
+        result = runner(manifest=manifest, callbacks=[heard] if on_event else None).invoke(args)
     counts: dict[str, int] = {}
     failures: list[str] = []
     ran = getattr(result.result, "results", None)

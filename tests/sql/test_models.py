@@ -53,9 +53,14 @@ def test_every_model_builds_on_a_warehouse_where_nothing_was_loaded(tmp_path) ->
     """A user may load any subset of sources and resources: missing raw tables are empty."""
     path = tmp_path / "empty.duckdb"
     duckdb.connect(str(path)).close()
-    result = transform.build(path)
+    steps: list[transform.Step] = []
+    result = transform.build(path, on_event=steps.append)
     assert result.success, result.failures
     assert result.counts.get("success", 0) >= 40
+    # progress hears what it shows (each test once): not the thousands of dbt's other events
+    assert {step.name for step in steps} == transform.PROGRESS
+    tests = sum(step.name == "NodeFinished" and step.resource_type == "test" for step in steps)
+    assert tests == result.counts["pass"]
     with duckdb.connect(str(path), read_only=True) as connection:
         assert connection.execute("select count(*) from main.orders").fetchone() == (0,)
 
