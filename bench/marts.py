@@ -9,9 +9,9 @@ weeks after it is placed), and again from the same full build, 1% spread across 
 (every day and SKU then has a changed order, so the marts of days and SKUs rebuild nearly
 whole). Each build is `transform.build` in a process of its own, split into importing dbt,
 parsing (run.py does both in its dbt process while the sources load), selecting (the warehouse
-asked which sources have new rows, pipelines/dbt_selection.py) and running the selected nodes
-(dbt's events), with the nodes and node seconds by kind and the slowest models
-(`run_results.json`); a last incremental build with nothing new shows what any build costs
+asked which sources have new rows, pipelines/dbt_selection.py, until the build counts its
+nodes) and running the selected nodes, with the nodes and node seconds by kind and the slowest
+models (`run_results.json`); a last incremental build with nothing new shows what any build costs
 however little changed. The target compares the build after parsing, what run.py pays once its
 loads are done; the whole process's ratio is printed beside it."""
 

@@ -7,8 +7,9 @@ a killed one (it stops when its standard input closes).
                                                            environment)
 
 Its standard input takes one line, the build's options as JSON; it answers on its standard
-output with a JSON line per dbt event ({"step": ...}) and ends with {"summary": ...,
-"phases": ...}. dbt's own messages go to standard error.
+output with a JSON line per event the run's progress shows ({"step": ...}: the nodes found,
+then each node finished) and ends with {"summary": ..., "phases": ...}. dbt's own messages go
+to standard error.
 """
 
 from __future__ import annotations
