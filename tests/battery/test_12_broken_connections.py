@@ -68,10 +68,12 @@ def test_5xx_bursts_on_each_endpoint_are_retried_within_the_budget(
     load = load_sp_api(accounts, tmp_path, **OPTIONS)
     assert not list(load.failures), [str(f) for f in load.failures]
     for operation, seller, status in bursts:
+        # a seller's calls of one operation may run side by side (its marketplaces' documents),
+        # so the burst's answers are not always logged in a row
         statuses = [call.status for call in calls(url, operation, seller)]
+        assert statuses.count(status) == BURST, (operation, statuses)
         first = statuses.index(status)
-        assert statuses[first : first + BURST] == [status] * BURST, (operation, statuses)
-        assert statuses[first + BURST] < 400, (operation, statuses)  # then through
+        assert any(s < 400 for s in statuses[first + 1 :]), (operation, statuses)  # then through
     assert clean(load) == expected
 
 
