@@ -1,5 +1,6 @@
-{# the lower-case names of `relation`'s columns, asked once for a model's column_or_null calls;
-   none in `dbt compile --no-introspect` (no connection), where every column counts as loaded #}
+{# the lower-case names of `relation`'s columns (a model asks once for all its column_or_null
+   calls); none in `dbt compile --no-introspect` (no connection), where column_or_null takes
+   every column as loaded #}
 {% macro loaded_columns(relation) -%}
     {%- if execute and flags.INTROSPECT -%}
         {{ return(adapter.get_columns_in_relation(relation) | map(attribute='name') | map('lower') | list) }}

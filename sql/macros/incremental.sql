@@ -4,7 +4,7 @@
 {# true for rows loaded after the model was last built; every row when the model was built by a
    version with other columns (no loaded_at, or not the columns its yml declares): rebuild it all #}
 {% macro loaded_since_last_build(column='loaded_at') -%}
-    {%- set built = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
+    {%- set built = loaded_columns(this) or [] -%}
     {%- set declared = model.columns.keys() | map('lower') | list -%}
     {%- set missing = declared | reject('in', built) | list -%}
     {%- set undeclared = built | reject('in', declared) | list if declared else [] -%}

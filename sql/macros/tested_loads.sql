@@ -122,8 +122,8 @@
 {% macro has_loaded_at(relation) -%}
     {%- set tested = graph.nodes.get(model.attached_node) if model.attached_node else none -%}
     {%- if tested is not none and 'loaded_at' in tested.columns -%}{{ return(true) }}{%- endif -%}
-    {%- set columns = adapter.get_columns_in_relation(relation) | map(attribute='name') | map('lower') | list -%}
-    {{ return('loaded_at' in columns) }}
+    {%- set columns = loaded_columns(relation) -%}
+    {{ return(columns is not none and 'loaded_at' in columns) }}
 {%- endmacro %}
 
 {# dbt's where config, and for the tests of single rows (not_null, accepted_values) the rows
