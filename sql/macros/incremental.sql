@@ -21,12 +21,12 @@
     cast('1970-01-01 00:00:00' as {{ dbt.type_timestamp() }})
 {%- endmacro %}
 
-{# the partitions (distinct `keys`) of `relation`'s rows loaded since the last build (none in a
-   full build, which reads everything) #}
-{% macro changed_partitions(relation, keys, column='loaded_at') -%}
+{# the partitions (distinct `keys`) of `relation`'s rows loaded since the last build, or of
+   which the condition `also` holds (none in a full build, which reads everything) #}
+{% macro changed_partitions(relation, keys, column='loaded_at', also=none) -%}
     select distinct {{ keys | join(', ') }}
     from {{ relation }}
-    where {% if incremental_build() %}{{ loaded_since_last_build(column) }}{% else %}1 = 0{% endif %}
+    where {% if incremental_build() %}{{ loaded_since_last_build(column) }}{% if also %} or {{ also }}{% endif %}{% else %}1 = 0{% endif %}
 {%- endmacro %}
 
 {# `alias`'s rows in the `changed` CTE's partitions; every row in a full build #}
@@ -38,6 +38,22 @@
     )
     {%- else -%}
     1 = 1
+    {%- endif -%}
+{%- endmacro %}
+
+{# a pre-hook: this model's rows in the days (`keys`, named `columns` in `relation`) of
+   `relation`'s rows loaded since the last build go, and the build makes those days again from
+   what is left. An order's items go when a source without them wins it: the days they were
+   sold on then change with no new item row, and may have no row left at all #}
+{% macro drop_changed_days(relation, keys, columns=none) -%}
+    {%- if incremental_build() -%}
+    {%- set columns = columns or keys -%}
+    delete from {{ this }}
+    where exists (
+        select 1 from {{ relation }} as changed
+        where {% for key in keys %}changed.{{ columns[loop.index0] }} = {{ this }}.{{ key }} and {% endfor -%}
+            {{ loaded_since_last_build('changed.loaded_at') }}
+    )
     {%- endif -%}
 {%- endmacro %}
 
@@ -56,7 +72,9 @@
 {%- endmacro %}
 
 {# int_order_items_unioned keeps the items of the source that won each order: when another source
-   wins an order, the items of the one that lost it go #}
+   wins an order, the items of the one that lost it go. A source wins an order by a row of it
+   loaded since the model was last built (the model takes those orders' items again): a pre-hook
+   reads that cursor before the build moves it, and looks at those orders only, not all history #}
 {% macro drop_items_of_sources_that_lost() -%}
     {%- if incremental_build() -%}
     delete from {{ this }}
@@ -65,6 +83,7 @@
         where orders.seller_id = {{ this }}.seller_id
             and orders.order_id = {{ this }}.order_id
             and orders.source_system <> {{ this }}.source_system
+            and {{ loaded_since_last_build('orders.loaded_at') }}
     )
     {%- endif -%}
 {%- endmacro %}

@@ -19,6 +19,7 @@ import requests
 
 from pipelines import transform
 from pipelines.warehouse import choose
+from tests.battery.volume import ORDERS_REPORT
 from tests.e2e.runner import run_py
 from tests.loading import load_sp_api
 from tests.warehouses import (
@@ -213,3 +214,46 @@ def test_a_changed_definition_is_rebuilt_with_nothing_new(
     macro.write_text(macro.read_text().replace("{%- endmacro %}", "{# changed #}{%- endmacro %}"))
     assert (everything := transform.build(target)).success, everything.failures
     assert sorted(n for n in nodes_run(target.work) if n.startswith("model.")) == sorted(models)
+
+
+def test_an_order_won_by_a_source_without_its_items_leaves_the_marts_a_full_refresh_builds(
+    accounts, sandbox_server, tmp_path
+) -> None:
+    """The Orders API shows an order the orders report won, before its items are fetched: the
+    live API wins it, the report's items of it go (drop_items_of_sources_that_lost), and the
+    days they were sold on are made again without them (drop_changed_days), as a full refresh
+    makes them: no new item row tells those marts of it."""
+    load = load_sp_api(accounts, tmp_path, report_types=[ORDERS_REPORT])
+    path = load.duckdb_path
+
+    def query(sql: str) -> list[tuple[Any, ...]]:
+        with duckdb.connect(str(path), read_only=True) as connection:
+            return connection.execute(sql).fetchall()
+
+    assert (first := transform.build(path)).success, first.failures
+    with duckdb.connect(str(path)) as connection:
+        seller_id, order_id, marketplace_id, purchased_at = connection.execute(
+            "select seller_id, order_id, marketplace_id, purchased_at from main.orders "
+            "where source_system = 'sp_api_reports' and item_lines > 0 "
+            "order by seller_id, order_id limit 1"
+        ).fetchone()
+        connection.execute(
+            "insert into sp_api._dlt_loads (load_id, schema_name, status, inserted_at) "
+            "values ('seen', 'sp_api', 0, now())"
+        )
+        connection.execute(
+            "insert into sp_api.orders select * replace (? as order_id, ? as marketplace_id, "
+            "? as created_time, 'seen' as _dlt_load_id) from sp_api.orders "
+            "where seller_id = ? limit 1",
+            [order_id, marketplace_id, purchased_at, seller_id],
+        )
+    assert (incremental := transform.build(path)).success, incremental.failures
+    won = query(
+        "select source_system, item_lines, (select count(*) from main.order_items as items "
+        "where items.seller_id = orders.seller_id and items.order_id = orders.order_id) "
+        f"from main.orders where seller_id = '{seller_id}' and order_id = '{order_id}'"
+    )
+    assert won == [("sp_api_orders", 0, 0)]
+    built = checksums(query, "main")
+    assert (full := transform.build(path, full_refresh=True)).success, full.failures
+    assert checksums(query, "main") == built

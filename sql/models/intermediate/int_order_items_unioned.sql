@@ -3,7 +3,7 @@
 {{ config(
     materialized='incremental',
     unique_key=['seller_id', 'order_id'],
-    post_hook="{{ drop_items_of_sources_that_lost() }}",
+    pre_hook="{{ drop_items_of_sources_that_lost() }}",
 ) }}
 
 with

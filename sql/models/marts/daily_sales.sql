@@ -1,12 +1,18 @@
 -- ordered product sales per seller, marketplace, local day and currency; cancelled orders count
--- apart. A day is rebuilt whenever any of its orders is.
-{{ config(materialized='incremental', unique_key=['seller_id', 'marketplace_id', 'order_date']) }}
+-- apart. A day is rebuilt whenever any of its orders or their items is.
+{{ config(
+    materialized='incremental',
+    unique_key=['seller_id', 'marketplace_id', 'order_date'],
+    pre_hook="{{ drop_changed_days(ref('orders'), ['seller_id', 'marketplace_id', 'order_date']) }}",
+) }}
 
 with
 
 changed as {{ materialized() }} (
 
     {{ changed_partitions(ref('order_items'), ['seller_id', 'marketplace_id', 'order_date']) }}
+    union
+    {{ changed_partitions(ref('orders'), ['seller_id', 'marketplace_id', 'order_date']) }}
 
 ),
 

@@ -1,12 +1,29 @@
 -- revenue - fees - refunds per SKU, marketplace, local day and currency: revenue on the order
 -- day (cancelled orders add nothing), fees and refunds on the day Amazon posted them. A SKU's
--- day is rebuilt whenever an order or a financial event of it that day is loaded.
+-- day is rebuilt whenever an order or a financial event of it that day is loaded, and every SKU
+-- of a day with an order built since.
 {{ config(
     materialized='incremental',
     unique_key=['seller_id', 'marketplace_id', 'seller_sku', 'profit_date'],
+    pre_hook="{{ drop_changed_days(ref('orders'), ['seller_id', 'marketplace_id', 'profit_date'],
+        ['seller_id', 'marketplace_id', 'order_date']) }}",
 ) }}
 
 {%- set partition = ['seller_id', 'marketplace_id', 'seller_sku', 'profit_date'] %}
+{#- a day with an order built since is made again with every SKU of it (drop_changed_days) #}
+{%- set order_day_built = none %}
+{%- if incremental_build() %}
+{%- set order_day_built -%}
+    exists (
+        select 1 from {{ ref('orders') }} as orders
+        where orders.seller_id = movements.seller_id
+            and orders.marketplace_id = movements.marketplace_id
+            and orders.order_date = movements.profit_date
+            and {{ loaded_since_last_build('orders.loaded_at') }}
+    )
+{%- endset %}
+{%- endif %}
+-- depends_on: {{ ref('orders') }}
 
 with
 
@@ -65,7 +82,7 @@ movements as {{ inlined() }} (
 
 changed as {{ materialized() }} (
 
-    {{ changed_partitions('movements', partition) }}
+    {{ changed_partitions('movements', partition, also=order_day_built) }}
 
 ),
 
