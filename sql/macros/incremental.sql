@@ -41,19 +41,25 @@
     {%- endif -%}
 {%- endmacro %}
 
-{# a pre-hook: this model's rows in the days (`keys`, named `columns` in `relation`) of
-   `relation`'s rows loaded since the last build go, and the build makes those days again from
-   what is left. An order's items go when a source without them wins it: the days they were
-   sold on then change with no new item row, and may have no row left at all #}
+{# true for a row of `alias` on a day (`keys`; named `columns` in `relation`) on which
+   `relation` has a row loaded since this model was last built #}
+{% macro on_changed_day(alias, relation, keys, columns=none) -%}
+    {%- set columns = columns or keys -%}
+    exists (
+        select 1 from {{ relation }} as newer
+        where {% for key in keys %}newer.{{ columns[loop.index0] }} = {{ alias }}.{{ key }} and {% endfor -%}
+            {{ loaded_since_last_build('newer.loaded_at') }}
+    )
+{%- endmacro %}
+
+{# a pre-hook: this model's rows on those days go, and the build makes the days again (its
+   changed partitions take in every row of them) from what is left. An order's items go when a
+   source without them wins it: the days they were sold on then change with no new item row,
+   and may have no row left at all #}
 {% macro drop_changed_days(relation, keys, columns=none) -%}
     {%- if incremental_build() -%}
-    {%- set columns = columns or keys -%}
     delete from {{ this }}
-    where exists (
-        select 1 from {{ relation }} as changed
-        where {% for key in keys %}changed.{{ columns[loop.index0] }} = {{ this }}.{{ key }} and {% endfor -%}
-            {{ loaded_since_last_build('changed.loaded_at') }}
-    )
+    where {{ on_changed_day(this, relation, keys, columns) }}
     {%- endif -%}
 {%- endmacro %}
 

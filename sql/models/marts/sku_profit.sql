@@ -8,22 +8,13 @@
     pre_hook="{{ drop_changed_days(ref('orders'), ['seller_id', 'marketplace_id', 'profit_date'],
         ['seller_id', 'marketplace_id', 'order_date']) }}",
 ) }}
+-- depends_on: {{ ref('orders') }}
 
 {%- set partition = ['seller_id', 'marketplace_id', 'seller_sku', 'profit_date'] %}
 {#- a day with an order built since is made again with every SKU of it (drop_changed_days) #}
-{%- set order_day_built = none %}
-{%- if incremental_build() %}
-{%- set order_day_built -%}
-    exists (
-        select 1 from {{ ref('orders') }} as orders
-        where orders.seller_id = movements.seller_id
-            and orders.marketplace_id = movements.marketplace_id
-            and orders.order_date = movements.profit_date
-            and {{ loaded_since_last_build('orders.loaded_at') }}
-    )
-{%- endset %}
-{%- endif %}
--- depends_on: {{ ref('orders') }}
+{%- set order_day_built = on_changed_day('movements', ref('orders'),
+    ['seller_id', 'marketplace_id', 'profit_date'], ['seller_id', 'marketplace_id', 'order_date'])
+    if incremental_build() else none %}
 
 with
 
