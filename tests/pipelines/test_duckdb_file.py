@@ -5,10 +5,18 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import dlt
 import duckdb
 import pytest
+from dlt.common.normalizers.naming import snake_case, sql_cs_v1
 
-from pipelines.duckdb_file import KEY, DuckDbFile, WarehouseError, catalog_of, load_crypto
+from pipelines.duckdb_file import (
+    KEY,
+    DuckDbFile,
+    WarehouseError,
+    catalog_of,
+    load_crypto,
+)
 
 SECRET = "unit-test key with a ' quote"
 
@@ -52,6 +60,22 @@ def test_readers_share_the_connection_a_load_holds(tmp_path) -> None:
         warehouse.close()
     with warehouse.connect(read_only=True) as reader:
         assert reader.execute("select x from t").fetchall() == [(1,)]
+
+
+def test_a_plain_file_loads_through_dlts_duckdb_asking_no_configuration_for_capabilities(
+    tmp_path, monkeypatch
+) -> None:
+    ours = DuckDbFile(tmp_path / "w.duckdb").destination()
+    theirs = dlt.destinations.duckdb(str(tmp_path / "w.duckdb"))
+    assert (ours.destination_type, ours.destination_name) == ("dlt.destinations.duckdb", "duckdb")
+    namings = [None, snake_case.NamingConvention(), sql_cs_v1.NamingConvention()]
+    expected = [dict(theirs.capabilities(naming=naming)) for naming in namings]
+
+    resolved = []  # dlt's capabilities() swallows what configuration() raises
+    monkeypatch.setattr(type(ours), "configuration", lambda *args, **kw: resolved.append(args))
+    assert [dict(ours.capabilities(naming=naming)) for naming in namings] == expected
+    assert resolved == []
+    assert expected[2]["casefold_identifier"] is str  # the case-sensitive naming did adjust them
 
 
 def test_writing_encrypted_needs_openssl_unless_forced() -> None:
