@@ -213,8 +213,8 @@ class _duckdb(duckdb_destination):
 
 
 class plain_duckdb(_duckdb):
-    """A plain file: dlt's DuckDB under its own type and name, so pipelines' state and config
-    sections (`destination.duckdb`) are those of `dlt.destinations.duckdb`."""
+    """A plain file, under the type and name of `dlt.destinations.duckdb`: pipelines' state and
+    config sections (`destination.duckdb`) stay dlt's DuckDB's."""
 
     @property
     def destination_type(self) -> str:

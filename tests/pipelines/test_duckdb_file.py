@@ -10,13 +10,7 @@ import duckdb
 import pytest
 from dlt.common.normalizers.naming import snake_case, sql_cs_v1
 
-from pipelines.duckdb_file import (
-    KEY,
-    DuckDbFile,
-    WarehouseError,
-    catalog_of,
-    load_crypto,
-)
+from pipelines.duckdb_file import KEY, DuckDbFile, WarehouseError, catalog_of, load_crypto
 
 SECRET = "unit-test key with a ' quote"
 
