@@ -149,11 +149,12 @@ class Runner:
 
     @contextlib.contextmanager
     def writing(self) -> Iterator[None]:
-        """Held while a unit writes the warehouse (or syncs with it) when it has one writer."""
+        """Held while a unit writes the warehouse (or syncs with it) when it has one writer,
+        the file open for the turn's connections."""
         if not self.warehouse.single_writer:
             yield
             return
-        with self._writer:
+        with self._writer, self.warehouse.kept_open():
             yield
 
     def loads(self, source: str) -> Loads:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -148,6 +149,10 @@ class Warehouse:
     def single_writer(self) -> bool:
         """Loads take turns: DuckDB has one writer per file."""
         return self.file is not None
+
+    def kept_open(self) -> AbstractContextManager[None]:
+        """The file open in this process while the block runs (`DuckDbFile.kept_open`)."""
+        return self.file.kept_open() if self.file is not None else nullcontext()
 
     @property
     def loader_file_format(self) -> str | None:

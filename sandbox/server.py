@@ -166,7 +166,10 @@ class SandboxServer:
         app.base_url = self.url
         app.ca_file = self.ca_file
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="sandbox-http", daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="sandbox-http",
+            daemon=True,
         )
 
     @property
