@@ -9,11 +9,14 @@ from typing import Any
 GRACE_SECONDS = 30
 
 
-def stop(process: subprocess.Popen[Any]) -> None:
-    """Close `process`'s input, which stops it; kill it if it does not stop in time."""
+def stop(process: subprocess.Popen[Any], wait: bool = True) -> None:
+    """Close `process`'s input, which stops it; kill it if it does not stop in time (unless
+    not to `wait`: stop it again later, which waits)."""
     assert process.stdin is not None
     if not process.stdin.closed:
         process.stdin.close()
+    if not wait:
+        return
     try:
         process.wait(timeout=GRACE_SECONDS)
     except subprocess.TimeoutExpired:

@@ -140,8 +140,9 @@ class DuckDbFile:
         """The file open in this process while the block runs (a unit's turn at it), and let
         go after: dlt opens and closes connections many times a load (116 in a first run), and
         DuckDB reopens the file each time and checkpoints it whenever the last one closes. An
-        encrypted file stays attached (`destination`) until `close` anyway."""
-        if self.encrypted:
+        encrypted file stays attached (`destination`) until `close` anyway; a file not made yet
+        is left to whoever makes it."""
+        if self.encrypted or not self.path.exists():
             yield
             return
         connection = self.connect()

@@ -390,9 +390,10 @@ class Plan:
             **options,
         )
 
-    def stop(self) -> None:
+    def stop(self, wait: bool = True) -> None:
+        """Stop the embedded sandbox; without waiting for it, it winds down meanwhile."""
         if self.running is not None:
-            self.running.stop()
+            self.running.stop(wait)
 
 
 def pipelines_dir(args: argparse.Namespace) -> Path:
@@ -494,32 +495,37 @@ def load_and_build(
                 warehouse.label,
             )
             runner = planned.runner(progress)
-            before = {
-                name: summary.row_counts(warehouse.dataset(name)) if warehouse.exists else {}
-                for name in planned.names
-            }
+            with warehouse.kept_open():
+                before = {
+                    name: summary.row_counts(warehouse.dataset(name)) if warehouse.exists else {}
+                    for name in planned.names
+                }
             outcomes = pool.run_units(planned.units, runner, args.workers)
-            runs = {
-                name: summary.SourceRun(
-                    summary.table_rows(
-                        warehouse.dataset(name),
-                        before[name],
-                        [i for o in outcomes if o.unit.source == name for i in o.loads],
-                    ),
-                    runner.stats(name).snapshot(),
-                )
-                for name in planned.names
-            }
+            with warehouse.kept_open():
+                runs = {
+                    name: summary.SourceRun(
+                        summary.table_rows(
+                            warehouse.dataset(name),
+                            before[name],
+                            [i for o in outcomes if o.unit.source == name for i in o.loads],
+                        ),
+                        runner.stats(name).snapshot(),
+                    )
+                    for name in planned.names
+                }
         finally:
             warehouse.close()
-            planned.stop()
+            planned.stop(wait=False)  # it winds down while dbt builds
         dbt_summary = None
-        if dbt is not None:
-            log.info("building models (dbt build)")
-            line = progress.dbt()
-            with timings.phase("dbt build"):
-                dbt_summary = dbt.build(args.full_refresh, line.on_event, timings)
-            line.finish(dbt_summary.success)
+        try:
+            if dbt is not None:
+                log.info("building models (dbt build)")
+                line = progress.dbt()
+                with timings.phase("dbt build"):
+                    dbt_summary = dbt.build(args.full_refresh, line.on_event, timings)
+                line.finish(dbt_summary.success)
+        finally:
+            planned.stop()
     if not args.quiet:
         label = f"{warehouse.where}{' (encrypted)' if warehouse.encrypted else ''}"
         seconds = timings.total()

@@ -58,5 +58,5 @@ class SandboxProcess:
     def accounts(self) -> dict[str, Any]:
         return self._accounts
 
-    def stop(self) -> None:
-        children.stop(self.process)
+    def stop(self, wait: bool = True) -> None:
+        children.stop(self.process, wait)

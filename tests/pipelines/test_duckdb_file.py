@@ -117,6 +117,7 @@ def test_a_turn_keeps_a_plain_file_open_for_dlts_connections_and_lets_it_go_afte
         "turn", destination=warehouse.destination(), pipelines_dir=str(tmp_path / "p")
     )
     another_process = [sys.executable, "-c", "import duckdb, sys; duckdb.connect(sys.argv[1])"]
+    duckdb.connect(str(path)).close()  # a file not made yet is not kept open
     with warehouse.kept_open():
         with duckdb.connect(str(path)) as connection:  # the last to close, but for the turn's
             connection.execute("set global default_order = 'desc'")
