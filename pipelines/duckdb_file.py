@@ -16,8 +16,6 @@ trials only.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -134,22 +132,6 @@ class DuckDbFile:
         if self._shared is None:
             self._shared = self.connect()
         return encrypted_duckdb(credentials=self._shared, **options)
-
-    @contextmanager
-    def kept_open(self) -> Iterator[None]:
-        """The file open in this process while the block runs (a unit's turn at it), and let
-        go after: dlt opens and closes connections many times a load (116 in a first run), and
-        DuckDB reopens the file each time and checkpoints it whenever the last one closes. An
-        encrypted file stays attached (`destination`) until `close` anyway; a file not made yet
-        is left to whoever makes it."""
-        if self.encrypted or not self.path.exists():
-            yield
-            return
-        connection = self.connect()
-        try:
-            yield
-        finally:
-            connection.close()
 
     def close(self) -> None:
         """Detach the encrypted file (dbt opens it on its own connection next)."""

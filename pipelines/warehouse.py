@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import importlib.util
 import os
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -150,9 +151,19 @@ class Warehouse:
         """Loads take turns: DuckDB has one writer per file."""
         return self.file is not None
 
-    def kept_open(self) -> AbstractContextManager[None]:
-        """The file open in this process while the block runs (`DuckDbFile.kept_open`)."""
-        return self.file.kept_open() if self.file is not None else nullcontext()
+    @contextmanager
+    def kept_open(self) -> Iterator[None]:
+        """The DuckDB file open in this process while the block runs (a unit's turn at it), and
+        let go after: dlt opens and closes connections many times a load (116 in a first run),
+        and DuckDB reopens the file for each and checkpoints it whenever the last one closes.
+        Opened by dlt's own client, so that dlt's connections share it (DuckDB refuses a second
+        connection with other settings). An encrypted file stays attached until `close`
+        anyway; a file not made yet is left to whoever makes it."""
+        if self.file is None or self.file.encrypted or not self.exists:
+            yield
+            return
+        with self.sql_client("main"):
+            yield
 
     @property
     def loader_file_format(self) -> str | None:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import dlt
@@ -106,29 +104,3 @@ def test_dbt_gets_the_key_only_under_a_name_it_keeps_out_of_its_logs(tmp_path) -
 )
 def test_the_catalog_is_duckdbs_name_for_the_file(name: str, catalog: str) -> None:
     assert catalog_of(Path("/x") / name) == catalog
-
-
-def test_a_turn_keeps_a_plain_file_open_for_dlts_connections_and_lets_it_go_after(
-    tmp_path,
-) -> None:
-    path = tmp_path / "w.duckdb"
-    warehouse = DuckDbFile(path)
-    pipeline = dlt.pipeline(
-        "turn", destination=warehouse.destination(), pipelines_dir=str(tmp_path / "p")
-    )
-    another_process = [sys.executable, "-c", "import duckdb, sys; duckdb.connect(sys.argv[1])"]
-    duckdb.connect(str(path)).close()  # a file not made yet is not kept open
-    with warehouse.kept_open():
-        with duckdb.connect(str(path)) as connection:  # the last to close, but for the turn's
-            connection.execute("set global default_order = 'desc'")
-        pipeline.run([{"x": 1}], table_name="t", dataset_name="d")
-        with duckdb.connect(str(path)) as connection:  # the file dlt used, never reopened
-            assert connection.execute("select current_setting('default_order')").fetchone() == (
-                "DESC",
-            )
-        held = subprocess.run([*another_process, str(path)], capture_output=True, text=True)
-        assert held.returncode != 0 and "Could not set lock" in held.stderr
-    assert subprocess.run([*another_process, str(path)], check=False).returncode == 0
-    with duckdb.connect(str(path)) as connection:  # reopened: the turn's settings are gone
-        assert connection.execute("select current_setting('default_order')").fetchone() != ("DESC",)
-        assert connection.execute("select x from d.t").fetchall() == [(1,)]

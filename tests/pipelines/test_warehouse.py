@@ -5,9 +5,14 @@ it the wrong warehouse refused with the fix."""
 from __future__ import annotations
 
 import importlib.util
+import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
+import dlt
+import duckdb
 import pytest
 
 from pipelines import warehouse as warehouses
@@ -123,3 +128,32 @@ def test_postgres_without_adbc_loads_through_csv_copy(
         lambda name: None if name == "adbc_driver_postgresql" else found(name),
     )
     assert chosen.loader_file_format == "csv"
+
+
+@pytest.mark.parametrize("agent", [None, "amazon-elt-test"], ids=["plain", "connect-time setting"])
+def test_a_turn_keeps_the_duckdb_file_open_for_dlts_connections_and_lets_it_go_after(
+    agent: str | None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if agent:  # DuckDB refuses a second connection to an open file with other such settings
+        setting = json.dumps({"custom_user_agent": agent})
+        monkeypatch.setenv("DESTINATION__DUCKDB__CREDENTIALS__GLOBAL_CONFIG", setting)
+    path = tmp_path / "w.duckdb"
+    warehouse = choose(None, path, tmp_path)
+    pipeline = dlt.pipeline(
+        "turn", destination=warehouse.destination(), pipelines_dir=str(tmp_path / "p")
+    )
+    duckdb.connect(str(path)).close()  # a file not made yet is not kept open
+    another_process = [sys.executable, "-c", "import duckdb, sys; duckdb.connect(sys.argv[1])"]
+    order = "select current_setting('default_order')"
+    with warehouse.kept_open():
+        with warehouse.sql_client("d") as client:  # the last to close, but for the turn's
+            client.execute_sql("set global default_order = 'desc'")
+        pipeline.run([{"x": 1}], table_name="t", dataset_name="d")
+        with warehouse.sql_client("d") as client:  # the file dlt used, never reopened
+            assert client.execute_sql(order) == [("DESC",)]
+        held = subprocess.run([*another_process, str(path)], capture_output=True, text=True)
+        assert held.returncode != 0 and "Could not set lock" in held.stderr
+    assert subprocess.run([*another_process, str(path)], check=False).returncode == 0
+    with warehouse.sql_client("d") as client:  # reopened: the turn's settings are gone
+        assert client.execute_sql(order) != [("DESC",)]
+        assert client.execute_sql("select x from d.t") == [(1,)]
