@@ -10,8 +10,8 @@ GRACE_SECONDS = 30
 
 
 def stop(process: subprocess.Popen[Any], wait: bool = True) -> None:
-    """Close `process`'s input, which stops it; kill it if it does not stop in time (unless
-    not to `wait`: stop it again later, which waits)."""
+    """Close `process`'s input, which stops it, and wait for it (killing it if it does not
+    stop in time); without `wait` it stops meanwhile, and a later call waits."""
     assert process.stdin is not None
     if not process.stdin.closed:
         process.stdin.close()

@@ -162,7 +162,7 @@ class Warehouse:
         if self.file is None or self.file.encrypted or not self.exists:
             yield
             return
-        with self.sql_client("main"):
+        with self.sql_client("main"):  # any dataset: it runs nothing
             yield
 
     @property
